@@ -1,0 +1,242 @@
+"""The one command-line interface: ``ciderlab <stage>``, one subcommand per DVC stage.
+
+Each subcommand reads its inputs, calls the library, writes its outputs and prints one line.
+Paths come from the command line (dvc.yaml); numbers from params.yaml.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+DEFAULT_WHEEL = "data/raw/snid_sage-0.9.0-py3-none-any.whl"
+
+
+def _classes(params: dict) -> tuple[str, ...]:
+    from .labels import EXTENDED_CLASSES
+
+    classes = tuple(params["labels"]["classes"])
+    if params["labels"].get("extended_taxonomy"):
+        classes += tuple(c for c in EXTENDED_CLASSES if c not in classes)
+    return classes
+
+
+def cmd_pull(args) -> None:
+    from .pull import pull_raw_data
+
+    paths = pull_raw_data(Path(args.out), cache_dir=args.cache_dir, index_url=args.index_url)
+    total = sum(p.stat().st_size for p in paths)
+    print(f"pull: {len(paths)} archives verified in {args.out} ({total / 1e6:.1f} MB)")
+
+
+def cmd_split(args) -> None:
+    from .catalogue import build_catalogue, drop_rare_classes
+    from .io import save_json, save_table
+    from .params import load_params
+    from .split import check_disjoint, split_objects
+    from .templates import load_template_bank
+    from .train import fingerprint
+
+    params = load_params(args.params)
+    grid, realise, labels = params["grid"], params["realise"], params["labels"]
+    classes = _classes(params)
+    window = (grid["obs_wave_min_aa"] / (1 + realise["redshift_max"]),
+              grid["obs_wave_max_aa"] / (1 + realise["redshift_min"]))
+    bank = load_template_bank(args.wheel)
+    catalogue = build_catalogue(bank, classes, window, labels["min_coverage_fraction"])
+    catalogue, dropped = drop_rare_classes(catalogue, classes, labels["min_objects"])
+    usable = catalogue[catalogue["reason"] == ""]
+    conflicting = usable.groupby("object_id")["label"].nunique()
+    if (conflicting > 1).any():
+        raise ValueError(f"objects with two labels: {list(conflicting[conflicting > 1].index)}")
+    objects = usable.drop_duplicates("object_id")[["object_id", "label"]]
+    cfg = params["split"]
+    table = split_objects(objects, cfg["val_fraction"], cfg["test_fraction"], cfg["salt"],
+                          cfg.get("max_objects_per_class"))
+    check_disjoint(table)
+    out = Path(args.out)
+    save_table(table, out / "split.csv")
+    save_table(catalogue, out / "catalogue.csv")
+    kept = [c for c in classes if c not in dropped]
+    save_json({"classes": kept, "dropped_classes": dropped,
+               "split_hash": fingerprint(table.to_dict("records"))}, out / "classes.json")
+    print(f"split: {len(table)} objects in {len(kept)} classes "
+          f"({', '.join(f'{k}: {v}' for k, v in table['split'].value_counts().items())}); "
+          f"dropped classes: {', '.join(dropped) or 'none'}")
+
+
+def cmd_realise(args) -> None:
+    import numpy as np
+
+    from .io import load_table, save_spectra
+    from .params import load_params
+    from .realise import RealiseConfig, draw_conditions, realise_one, realise_spectra, rng_for
+    from .templates import load_template_bank
+
+    params = load_params(args.params)
+    section = {k: v for k, v in params["realise"].items() if k != "max_spectra_per_object"}
+    cfg = RealiseConfig(**section, **params["grid"])
+    catalogue = load_table(Path(args.split_dir) / "catalogue.csv")
+    split = load_table(Path(args.split_dir) / "split.csv")
+    used = catalogue[catalogue["reason"].fillna("") == ""].merge(split[["object_id", "split"]],
+                                                       on="object_id")
+    limit = params["realise"].get("max_spectra_per_object")
+    if limit:
+        # Keep the spectra nearest maximum light: the phases SEDM classifies most often.
+        used = (used.assign(_phase=used["age_days"].abs().fillna(1e9))
+                .sort_values(["object_id", "_phase", "epoch"]).groupby("object_id").head(limit)
+                .drop(columns="_phase"))
+    used = used.sort_values("spectrum_index").reset_index(drop=True)
+    bank = load_template_bank(args.wheel)
+    hosts = [s for s in bank.spectra if s.sn_type == "Galaxy"]
+    spectra = [bank.spectra[i] for i in used["spectrum_index"]]
+    realised = realise_spectra(bank.wave_rest_aa, spectra, used, hosts, cfg)
+    out = Path(args.out)
+    save_spectra(realised, out / "spectra.h5")
+    # One example per class, every intermediate step kept, for the preprocessing figure.
+    examples = {}
+    for label, group in used.groupby("label"):
+        row = group.iloc[len(group) // 2]
+        spectrum = bank.spectra[int(row["spectrum_index"])]
+        rng = rng_for(cfg.seed, spectrum.name, spectrum.epoch, 0)
+        draw = draw_conditions(rng, cfg, len(hosts))
+        steps = realise_one(bank.wave_rest_aa, spectrum.flux, hosts[draw.host_index].flux, draw,
+                            rng, cfg)
+        key = label.replace(" ", "_")
+        examples.update({f"{key}/{name}": value for name, value in steps.items()})
+        examples[f"{key}/info"] = np.array([spectrum.name, str(spectrum.age_days),
+                                            f"{draw.redshift:.4f}", f"{draw.snr:.1f}",
+                                            f"{draw.host_fraction:.2f}"])
+    examples.update(wave_template_aa=bank.wave_rest_aa, wave_obs_aa=cfg.wave_obs_aa,
+                    wave_rest_aa=cfg.wave_rest_aa)
+    from .io import save_arrays
+
+    save_arrays(examples, out / "examples.npz")
+    print(f"realise: {len(realised.meta)} SEDM-like spectra from {len(spectra)} templates "
+          f"({cfg.n_realisations} each, {cfg.n_bins} bins) -> {out / 'spectra.h5'}")
+
+
+def cmd_train_classifier(args) -> None:
+    import numpy as np
+    import torch
+
+    from .checkpoint import git_revision, save_checkpoint
+    from .io import load_json, load_spectra, save_table
+    from .model import SpectraNet, SpectraNetConfig
+    from .params import load_params
+    from .pull import sha256_of
+    from .train import (TrainConfig, classifier_objective, fingerprint, fit, recipe_dict,
+                        to_tensor)
+
+    params = load_params(args.params)
+    cfg = TrainConfig.from_params(params["train_classifier"])
+    class_info = load_json(Path(args.split_dir) / "classes.json")
+    classes = class_info["classes"]
+    spectra = load_spectra(args.spectra)
+    index = {name: k for k, name in enumerate(classes)}
+    target = spectra.meta["label"].map(index).to_numpy()
+    parts = {s: np.flatnonzero(spectra.meta["split"].to_numpy() == s) for s in ("train", "val")}
+    if any(len(rows) == 0 for rows in parts.values()):
+        raise ValueError(f"{args.spectra}: the train or val split is empty")
+    model_cfg = SpectraNetConfig(n_bins=params["grid"]["n_bins"], n_outputs=len(classes),
+                                 head="classifier", **params["model"])
+    torch.manual_seed(cfg.seed)
+    model = SpectraNet(model_cfg)
+    y_train = torch.as_tensor(target[parts["train"]], dtype=torch.long)
+    y_val = torch.as_tensor(target[parts["val"]], dtype=torch.long)
+    loss_fn, score_fn = classifier_objective(y_train, len(classes), cfg)
+    out = Path(args.out)
+    run_id = fingerprint(model_cfg.to_dict(), cfg, classes, sha256_of(args.spectra))
+    result = fit(model, to_tensor(spectra.flux_rest[parts["train"]]), y_train,
+                 to_tensor(spectra.flux_rest[parts["val"]]), y_val, cfg, loss_fn, score_fn,
+                 state_path=Path(args.state_dir) / "train_classifier.pt", run_id=run_id)
+    save_checkpoint(out / "classifier.pt", result["state_dict"], model_cfg,
+                    recipe=recipe_dict(cfg),
+                    classes=classes, split_hash=class_info["split_hash"],
+                    git_revision=git_revision(), epoch=result["best_epoch"],
+                    best_metric={"val_macro_f1": result["best_score"]}, input_frame="rest",
+                    wave_aa=spectra.wave_rest_aa, run_id=run_id)
+    import pandas as pd
+
+    save_table(pd.DataFrame(result["history"]), out / "history.csv")
+    (Path(args.state_dir) / "train_classifier.pt").unlink(missing_ok=True)
+    print(f"train_classifier: best validation macro-F1 {result['best_score']:.3f} at epoch "
+          f"{result['best_epoch']} of {result['epochs_run']} -> {out / 'classifier.pt'}")
+
+
+def cmd_evaluate(args) -> None:
+    import numpy as np
+    import pandas as pd
+    import torch
+
+    from .checkpoint import load_checkpoint
+    from .io import load_spectra, save_json, save_table
+    from .metrics import classification_metrics
+    from .train import predict, to_tensor
+
+    model, checkpoint = load_checkpoint(args.model)
+    classes = checkpoint["classes"]
+    spectra = load_spectra(args.spectra)
+    test = spectra.select(np.flatnonzero(spectra.meta["split"].to_numpy() == "test"))
+    if test.meta.empty:
+        raise ValueError(f"{args.spectra}: no test spectra")
+    proba = torch.softmax(predict(model, to_tensor(test.flux_rest)), dim=1).numpy()
+    y_true = test.meta["label"].map({c: k for k, c in enumerate(classes)}).to_numpy()
+    metrics = classification_metrics(y_true, proba, classes)
+    metrics["n_test_objects"] = test.meta.groupby("label")["object_id"].nunique().to_dict()
+    predictions = test.meta.assign(predicted=[classes[k] for k in proba.argmax(axis=1)])
+    predictions = pd.concat([predictions, pd.DataFrame(proba, columns=[f"p_{c}" for c in classes])],
+                            axis=1)
+    out = Path(args.out)
+    save_table(predictions, out / "predictions.csv")
+    save_json(metrics, out / "metrics.json")
+    print(f"evaluate: {len(predictions)} test spectra, accuracy {metrics['accuracy']:.3f}, "
+          f"macro-F1 {metrics['macro_f1']:.3f}, SN Ia vs non-Ia accuracy "
+          f"{metrics['ia_vs_non_ia']['accuracy']:.3f}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ciderlab", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    pull = sub.add_parser("pull", help="download and verify the raw archives (SPEC §3)")
+    pull.add_argument("--out", default="data/raw")
+    pull.add_argument("--cache-dir", type=Path, default=None,
+                      help="download cache (default: $CIDERLAB_CACHE_DIR or ~/.cache/ciderlab)")
+    pull.add_argument("--index-url", default=None, help="package index to download from")
+    pull.set_defaults(func=cmd_pull)
+
+    def stage(name, helptext, func, *paths):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("--params", default="params.yaml")
+        for flag, default in paths:
+            p.add_argument(flag, default=default)
+        p.set_defaults(func=func)
+
+    stage("split", "object-level train/val/test split", cmd_split,
+          ("--wheel", DEFAULT_WHEEL), ("--out", "results/split"))
+    stage("realise", "templates -> SEDM-like spectra", cmd_realise,
+          ("--wheel", DEFAULT_WHEEL), ("--split-dir", "results/split"),
+          ("--out", "results/realise"))
+    stage("train_classifier", "train the SpectraNet classifier", cmd_train_classifier,
+          ("--spectra", "results/realise/spectra.h5"), ("--split-dir", "results/split"),
+          ("--state-dir", "results/.resume"), ("--out", "results/train_classifier"))
+    stage("evaluate", "score the classifier on the test objects", cmd_evaluate,
+          ("--spectra", "results/realise/spectra.h5"),
+          ("--model", "results/train_classifier/classifier.pt"), ("--out", "results/evaluate"))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except (FileNotFoundError, ValueError, RuntimeError) as error:
+        print(f"ciderlab {args.command}: error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,145 @@
+"""From rest-frame templates to SEDM-like observations (SPEC §5; our reconstruction).
+
+One template spectrum becomes ``n_realisations`` observations, each with its own redshift,
+host-galaxy fraction and S/N, all drawn from a seeded generator keyed by the template's name,
+epoch and realisation index, so a spectrum's realisations do not depend on which others are
+realised alongside it (the smoke profile sees the same spectra as the default one).
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from .io import SpectraSet
+from .spectra import (coverage_of, degrade_resolution, flatten_spectrum, make_log_grid,
+                      normalise_spectrum, resample_flux)
+from .templates import TemplateSpectrum
+
+
+@dataclass(frozen=True)
+class RealiseConfig:
+    """The ``realise`` section of params.yaml, plus the ``grid`` section."""
+
+    seed: int
+    n_realisations: int
+    redshift_min: float
+    redshift_max: float
+    host_fraction_max: float
+    snr_min: float
+    snr_max: float
+    fwhm_lnwave: float
+    template_fwhm_lnwave: float
+    continuum_knots: int
+    obs_wave_min_aa: float
+    obs_wave_max_aa: float
+    rest_wave_min_aa: float
+    rest_wave_max_aa: float
+    n_bins: int
+
+    @property
+    def wave_obs_aa(self) -> np.ndarray:
+        return make_log_grid(self.obs_wave_min_aa, self.obs_wave_max_aa, self.n_bins)
+
+    @property
+    def wave_rest_aa(self) -> np.ndarray:
+        return make_log_grid(self.rest_wave_min_aa, self.rest_wave_max_aa, self.n_bins)
+
+
+@dataclass(frozen=True)
+class Draw:
+    """The random choices behind one realisation."""
+
+    redshift: float
+    host_fraction: float
+    host_index: int
+    snr: float
+
+
+def rng_for(seed: int, name: str, epoch: int, realisation: int) -> np.random.Generator:
+    """A generator that depends only on the template spectrum and realisation index."""
+    return np.random.default_rng([seed, zlib.crc32(name.encode()), epoch, realisation])
+
+
+def draw_conditions(rng: np.random.Generator, cfg: RealiseConfig, n_hosts: int) -> Draw:
+    # Log-uniform S/N: SEDM spectra pile up at low S/N with a tail of bright objects.
+    log_snr = rng.uniform(np.log(cfg.snr_min), np.log(cfg.snr_max))
+    return Draw(redshift=float(rng.uniform(cfg.redshift_min, cfg.redshift_max)),
+                host_fraction=float(rng.uniform(0.0, cfg.host_fraction_max)),
+                host_index=int(rng.integers(n_hosts)), snr=float(np.exp(log_snr)))
+
+
+def to_rest_frame(wave_obs_aa, flux_obs, covered_obs, redshift, wave_rest_aa, continuum_knots):
+    """De-redshift a flattened observed spectrum onto the rest-frame grid and normalise it."""
+    flux_rest, covered_rest = resample_flux(wave_obs_aa / (1.0 + redshift), flux_obs,
+                                            covered_obs, wave_rest_aa)
+    return normalise_spectrum(flux_rest, covered_rest), covered_rest
+
+
+def realise_one(wave_template_aa, flux_template, host_flux, draw: Draw, rng, cfg: RealiseConfig):
+    """One SEDM-like observation of a flattened rest-frame template.
+
+    Returns a dict of the intermediate steps (for the preprocessing figure) and the two model
+    inputs: ``flux_obs``/``covered_obs`` (observed frame) and ``flux_rest``/``covered_rest``.
+    """
+    covered = coverage_of(flux_template)
+    # Flattened spectra are (F / continuum - 1); adding one gives continuum-normalised flux, the
+    # only form in which a SN and its host can be mixed when the continua are not recoverable.
+    mixed = 1.0 + (1.0 - draw.host_fraction) * flux_template + draw.host_fraction * host_flux
+    mixed = np.where(covered, mixed, 0.0)
+    dlnwave = np.log(wave_template_aa[1] / wave_template_aa[0])
+    degraded = degrade_resolution(mixed, covered, cfg.fwhm_lnwave, dlnwave,
+                                  cfg.template_fwhm_lnwave)
+    wave_obs = cfg.wave_obs_aa
+    observed, covered_obs = resample_flux(wave_template_aa * (1.0 + draw.redshift), degraded,
+                                          covered, wave_obs)
+    noisy = np.where(covered_obs, observed + rng.normal(0.0, 1.0 / draw.snr, observed.shape), 0.0)
+    flat = flatten_spectrum(wave_obs, noisy, covered_obs, cfg.continuum_knots)
+    flux_obs = normalise_spectrum(flat, covered_obs)
+    flux_rest, covered_rest = to_rest_frame(wave_obs, flat, covered_obs, draw.redshift,
+                                            cfg.wave_rest_aa, cfg.continuum_knots)
+    return {"template": flux_template, "mixed": mixed, "degraded": degraded,
+            "observed": observed, "noisy": noisy, "flux_obs": flux_obs,
+            "covered_obs": covered_obs, "flux_rest": flux_rest, "covered_rest": covered_rest}
+
+
+def realise_spectra(wave_template_aa: np.ndarray, spectra: list[TemplateSpectrum],
+                    labels: pd.DataFrame, hosts: list[TemplateSpectrum],
+                    cfg: RealiseConfig, progress: bool = True) -> SpectraSet:
+    """Realise every template spectrum in ``spectra`` ``cfg.n_realisations`` times.
+
+    ``labels`` has one row per spectrum (same order) with object_id, label and split.
+    """
+    if len(spectra) != len(labels):
+        raise ValueError(f"{len(spectra)} spectra but {len(labels)} label rows")
+    if not hosts:
+        raise ValueError("no host-galaxy templates: host contamination needs at least one")
+    n_out = len(spectra) * cfg.n_realisations
+    flux_obs = np.zeros((n_out, cfg.n_bins), np.float32)
+    flux_rest = np.zeros((n_out, cfg.n_bins), np.float32)
+    covered_obs = np.zeros((n_out, cfg.n_bins), bool)
+    covered_rest = np.zeros((n_out, cfg.n_bins), bool)
+    rows = []
+    pairs = [(s, r) for s in range(len(spectra)) for r in range(cfg.n_realisations)]
+    for row, (s, r) in enumerate(tqdm(pairs, desc="realise", unit="spectrum",
+                                      disable=not progress, mininterval=2)):
+        spectrum = spectra[s]
+        rng = rng_for(cfg.seed, spectrum.name, spectrum.epoch, r)
+        draw = draw_conditions(rng, cfg, len(hosts))
+        steps = realise_one(wave_template_aa, spectrum.flux, hosts[draw.host_index].flux,
+                            draw, rng, cfg)
+        flux_obs[row], covered_obs[row] = steps["flux_obs"], steps["covered_obs"]
+        flux_rest[row], covered_rest[row] = steps["flux_rest"], steps["covered_rest"]
+        label_row = labels.iloc[s]
+        rows.append({"object_id": label_row["object_id"], "template": spectrum.name,
+                     "epoch": spectrum.epoch, "label": label_row["label"],
+                     "split": label_row["split"], "age_days": spectrum.age_days,
+                     "realisation": r, "redshift": draw.redshift, "snr": draw.snr,
+                     "host_fraction": draw.host_fraction,
+                     "host_template": hosts[draw.host_index].name})
+    return SpectraSet(cfg.wave_obs_aa, cfg.wave_rest_aa, flux_obs, flux_rest, covered_obs,
+                      covered_rest, pd.DataFrame(rows))

@@ -1,0 +1,212 @@
+"""The training loop shared by the classifier and the redshift model (SPEC §7).
+
+AdamW; linear warm-up then cosine warm restarts, stepped per epoch; EMA weights for
+validation and the saved model; gradient clipping; train-time edge masking; early stopping;
+mixed precision on GPU; resumable from a per-epoch state file.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import math
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+from tqdm import tqdm
+
+from .io import atomic_path
+from .losses import class_balanced_weights, focal_loss
+from .metrics import classification_metrics
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """The ``train_classifier`` / ``train_redshift`` sections of params.yaml."""
+
+    seed: int = 42
+    lr: float = 1.6e-4
+    weight_decay: float = 1e-5
+    batch_size: int = 256
+    max_epochs: int = 100
+    warmup_epochs: int = 10
+    restart_epochs: int = 5
+    lr_min: float = 1e-5
+    patience: int = 5
+    focal_gamma: float = 2.0
+    class_balance_beta: float = 0.9999
+    use_focal_loss: bool = True
+    ema_decay: float = 0.995
+    use_ema: bool = True
+    grad_clip: float = 1.0
+    edge_mask_max_fraction: float = 0.25
+
+    @classmethod
+    def from_params(cls, section: dict) -> "TrainConfig":
+        known = {k: v for k, v in section.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+def edge_mask(flux: torch.Tensor, max_fraction: float, generator: torch.Generator) -> torch.Tensor:
+    """Zero a random 0..max_fraction of each spectrum's covered span at each end.
+
+    flux (B, L); the covered span is first..last non-zero bin. Emulates spectra whose blue or
+    red end is lost (dichroic, sky, detector edge).
+    """
+    if max_fraction <= 0:
+        return flux
+    batch, length = flux.shape
+    index = torch.arange(length, device=flux.device).expand(batch, length)  # (B, L)
+    nonzero = flux != 0
+    first = torch.where(nonzero, index, length).amin(dim=1)  # (B,)
+    last = torch.where(nonzero, index, -1).amax(dim=1)  # (B,)
+    span = (last - first + 1).clamp_min(0).float()
+    cut = torch.rand((2, batch), generator=generator).to(flux.device) * max_fraction  # (2, B)
+    lo = first + (cut[0] * span).long()
+    hi = last - (cut[1] * span).long()
+    keep = (index >= lo[:, None]) & (index <= hi[:, None])  # (B, L)
+    return flux * keep
+
+
+def make_scheduler(optimizer, cfg: TrainConfig):
+    """Linear warm-up for ``warmup_epochs`` then cosine warm restarts (T_0 = restart_epochs)."""
+    restarts = torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(
+        optimizer, T_0=cfg.restart_epochs, eta_min=cfg.lr_min)
+    if cfg.warmup_epochs <= 0:
+        return restarts
+    warmup = torch.optim.lr_scheduler.LinearLR(optimizer, start_factor=1.0 / (cfg.warmup_epochs + 1),
+                                               total_iters=cfg.warmup_epochs)
+    return torch.optim.lr_scheduler.SequentialLR(optimizer, [warmup, restarts],
+                                                 milestones=[cfg.warmup_epochs])
+
+
+def fingerprint(*parts) -> str:
+    """A short hash of JSON-able parts: the identity of a training run, for safe resuming."""
+    text = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@torch.no_grad()
+def predict(model: torch.nn.Module, flux: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
+    """Model outputs for (N, L) flux, in batches, in eval mode."""
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    outputs = [model(flux[i:i + batch_size].to(device)).float().cpu()
+               for i in range(0, len(flux), batch_size)]
+    model.train(was_training)
+    return torch.cat(outputs)
+
+
+def classifier_objective(labels_train: torch.Tensor, n_classes: int, cfg: TrainConfig):
+    """(loss_fn, score_fn) for classification: focal/CE loss; validation macro-F1."""
+    counts = torch.bincount(labels_train, minlength=n_classes)
+    alpha = class_balanced_weights(counts, cfg.class_balance_beta) if cfg.use_focal_loss else None
+    gamma = cfg.focal_gamma if cfg.use_focal_loss else 0.0
+
+    def loss_fn(output, target):
+        return focal_loss(output, target, alpha=alpha, gamma=gamma)
+
+    def score_fn(model, flux_val, labels_val):
+        logits = predict(model, flux_val)
+        val_loss = float(loss_fn(logits, labels_val))
+        proba = torch.softmax(logits, dim=1).numpy()
+        metrics = classification_metrics(labels_val.numpy(), proba, [str(k) for k in range(n_classes)])
+        return metrics["macro_f1"], {"val_loss": val_loss, "val_macro_f1": metrics["macro_f1"],
+                                     "val_accuracy": metrics["accuracy"]}
+
+    return loss_fn, score_fn
+
+
+def fit(model: torch.nn.Module, flux_train: torch.Tensor, target_train: torch.Tensor,
+        flux_val: torch.Tensor, target_val: torch.Tensor, cfg: TrainConfig,
+        loss_fn: Callable, score_fn: Callable, state_path: Path | None = None,
+        run_id: str = "", progress: bool = True) -> dict:
+    """Train ``model`` in place; return the best (EMA) weights, history and best score.
+
+    ``score_fn(model, flux_val, target_val) -> (score, row)``: higher score is better; ``row``
+    joins the history. If ``state_path`` holds the state of the same run (``run_id``) the run
+    resumes from its last completed epoch.
+    """
+    device = next(model.parameters()).device
+    generator = torch.Generator().manual_seed(cfg.seed)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    scheduler = make_scheduler(optimizer, cfg)
+    ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(cfg.ema_decay), use_buffers=True)
+    use_amp = device.type == "cuda"
+    state = {"epoch": 0, "history": [], "best_score": -math.inf, "best_epoch": -1,
+             "best_state_dict": None, "stale_epochs": 0}
+    if state_path is not None and Path(state_path).exists():
+        saved = torch.load(state_path, map_location=device, weights_only=False)
+        if saved.get("run_id") == run_id:
+            model.load_state_dict(saved["model"])
+            ema.load_state_dict(saved["ema"])
+            optimizer.load_state_dict(saved["optimizer"])
+            scheduler.load_state_dict(saved["scheduler"])
+            generator.set_state(saved["generator"])
+            torch.set_rng_state(saved["torch_rng"])
+            state = saved["loop"]
+            if progress:
+                print(f"resuming {run_id} after epoch {state['epoch']}")
+    n_train = len(flux_train)
+    epochs = tqdm(range(state["epoch"], cfg.max_epochs), desc="epochs", unit="epoch",
+                  disable=not progress, initial=state["epoch"], total=cfg.max_epochs)
+    for epoch in epochs:
+        if state["stale_epochs"] >= cfg.patience:
+            break
+        started = time.perf_counter()
+        model.train()
+        order = torch.randperm(n_train, generator=generator)
+        total_loss, n_seen = 0.0, 0
+        for start in range(0, n_train, cfg.batch_size):
+            batch = order[start:start + cfg.batch_size]
+            flux = edge_mask(flux_train[batch], cfg.edge_mask_max_fraction, generator).to(device)
+            target = target_train[batch].to(device)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
+                loss = loss_fn(model(flux), target)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if cfg.grad_clip > 0:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+            optimizer.step()
+            ema.update_parameters(model)
+            total_loss += float(loss) * len(batch)
+            n_seen += len(batch)
+        lr = optimizer.param_groups[0]["lr"]
+        scheduler.step()
+        evaluated = ema.module if cfg.use_ema else model
+        score, row = score_fn(evaluated, flux_val, target_val)
+        row = {"epoch": epoch + 1, "train_loss": total_loss / n_seen, **row, "lr": lr,
+               "seconds": time.perf_counter() - started}
+        state["history"].append(row)
+        state["epoch"] = epoch + 1
+        if score > state["best_score"]:
+            state.update(best_score=score, best_epoch=epoch + 1, stale_epochs=0,
+                         best_state_dict=copy.deepcopy(evaluated.state_dict()))
+        else:
+            state["stale_epochs"] += 1
+        epochs.set_postfix(loss=f"{row['train_loss']:.4f}", score=f"{score:.4f}")
+        if state_path is not None:
+            with atomic_path(state_path) as tmp:
+                torch.save({"run_id": run_id, "model": model.state_dict(), "ema": ema.state_dict(),
+                            "optimizer": optimizer.state_dict(),
+                            "scheduler": scheduler.state_dict(),
+                            "generator": generator.get_state(), "torch_rng": torch.get_rng_state(),
+                            "loop": state}, tmp)
+    return {"state_dict": state["best_state_dict"], "history": state["history"],
+            "best_score": state["best_score"], "best_epoch": state["best_epoch"],
+            "epochs_run": state["epoch"]}
+
+
+def to_tensor(array: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32))
+
+
+def recipe_dict(cfg: TrainConfig) -> dict:
+    return asdict(cfg)
