@@ -69,9 +69,10 @@ def cmd_split(args) -> None:
 def cmd_realise(args) -> None:
     import numpy as np
 
-    from .io import load_table, save_spectra
+    from .io import load_table, save_arrays, save_spectra, save_table
     from .params import load_params
-    from .realise import RealiseConfig, draw_conditions, realise_one, realise_spectra, rng_for
+    from .realise import (RealiseConfig, draw_conditions, realisations_per_spectrum, realise_one,
+                          realise_spectra, rng_for)
     from .templates import load_template_bank
 
     params = load_params(args.params)
@@ -91,9 +92,12 @@ def cmd_realise(args) -> None:
     bank = load_template_bank(args.wheel)
     hosts = [s for s in bank.spectra if s.sn_type == "Galaxy"]
     spectra = [bank.spectra[i] for i in used["spectrum_index"]]
-    realised = realise_spectra(bank.wave_rest_aa, spectra, used, hosts, cfg)
+    counts = realisations_per_spectrum(used, cfg.n_realisations, cfg.min_train_per_class,
+                                       cfg.max_realisations_per_spectrum)
+    realised = realise_spectra(bank.wave_rest_aa, spectra, used, hosts, cfg, counts)
     out = Path(args.out)
     save_spectra(realised, out / "spectra.h5")
+    save_table(realised.meta, out / "meta.csv")
     # One example per class, every intermediate step kept, for the preprocessing figure.
     examples = {}
     for label, group in used.groupby("label"):
@@ -110,11 +114,9 @@ def cmd_realise(args) -> None:
                                             f"{draw.host_fraction:.2f}"])
     examples.update(wave_template_aa=bank.wave_rest_aa, wave_obs_aa=cfg.wave_obs_aa,
                     wave_rest_aa=cfg.wave_rest_aa)
-    from .io import save_arrays
-
     save_arrays(examples, out / "examples.npz")
     print(f"realise: {len(realised.meta)} SEDM-like spectra from {len(spectra)} templates "
-          f"({cfg.n_realisations} each, {cfg.n_bins} bins) -> {out / 'spectra.h5'}")
+          f"({cfg.n_realisations}-{counts.max()} each, {cfg.n_bins} bins) -> {out / 'spectra.h5'}")
 
 
 def cmd_train_classifier(args) -> None:

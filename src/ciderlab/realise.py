@@ -27,6 +27,8 @@ class RealiseConfig:
 
     seed: int
     n_realisations: int
+    min_train_per_class: int
+    max_realisations_per_spectrum: int
     redshift_min: float
     redshift_max: float
     host_fraction_max: float
@@ -97,7 +99,10 @@ def realise_one(wave_template_aa, flux_template, host_flux, draw: Draw, rng, cfg
     wave_obs = cfg.wave_obs_aa
     observed, covered_obs = resample_flux(wave_template_aa * (1.0 + draw.redshift), degraded,
                                           covered, wave_obs)
-    noisy = np.where(covered_obs, observed + rng.normal(0.0, 1.0 / draw.snr, observed.shape), 0.0)
+    # S/N is quoted per resolution element, so the noise does not depend on the grid's bin count.
+    bins_per_resolution = cfg.fwhm_lnwave / np.log(wave_obs[1] / wave_obs[0])
+    sigma = np.sqrt(bins_per_resolution) / draw.snr
+    noisy = np.where(covered_obs, observed + rng.normal(0.0, sigma, observed.shape), 0.0)
     flat = flatten_spectrum(wave_obs, noisy, covered_obs, cfg.continuum_knots)
     flux_obs = normalise_spectrum(flat, covered_obs)
     flux_rest, covered_rest = to_rest_frame(wave_obs, flat, covered_obs, draw.redshift,
@@ -107,10 +112,30 @@ def realise_one(wave_template_aa, flux_template, host_flux, draw: Draw, rng, cfg
             "covered_obs": covered_obs, "flux_rest": flux_rest, "covered_rest": covered_rest}
 
 
+def realisations_per_spectrum(labels: pd.DataFrame, n_realisations: int,
+                              min_train_per_class: int, max_per_spectrum: int) -> np.ndarray:
+    """How many realisations each spectrum gets (labels: one row per spectrum).
+
+    Every spectrum gets ``n_realisations``; in the training split, spectra of rare classes get
+    more (independent redshift, host, noise), up to ``max_per_spectrum``, until their class
+    has ``min_train_per_class`` realisations. Validation and test are never oversampled, so
+    their metrics weigh every template spectrum equally.
+    """
+    counts = np.full(len(labels), n_realisations, dtype=int)
+    train = (labels["split"] == "train").to_numpy()
+    per_class = labels[train].groupby("label").size()
+    for label, n_spectra in per_class.items():
+        wanted = int(np.ceil(min_train_per_class / n_spectra))
+        rows = train & (labels["label"] == label).to_numpy()
+        counts[rows] = int(np.clip(wanted, n_realisations, max(max_per_spectrum, n_realisations)))
+    return counts
+
+
 def realise_spectra(wave_template_aa: np.ndarray, spectra: list[TemplateSpectrum],
                     labels: pd.DataFrame, hosts: list[TemplateSpectrum],
-                    cfg: RealiseConfig, progress: bool = True) -> SpectraSet:
-    """Realise every template spectrum in ``spectra`` ``cfg.n_realisations`` times.
+                    cfg: RealiseConfig, counts: np.ndarray | None = None,
+                    progress: bool = True) -> SpectraSet:
+    """Realise template spectrum ``i`` ``counts[i]`` times (default ``cfg.n_realisations``).
 
     ``labels`` has one row per spectrum (same order) with object_id, label and split.
     """
@@ -118,13 +143,15 @@ def realise_spectra(wave_template_aa: np.ndarray, spectra: list[TemplateSpectrum
         raise ValueError(f"{len(spectra)} spectra but {len(labels)} label rows")
     if not hosts:
         raise ValueError("no host-galaxy templates: host contamination needs at least one")
-    n_out = len(spectra) * cfg.n_realisations
+    if counts is None:
+        counts = np.full(len(spectra), cfg.n_realisations, dtype=int)
+    n_out = int(np.sum(counts))
     flux_obs = np.zeros((n_out, cfg.n_bins), np.float32)
     flux_rest = np.zeros((n_out, cfg.n_bins), np.float32)
     covered_obs = np.zeros((n_out, cfg.n_bins), bool)
     covered_rest = np.zeros((n_out, cfg.n_bins), bool)
     rows = []
-    pairs = [(s, r) for s in range(len(spectra)) for r in range(cfg.n_realisations)]
+    pairs = [(s, r) for s in range(len(spectra)) for r in range(int(counts[s]))]
     for row, (s, r) in enumerate(tqdm(pairs, desc="realise", unit="spectrum",
                                       disable=not progress, mininterval=2)):
         spectrum = spectra[s]

@@ -1,0 +1,110 @@
+"""One ``fig_*`` function per book figure. Each reads results (tables, dicts, arrays) and returns
+a matplotlib Figure; none reads files or trains anything, so restyling never recomputes."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")  # headless: the book is built on machines without a display
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from .metrics import row_normalise  # noqa: E402
+
+
+def fig_confusion_matrix(matrix, classes: list[str], title: str = "") -> plt.Figure:
+    """Counts (left) and row-normalised percentages (right) of a confusion matrix."""
+    counts = np.asarray(matrix)
+    fractions = row_normalise(counts)
+    fig, axes = plt.subplots(1, 2, figsize=(12, 5.2), constrained_layout=True)
+    for ax, values, fmt, label in ((axes[0], counts, "{:.0f}", "spectra"),
+                                   (axes[1], 100 * fractions, "{:.0f}%", "% of true class")):
+        image = ax.imshow(values, cmap="Blues")
+        fig.colorbar(image, ax=ax, shrink=0.8, label=label)
+        ax.set_xticks(range(len(classes)), classes, rotation=45, ha="right")
+        ax.set_yticks(range(len(classes)), classes)
+        ax.set_xlabel("predicted class")
+        ax.set_ylabel("true class")
+        top = values.max() if values.size else 0
+        for (i, j), value in np.ndenumerate(values):
+            if value:
+                ax.text(j, i, fmt.format(value), ha="center", va="center", fontsize=8,
+                        color="white" if value > 0.6 * top else "black")
+    axes[0].set_title("counts")
+    axes[1].set_title("row-normalised")
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def fig_training_curves(history: pd.DataFrame) -> plt.Figure:
+    """Training and validation loss, and validation macro-F1 / accuracy, per epoch."""
+    fig, (ax_loss, ax_score) = plt.subplots(1, 2, figsize=(11, 4), constrained_layout=True)
+    ax_loss.plot(history["epoch"], history["train_loss"], "o-", label="train (edge-masked)")
+    ax_loss.plot(history["epoch"], history["val_loss"], "s-", label="validation (EMA weights)")
+    ax_loss.set_xlabel("epoch")
+    ax_loss.set_ylabel("focal loss")
+    ax_loss.legend()
+    ax_score.plot(history["epoch"], history["val_macro_f1"], "o-", label="macro-F1")
+    ax_score.plot(history["epoch"], history["val_accuracy"], "s-", label="accuracy")
+    best = history["val_macro_f1"].idxmax()
+    ax_score.axvline(history["epoch"][best], color="grey", ls=":", label="saved (best) epoch")
+    ax_score.set_xlabel("epoch")
+    ax_score.set_ylabel("validation score")
+    ax_score.set_ylim(0, 1)
+    ax_score.legend()
+    return fig
+
+
+def fig_preprocessing(examples: dict[str, np.ndarray], label: str) -> plt.Figure:
+    """A template's path to the model: rest-frame template -> host-mixed, degraded, redshifted,
+    noisy SEDM-like spectrum -> flattened observed-frame input -> de-redshifted classifier input."""
+    key = label.replace(" ", "_")
+    name, age, redshift, snr, host = examples[f"{key}/info"]
+    wave_t, wave_o, wave_r = (examples["wave_template_aa"], examples["wave_obs_aa"],
+                              examples["wave_rest_aa"])
+    panels = [
+        (wave_t, examples[f"{key}/template"] + 1, None, "template (rest frame, flattened + 1)"),
+        (wave_t, examples[f"{key}/degraded"], None,
+         f"+ host ({float(host):.0%}), degraded to R~100"),
+        (wave_o, examples[f"{key}/noisy"], examples[f"{key}/covered_obs"],
+         f"redshifted to z = {float(redshift):.3f}, SEDM grid, S/N = {float(snr):.0f}"),
+        (wave_o, examples[f"{key}/flux_obs"], examples[f"{key}/covered_obs"],
+         "re-flattened, normalised: redshift-model input (observed frame)"),
+        (wave_r, examples[f"{key}/flux_rest"], examples[f"{key}/covered_rest"],
+         "de-redshifted: classifier input (rest frame)"),
+    ]
+    fig, axes = plt.subplots(len(panels), 1, figsize=(9, 10), constrained_layout=True)
+    for ax, (wave, flux, covered, text) in zip(axes, panels):
+        shown = flux if covered is None else np.where(covered, flux, np.nan)
+        ax.plot(wave, shown, lw=0.8)
+        ax.set_title(text, fontsize=9, loc="left")
+        ax.set_ylabel("flux (arb.)")
+        ax.set_xlim(2500, 10000)
+    axes[-1].set_xlabel("wavelength (Angstrom)")
+    age_text = "unknown phase" if age == "nan" else f"{float(age):+.0f} d"
+    fig.suptitle(f"{label}: {name} ({age_text})")
+    return fig
+
+
+def fig_distributions(meta: pd.DataFrame) -> plt.Figure:
+    """Realised spectra per class and split, and their redshift, S/N and phase distributions."""
+    fig, axes = plt.subplots(2, 2, figsize=(11, 7.5), constrained_layout=True)
+    counts = meta.groupby(["label", "split"]).size().unstack(fill_value=0)
+    counts = counts.reindex(columns=[c for c in ("train", "val", "test") if c in counts])
+    counts.plot.barh(stacked=True, ax=axes[0, 0], logx=True)
+    axes[0, 0].set_xlabel("realised spectra")
+    axes[0, 0].set_ylabel("")
+    axes[0, 1].hist(meta["redshift"], bins=30)
+    axes[0, 1].set_xlabel("redshift z")
+    axes[1, 0].hist(meta["snr"], bins=np.geomspace(meta["snr"].min(), meta["snr"].max(), 30))
+    axes[1, 0].set_xscale("log")
+    axes[1, 0].set_xlabel("S/N per bin")
+    ages = meta["age_days"].dropna()
+    axes[1, 1].hist(ages.clip(-30, 150), bins=36)
+    axes[1, 1].set_xlabel("phase (days from maximum; clipped to -30..150)")
+    for ax in (axes[0, 1], axes[1, 0], axes[1, 1]):
+        ax.set_ylabel("spectra")
+    return fig

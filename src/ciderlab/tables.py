@@ -1,0 +1,55 @@
+"""Tables for the book, built from results files' contents (never typed by hand)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+SPLITS = ("train", "val", "test")
+
+
+def table_dataset(split_table: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:
+    """Objects, template spectra and realised spectra per class and split."""
+    templates = meta.drop_duplicates(["template", "epoch"])
+    rows = []
+    for label in sorted(split_table["label"].unique()):
+        row = {"class": label}
+        for split in SPLITS:
+            row[f"{split} objects"] = int(((split_table["label"] == label)
+                                           & (split_table["split"] == split)).sum())
+            row[f"{split} spectra"] = int(((templates["label"] == label)
+                                           & (templates["split"] == split)).sum())
+        row["realised spectra"] = int((meta["label"] == label).sum())
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    total = table.drop(columns="class").sum().to_dict()
+    return pd.concat([table, pd.DataFrame([{"class": "total", **total}])], ignore_index=True)
+
+
+def table_dropped_classes(dropped: dict[str, str]) -> pd.DataFrame:
+    return pd.DataFrame([{"class": k, "why it is not trained": v} for k, v in dropped.items()])
+
+
+def table_dropped_templates(catalogue: pd.DataFrame) -> pd.DataFrame:
+    """Template spectra left out, grouped by reason."""
+    dropped = catalogue[catalogue["reason"].fillna("") != ""]
+    return (dropped.groupby("reason").agg(spectra=("template", "size"),
+                                          objects=("object_id", "nunique"))
+            .sort_values("spectra", ascending=False).reset_index())
+
+
+def table_label_fixes(catalogue: pd.DataFrame) -> pd.DataFrame:
+    fixed = catalogue[catalogue["label_fix"].fillna("") != ""]
+    return (fixed.drop_duplicates("template")[["template", "subtype", "label_fix"]]
+            .rename(columns={"subtype": "corrected subtype", "label_fix": "reason"})
+            .reset_index(drop=True))
+
+
+def table_classification_report(metrics: dict) -> pd.DataFrame:
+    """Per-class precision, recall, F1, ROC-AUC and support, with macro averages."""
+    rows = [{"class": name, **values} for name, values in metrics["per_class"].items()
+            if values["support"] > 0]
+    table = pd.DataFrame(rows)[["class", "precision", "recall", "f1", "roc_auc", "support"]]
+    macro = {"class": "macro average", "precision": table["precision"].mean(),
+             "recall": table["recall"].mean(), "f1": metrics["macro_f1"],
+             "roc_auc": metrics["macro_roc_auc"], "support": table["support"].sum()}
+    return pd.concat([table, pd.DataFrame([macro])], ignore_index=True).round(3)
