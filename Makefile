@@ -3,8 +3,8 @@
 #   make test   environment -> test suite
 SHELL := /bin/bash
 PYTHON ?= python3.11
-VENV := .venv
-BIN := $(CURDIR)/$(VENV)/bin
+VENV ?= $(CURDIR)/.venv
+BIN := $(VENV)/bin
 export PATH := $(BIN):$(PATH)
 # Our own progress bars stay; DVC's and pip's chatter goes.
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
@@ -21,6 +21,7 @@ env: $(VENV)/.installed
 $(VENV)/.installed: requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "ciderlab needs Python 3.11"'
 	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet pip==26.3
 	$(BIN)/python -m pip install --quiet --compile -r requirements.lock
 	$(BIN)/python -m pip install --quiet --compile --no-deps --no-build-isolation -e .
 	@touch $@

@@ -176,7 +176,7 @@ def fit(model: torch.nn.Module, flux_train: torch.Tensor, target_train: torch.Te
                 torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
             optimizer.step()
             ema.update_parameters(model)
-            total_loss += float(loss) * len(batch)
+            total_loss += loss.item() * len(batch)
             n_seen += len(batch)
         lr = optimizer.param_groups[0]["lr"]
         scheduler.step()

@@ -1,0 +1,50 @@
+"""Shared test helpers: a tiny wheel in the SNID-SAGE 0.9.0 bank format."""
+
+import io
+import zipfile
+
+import h5py
+import numpy as np
+import pytest
+
+WAVE = np.exp(np.linspace(np.log(2501.69), np.log(9993.23), 1024))
+
+
+def bank_file(templates: dict) -> bytes:
+    """HDF5 bytes laid out like snid_sage/templates/templates_<type>.hdf5."""
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w") as handle:
+        handle["metadata/standard_wavelength"] = WAVE
+        for name, spec in templates.items():
+            group = handle.create_group(f"templates/{name}")
+            group.attrs.update(type=spec["type"], subtype=spec["subtype"], age=spec["ages"][0],
+                               redshift=0.0, phase="Unknown", epochs=len(spec["ages"]),
+                               file_path=f"{name}.lnw")
+            group["flux"] = spec["fluxes"][0]
+            group["fft_real"] = np.zeros(4)  # present in the real bank, ignored by us
+            if len(spec["ages"]) > 1:
+                for i, (age, flux) in enumerate(zip(spec["ages"], spec["fluxes"])):
+                    epoch = group.create_group(f"epochs/epoch_{i}")
+                    epoch.attrs["age"] = age
+                    epoch["flux"] = flux
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def tiny_wheel(tmp_path):
+    """A wheel holding a two-type bank: one multi-epoch SN Ia and one galaxy."""
+    line = -0.3 * np.exp(-0.5 * ((WAVE - 6150) / 60) ** 2)
+    line[(WAVE < 3300) | (WAVE > 9000)] = 0
+    path = tmp_path / "snid_sage-0.9.0-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as wheel:
+        wheel.writestr("snid_sage/templates/templates_Ia.hdf5", bank_file({
+            "sn2011fe": {"type": "Ia", "subtype": "Ia-norm", "ages": [-5.0, 10.0],
+                         "fluxes": [line, 0.5 * line]},
+            "sn2016ije": {"type": "Ia", "subtype": "Ia-91bg", "ages": [-99.9], "fluxes": [line]},
+        }))
+        wheel.writestr("snid_sage/templates/templates_Galaxy.hdf5", bank_file({
+            "kcE": {"type": "Galaxy", "subtype": "Gal-E", "ages": [-99.9],
+                    "fluxes": [0.05 * np.sin(WAVE / 40)]},
+        }))
+        wheel.writestr("snid_sage/__init__.py", "")
+    return path

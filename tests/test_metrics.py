@@ -1,0 +1,79 @@
+import numpy as np
+import pytest
+
+from ciderlab.metrics import classification_metrics, ia_vs_non_ia, redshift_metrics, row_normalise
+
+CLASSES = ["SN Ia", "SN Ib", "SN Ic", "TDE"]
+
+
+def onehot(pred, k=4):
+    proba = np.full((len(pred), k), 0.1)
+    proba[np.arange(len(pred)), pred] = 0.7
+    return proba
+
+
+def test_classification_metrics_hand_case():
+    y_true = np.array([0, 0, 0, 1, 1, 2])
+    y_pred = np.array([0, 0, 1, 1, 0, 2])
+    m = classification_metrics(y_true, onehot(y_pred), CLASSES)
+    assert m["accuracy"] == pytest.approx(4 / 6)
+    assert m["per_class"]["SN Ia"]["precision"] == pytest.approx(2 / 3)
+    assert m["per_class"]["SN Ia"]["recall"] == pytest.approx(2 / 3)
+    assert m["per_class"]["SN Ib"]["f1"] == pytest.approx(0.5)
+    # macro over the three classes present (TDE has no test spectrum)
+    assert m["macro_f1"] == pytest.approx((2 / 3 + 0.5 + 1.0) / 3)
+    assert m["confusion_matrix"][0] == [2, 1, 0, 0]
+    assert m["per_class"]["TDE"]["support"] == 0
+    assert np.isnan(m["per_class"]["TDE"]["roc_auc"])
+    # Ia vs non-Ia: true Ia {0,1,2}, predicted Ia {0,1,4}
+    assert m["ia_vs_non_ia"] == {"accuracy": pytest.approx(4 / 6), "purity": pytest.approx(2 / 3),
+                                 "completeness": pytest.approx(2 / 3)}
+
+
+def test_top3_counts_the_true_class_in_the_three_most_probable():
+    proba = np.array([[0.4, 0.3, 0.2, 0.1], [0.4, 0.3, 0.2, 0.1]])
+    m = classification_metrics(np.array([2, 3]), proba, CLASSES)
+    assert m["top3_accuracy"] == 0.5
+
+
+def test_perfect_ranking_has_auc_one():
+    y_true = np.array([0, 1, 2, 3])
+    m = classification_metrics(y_true, onehot(y_true), CLASSES)
+    assert m["macro_roc_auc"] == 1.0 and m["macro_f1"] == 1.0
+
+
+def test_bad_inputs_are_refused():
+    with pytest.raises(ValueError, match="no predictions"):
+        classification_metrics(np.array([], int), np.zeros((0, 4)), CLASSES)
+    with pytest.raises(ValueError, match="NaN"):
+        classification_metrics(np.array([0]), np.array([[np.nan, 0, 0, 0]]), CLASSES)
+
+
+def test_ia_vs_non_ia_without_predicted_ia_has_undefined_purity():
+    result = ia_vs_non_ia(np.array([True, False]), np.array([False, False]))
+    assert result["accuracy"] == 0.5 and np.isnan(result["purity"]) and result["completeness"] == 0
+
+
+def test_redshift_metrics_hand_case():
+    z_true = np.array([0.0, 0.0, 0.0, 0.0, 1.0])
+    z_pred = np.array([0.01, -0.01, 0.02, 0.0, 1.6])  # the last: delta = 0.3, an outlier
+    m = redshift_metrics(z_pred, z_true)
+    delta = np.array([0.01, -0.01, 0.02, 0.0, 0.3])
+    assert m["rms"] == pytest.approx(np.sqrt(np.mean(delta ** 2)))
+    assert m["bias"] == pytest.approx(delta.mean())
+    assert m["outlier_fraction"] == pytest.approx(0.2)
+    assert m["sigma_nmad"] == pytest.approx(1.4826 * 0.01)  # median 0.01; |d - 0.01| median 0.01
+    assert m["sigma_nmad_uncentred_authors"] == pytest.approx(1.4826 * 0.01)
+    assert m["mae"] == pytest.approx(np.mean(np.abs(z_pred - z_true)))
+
+
+def test_centred_and_uncentred_nmad_differ_under_bias():
+    z_true = np.zeros(5)
+    m = redshift_metrics(z_true + np.array([0.1, 0.11, 0.09, 0.1, 0.1]), z_true)
+    assert m["sigma_nmad"] == pytest.approx(0.0)
+    assert m["sigma_nmad_uncentred_authors"] == pytest.approx(1.4826 * 0.1)
+
+
+def test_row_normalise_keeps_empty_rows_zero():
+    out = row_normalise(np.array([[2, 2], [0, 0]]))
+    assert out.tolist() == [[0.5, 0.5], [0.0, 0.0]]
