@@ -21,6 +21,7 @@
 results_dir = "../results"
 
 # %%
+# %matplotlib inline
 from pathlib import Path
 
 from myst_nb import glue

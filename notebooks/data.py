@@ -23,6 +23,7 @@
 results_dir = "../results"
 
 # %%
+# %matplotlib inline
 from pathlib import Path
 
 from IPython.display import Markdown

@@ -1,24 +1,26 @@
 """One ``fig_*`` function per book figure. Each reads results (tables, dicts, arrays) and returns
-a matplotlib Figure; none reads files or trains anything, so restyling never recomputes."""
+a matplotlib Figure; none reads files or trains anything, so restyling never recomputes.
+
+Figures are built with the object-oriented API (no pyplot state): a notebook cell that
+returns one shows it exactly once, and nothing needs a display.
+"""
 
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")  # headless: the book is built on machines without a display
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from .metrics import row_normalise  # noqa: E402
+from .metrics import row_normalise
+from .spectra import coverage_of
 
 
-def fig_confusion_matrix(matrix, classes: list[str], title: str = "") -> plt.Figure:
+def fig_confusion_matrix(matrix, classes: list[str], title: str = "") -> Figure:
     """Counts (left) and row-normalised percentages (right) of a confusion matrix."""
     counts = np.asarray(matrix)
     fractions = row_normalise(counts)
-    fig, axes = plt.subplots(1, 2, figsize=(12, 5.2), constrained_layout=True)
+    fig = Figure(figsize=(12, 5.2), layout="constrained")
+    axes = fig.subplots(1, 2)
     for ax, values, fmt, label in ((axes[0], counts, "{:.0f}", "spectra"),
                                    (axes[1], 100 * fractions, "{:.0f}%", "% of true class")):
         image = ax.imshow(values, cmap="Blues")
@@ -39,9 +41,10 @@ def fig_confusion_matrix(matrix, classes: list[str], title: str = "") -> plt.Fig
     return fig
 
 
-def fig_training_curves(history: pd.DataFrame) -> plt.Figure:
+def fig_training_curves(history: pd.DataFrame) -> Figure:
     """Training and validation loss, and validation macro-F1 / accuracy, per epoch."""
-    fig, (ax_loss, ax_score) = plt.subplots(1, 2, figsize=(11, 4), constrained_layout=True)
+    fig = Figure(figsize=(11, 4), layout="constrained")
+    (ax_loss, ax_score) = fig.subplots(1, 2)
     ax_loss.plot(history["epoch"], history["train_loss"], "o-", label="train (edge-masked)")
     ax_loss.plot(history["epoch"], history["val_loss"], "s-", label="validation (EMA weights)")
     ax_loss.set_xlabel("epoch")
@@ -58,16 +61,17 @@ def fig_training_curves(history: pd.DataFrame) -> plt.Figure:
     return fig
 
 
-def fig_preprocessing(examples: dict[str, np.ndarray], label: str) -> plt.Figure:
+def fig_preprocessing(examples: dict[str, np.ndarray], label: str) -> Figure:
     """A template's path to the model: rest-frame template -> host-mixed, degraded, redshifted,
     noisy SEDM-like spectrum -> flattened observed-frame input -> de-redshifted classifier input."""
     key = label.replace(" ", "_")
     name, age, redshift, snr, host = examples[f"{key}/info"]
     wave_t, wave_o, wave_r = (examples["wave_template_aa"], examples["wave_obs_aa"],
                               examples["wave_rest_aa"])
+    covered_t = coverage_of(examples[f"{key}/template"])
     panels = [
-        (wave_t, examples[f"{key}/template"] + 1, None, "template (rest frame, flattened + 1)"),
-        (wave_t, examples[f"{key}/degraded"], None,
+        (wave_t, examples[f"{key}/template"] + 1, covered_t, "template (rest frame, flattened + 1)"),
+        (wave_t, examples[f"{key}/degraded"], covered_t,
          f"+ host ({float(host):.0%}), degraded to R~100"),
         (wave_o, examples[f"{key}/noisy"], examples[f"{key}/covered_obs"],
          f"redshifted to z = {float(redshift):.3f}, SEDM grid, S/N = {float(snr):.0f}"),
@@ -76,9 +80,10 @@ def fig_preprocessing(examples: dict[str, np.ndarray], label: str) -> plt.Figure
         (wave_r, examples[f"{key}/flux_rest"], examples[f"{key}/covered_rest"],
          "de-redshifted: classifier input (rest frame)"),
     ]
-    fig, axes = plt.subplots(len(panels), 1, figsize=(9, 10), constrained_layout=True)
+    fig = Figure(figsize=(9, 10), layout="constrained")
+    axes = fig.subplots(len(panels), 1)
     for ax, (wave, flux, covered, text) in zip(axes, panels):
-        shown = flux if covered is None else np.where(covered, flux, np.nan)
+        shown = np.where(covered, flux, np.nan)
         ax.plot(wave, shown, lw=0.8)
         ax.set_title(text, fontsize=9, loc="left")
         ax.set_ylabel("flux (arb.)")
@@ -89,9 +94,10 @@ def fig_preprocessing(examples: dict[str, np.ndarray], label: str) -> plt.Figure
     return fig
 
 
-def fig_distributions(meta: pd.DataFrame) -> plt.Figure:
+def fig_distributions(meta: pd.DataFrame) -> Figure:
     """Realised spectra per class and split, and their redshift, S/N and phase distributions."""
-    fig, axes = plt.subplots(2, 2, figsize=(11, 7.5), constrained_layout=True)
+    fig = Figure(figsize=(11, 7.5), layout="constrained")
+    axes = fig.subplots(2, 2)
     counts = meta.groupby(["label", "split"]).size().unstack(fill_value=0)
     counts = counts.reindex(columns=[c for c in ("train", "val", "test") if c in counts])
     counts.plot.barh(stacked=True, ax=axes[0, 0], logx=True)
