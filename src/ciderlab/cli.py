@@ -119,8 +119,10 @@ def cmd_realise(args) -> None:
           f"({cfg.n_realisations}-{counts.max()} each, {cfg.n_bins} bins) -> {out / 'spectra.h5'}")
 
 
-def cmd_train_classifier(args) -> None:
+def _train(args, head: str) -> None:
+    """Shared body of train_classifier (rest frame, labels) and train_redshift (observed, z)."""
     import numpy as np
+    import pandas as pd
     import torch
 
     from .checkpoint import git_revision, save_checkpoint
@@ -129,42 +131,57 @@ def cmd_train_classifier(args) -> None:
     from .params import load_params
     from .pull import sha256_of
     from .train import (TrainConfig, classifier_objective, fingerprint, fit, recipe_dict,
-                        to_tensor)
+                        redshift_objective, to_tensor)
 
+    stage = f"train_{head}"
     params = load_params(args.params)
-    cfg = TrainConfig.from_params(params["train_classifier"])
+    cfg = TrainConfig.from_params(params[stage])
     class_info = load_json(Path(args.split_dir) / "classes.json")
     classes = class_info["classes"]
     spectra = load_spectra(args.spectra)
-    index = {name: k for k, name in enumerate(classes)}
-    target = spectra.meta["label"].map(index).to_numpy()
-    parts = {s: np.flatnonzero(spectra.meta["split"].to_numpy() == s) for s in ("train", "val")}
-    if any(len(rows) == 0 for rows in parts.values()):
+    rows = {s: np.flatnonzero(spectra.meta["split"].to_numpy() == s) for s in ("train", "val")}
+    if any(len(r) == 0 for r in rows.values()):
         raise ValueError(f"{args.spectra}: the train or val split is empty")
-    model_cfg = SpectraNetConfig(n_bins=params["grid"]["n_bins"], n_outputs=len(classes),
-                                 head="classifier", **params["model"])
+    if head == "classifier":
+        flux, frame = spectra.flux_rest, "rest"
+        target = torch.as_tensor(spectra.meta["label"].map({c: k for k, c in enumerate(classes)})
+                                 .to_numpy(), dtype=torch.long)
+        loss_fn, score_fn = classifier_objective(target[rows["train"]], len(classes), cfg)
+        n_outputs, metric = len(classes), "val_macro_f1"
+    else:
+        flux, frame = spectra.flux_obs, "observed"
+        target = torch.as_tensor(spectra.meta["redshift"].to_numpy(), dtype=torch.float32)
+        loss_fn, score_fn = redshift_objective()
+        n_outputs, metric = 1, "val_loss"
+    model_cfg = SpectraNetConfig(n_bins=params["grid"]["n_bins"], n_outputs=n_outputs, head=head,
+                                 **params["model"])
     torch.manual_seed(cfg.seed)
     model = SpectraNet(model_cfg)
-    y_train = torch.as_tensor(target[parts["train"]], dtype=torch.long)
-    y_val = torch.as_tensor(target[parts["val"]], dtype=torch.long)
-    loss_fn, score_fn = classifier_objective(y_train, len(classes), cfg)
+    run_id = fingerprint(model_cfg.to_dict(), recipe_dict(cfg), classes, sha256_of(args.spectra))
+    state_path = Path(args.state_dir) / f"{stage}.pt"
+    result = fit(model, to_tensor(flux[rows["train"]]), target[rows["train"]],
+                 to_tensor(flux[rows["val"]]), target[rows["val"]], cfg, loss_fn, score_fn,
+                 state_path=state_path, run_id=run_id)
+    best = result["best_score"] if head == "classifier" else -result["best_score"]
     out = Path(args.out)
-    run_id = fingerprint(model_cfg.to_dict(), cfg, classes, sha256_of(args.spectra))
-    result = fit(model, to_tensor(spectra.flux_rest[parts["train"]]), y_train,
-                 to_tensor(spectra.flux_rest[parts["val"]]), y_val, cfg, loss_fn, score_fn,
-                 state_path=Path(args.state_dir) / "train_classifier.pt", run_id=run_id)
-    save_checkpoint(out / "classifier.pt", result["state_dict"], model_cfg,
-                    recipe=recipe_dict(cfg),
+    save_checkpoint(out / f"{head}.pt", result["state_dict"], model_cfg, recipe=recipe_dict(cfg),
                     classes=classes, split_hash=class_info["split_hash"],
                     git_revision=git_revision(), epoch=result["best_epoch"],
-                    best_metric={"val_macro_f1": result["best_score"]}, input_frame="rest",
-                    wave_aa=spectra.wave_rest_aa, run_id=run_id)
-    import pandas as pd
-
+                    best_metric={metric: best}, input_frame=frame,
+                    wave_aa=spectra.wave_rest_aa if frame == "rest" else spectra.wave_obs_aa,
+                    run_id=run_id)
     save_table(pd.DataFrame(result["history"]), out / "history.csv")
-    (Path(args.state_dir) / "train_classifier.pt").unlink(missing_ok=True)
-    print(f"train_classifier: best validation macro-F1 {result['best_score']:.3f} at epoch "
-          f"{result['best_epoch']} of {result['epochs_run']} -> {out / 'classifier.pt'}")
+    state_path.unlink(missing_ok=True)
+    print(f"{stage}: best {metric} {best:.4f} at epoch {result['best_epoch']} of "
+          f"{result['epochs_run']} -> {out / f'{head}.pt'}")
+
+
+def cmd_train_classifier(args) -> None:
+    _train(args, "classifier")
+
+
+def cmd_train_redshift(args) -> None:
+    _train(args, "redshift")
 
 
 def cmd_evaluate(args) -> None:
@@ -174,28 +191,49 @@ def cmd_evaluate(args) -> None:
 
     from .checkpoint import load_checkpoint
     from .io import load_spectra, save_json, save_table
-    from .metrics import classification_metrics
+    from .metrics import classification_metrics, redshift_metrics
+    from .realise import to_rest_frame
     from .train import predict, to_tensor
 
-    model, checkpoint = load_checkpoint(args.model)
+    classifier, checkpoint = load_checkpoint(args.classifier)
     classes = checkpoint["classes"]
     spectra = load_spectra(args.spectra)
     test = spectra.select(np.flatnonzero(spectra.meta["split"].to_numpy() == "test"))
     if test.meta.empty:
         raise ValueError(f"{args.spectra}: no test spectra")
-    proba = torch.softmax(predict(model, to_tensor(test.flux_rest)), dim=1).numpy()
     y_true = test.meta["label"].map({c: k for k, c in enumerate(classes)}).to_numpy()
+
+    def classify(flux_rest):
+        return torch.softmax(predict(classifier, to_tensor(flux_rest)), dim=1).numpy()
+
+    proba = classify(test.flux_rest)
     metrics = classification_metrics(y_true, proba, classes)
     metrics["n_test_objects"] = test.meta.groupby("label")["object_id"].nunique().to_dict()
     predictions = test.meta.assign(predicted=[classes[k] for k in proba.argmax(axis=1)])
+    if args.redshift:
+        redshift_model, _ = load_checkpoint(args.redshift)
+        z_pred = predict(redshift_model, to_tensor(test.flux_obs)).numpy().astype(float)
+        metrics["redshift"] = redshift_metrics(z_pred, test.meta["redshift"].to_numpy())
+        # End to end: the classifier sees the spectrum de-redshifted with the predicted z.
+        rest_pred = np.stack([to_rest_frame(spectra.wave_obs_aa, test.flux_obs[i],
+                                            test.covered_obs[i], z_pred[i], spectra.wave_rest_aa)[0]
+                              for i in range(len(z_pred))])
+        proba_e2e = classify(rest_pred)
+        metrics["end_to_end"] = classification_metrics(y_true, proba_e2e, classes)
+        predictions = predictions.assign(
+            redshift_pred=z_pred, predicted_end_to_end=[classes[k] for k in proba_e2e.argmax(axis=1)])
     predictions = pd.concat([predictions, pd.DataFrame(proba, columns=[f"p_{c}" for c in classes])],
                             axis=1)
     out = Path(args.out)
     save_table(predictions, out / "predictions.csv")
     save_json(metrics, out / "metrics.json")
+    extra = ""
+    if "redshift" in metrics:
+        extra = (f", redshift RMS dz/(1+z) {metrics['redshift']['rms']:.4f}, end-to-end macro-F1 "
+                 f"{metrics['end_to_end']['macro_f1']:.3f}")
     print(f"evaluate: {len(predictions)} test spectra, accuracy {metrics['accuracy']:.3f}, "
           f"macro-F1 {metrics['macro_f1']:.3f}, SN Ia vs non-Ia accuracy "
-          f"{metrics['ia_vs_non_ia']['accuracy']:.3f}")
+          f"{metrics['ia_vs_non_ia']['accuracy']:.3f}{extra}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -224,9 +262,13 @@ def build_parser() -> argparse.ArgumentParser:
     stage("train_classifier", "train the SpectraNet classifier", cmd_train_classifier,
           ("--spectra", "results/realise/spectra.h5"), ("--split-dir", "results/split"),
           ("--state-dir", "results/.resume"), ("--out", "results/train_classifier"))
+    stage("train_redshift", "train the SpectraNet redshift model", cmd_train_redshift,
+          ("--spectra", "results/realise/spectra.h5"), ("--split-dir", "results/split"),
+          ("--state-dir", "results/.resume"), ("--out", "results/train_redshift"))
     stage("evaluate", "score the classifier on the test objects", cmd_evaluate,
           ("--spectra", "results/realise/spectra.h5"),
-          ("--model", "results/train_classifier/classifier.pt"), ("--out", "results/evaluate"))
+          ("--classifier", "results/train_classifier/classifier.pt"),
+          ("--redshift", "results/train_redshift/redshift.pt"), ("--out", "results/evaluate"))
     return parser
 
 

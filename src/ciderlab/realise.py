@@ -75,8 +75,11 @@ def draw_conditions(rng: np.random.Generator, cfg: RealiseConfig, n_hosts: int) 
                 host_index=int(rng.integers(n_hosts)), snr=float(np.exp(log_snr)))
 
 
-def to_rest_frame(wave_obs_aa, flux_obs, covered_obs, redshift, wave_rest_aa, continuum_knots):
-    """De-redshift a flattened observed spectrum onto the rest-frame grid and normalise it."""
+def to_rest_frame(wave_obs_aa, flux_obs, covered_obs, redshift, wave_rest_aa):
+    """De-redshift a flattened observed spectrum onto the rest-frame grid and normalise it.
+
+    Used with the true redshift in training and with the predicted one end to end.
+    """
     flux_rest, covered_rest = resample_flux(wave_obs_aa / (1.0 + redshift), flux_obs,
                                             covered_obs, wave_rest_aa)
     return normalise_spectrum(flux_rest, covered_rest), covered_rest
@@ -106,7 +109,7 @@ def realise_one(wave_template_aa, flux_template, host_flux, draw: Draw, rng, cfg
     flat = flatten_spectrum(wave_obs, noisy, covered_obs, cfg.continuum_knots)
     flux_obs = normalise_spectrum(flat, covered_obs)
     flux_rest, covered_rest = to_rest_frame(wave_obs, flat, covered_obs, draw.redshift,
-                                            cfg.wave_rest_aa, cfg.continuum_knots)
+                                            cfg.wave_rest_aa)
     return {"template": flux_template, "mixed": mixed, "degraded": degraded,
             "observed": observed, "noisy": noisy, "flux_obs": flux_obs,
             "covered_obs": covered_obs, "flux_rest": flux_rest, "covered_rest": covered_rest}

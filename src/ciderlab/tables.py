@@ -53,3 +53,22 @@ def table_classification_report(metrics: dict) -> pd.DataFrame:
              "recall": table["recall"].mean(), "f1": metrics["macro_f1"],
              "roc_auc": metrics["macro_roc_auc"], "support": table["support"].sum()}
     return pd.concat([table, pd.DataFrame([macro])], ignore_index=True).round(3)
+
+
+def table_redshift_metrics(redshift: dict) -> pd.DataFrame:
+    names = {"rms": "RMS of dz/(1+z)", "bias": "bias, mean dz/(1+z)",
+             "sigma_nmad": "sigma_NMAD (centred)",
+             "sigma_nmad_uncentred_authors": "sigma_NMAD, uncentred (authors' code)",
+             "outlier_fraction": "outlier fraction, |dz|/(1+z) > 0.15",
+             "mae": "mean absolute error in z", "n_spectra": "test spectra"}
+    return pd.DataFrame([{"metric": label, "value": redshift[key]} for key, label in names.items()])
+
+
+def table_known_vs_predicted_redshift(metrics: dict) -> pd.DataFrame:
+    """Classification scores with the true redshift and end to end with the predicted one."""
+    rows = []
+    for name, values in (("true redshift", metrics), ("predicted redshift", metrics["end_to_end"])):
+        rows.append({"classifier input": name, "accuracy": values["accuracy"],
+                     "macro-F1": values["macro_f1"], "top-3 accuracy": values["top3_accuracy"],
+                     "SN Ia vs non-Ia accuracy": values["ia_vs_non_ia"]["accuracy"]})
+    return pd.DataFrame(rows).round(3)

@@ -124,6 +124,22 @@ def classifier_objective(labels_train: torch.Tensor, n_classes: int, cfg: TrainC
     return loss_fn, score_fn
 
 
+def redshift_objective():
+    """(loss_fn, score_fn) for redshift: MSE on z; the score is minus the validation loss."""
+
+    def loss_fn(output, target):
+        return torch.mean((output.float() - target.float()) ** 2)
+
+    def score_fn(model, flux_val, z_val):
+        z_pred = predict(model, flux_val)
+        val_loss = float(loss_fn(z_pred, z_val))
+        delta = (z_pred - z_val) / (1.0 + z_val)
+        return -val_loss, {"val_loss": val_loss,
+                           "val_rms_dz": float(torch.sqrt(torch.mean(delta ** 2)))}
+
+    return loss_fn, score_fn
+
+
 def fit(model: torch.nn.Module, flux_train: torch.Tensor, target_train: torch.Tensor,
         flux_val: torch.Tensor, target_val: torch.Tensor, cfg: TrainConfig,
         loss_fn: Callable, score_fn: Callable, state_path: Path | None = None,

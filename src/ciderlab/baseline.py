@@ -1,0 +1,420 @@
+"""The template-matching baseline: SNID-SAGE 0.9.0 run on realised test spectra (SPEC §7b).
+
+SNID-SAGE is installed from the pinned wheel, without its GUI dependencies, into a private
+directory and run in a child process, so its imports, logging and matplotlib state never touch
+ours. Each spectrum gets its own ``sage identify`` call (the CLI's own parser and ``main``):
+``sage batch`` cannot exclude templates (it has no ``--exclude-templates`` and passes no template
+filter to the matcher), and a test spectrum must never be matched to its own object.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from .io import atomic_path
+from .labels import PAPER_CLASSES, SUBTYPE_TO_CLASS, class_of_subtype, normalise_object_id
+from .pull import SNID_SAGE_WHEEL, verify_archive
+from .realise import Draw, RealiseConfig, draw_conditions, realise_one, rng_for
+from .spectra import check_spectrum, coverage_of, flatten_spectrum
+from .templates import TemplateSpectrum
+
+_DIST_INFO = "snid_sage-0.9.0.dist-info"
+_BANK_INDEX = Path("snid_sage/templates/template_index.json")
+OTHER = "other"  # the class of any SNID-SAGE answer outside our classes
+RESULT_COLUMNS = ("path", "status", "type", "subtype", "redshift", "redshift_best", "rlap",
+                  "rlap_metric", "best_template", "seconds", "error")
+
+
+# --- installing ---------------------------------------------------------------------------------
+
+def _is_installed(target: Path) -> bool:
+    return (target / _DIST_INFO).is_dir() and (target / _BANK_INDEX).is_file()
+
+
+def install_snid_sage(wheel_path: str | os.PathLike, target_dir: str | os.PathLike) -> Path:
+    """Install the pinned SNID-SAGE wheel, without dependencies, into ``target_dir``.
+
+    Idempotent: a complete install is left alone. The wheel's sha256 is checked first, and pip
+    installs into a temporary sibling that is renamed into place, so an interrupted install
+    never looks complete. Run it with ``PYTHONPATH=target_dir``; it needs only numpy, scipy,
+    h5py, pandas, matplotlib, astropy, scikit-learn, requests and packaging.
+
+    Returns
+    -------
+    Path
+        ``target_dir``, ready to put on ``PYTHONPATH``.
+    """
+    target = Path(target_dir)
+    if _is_installed(target):
+        return target
+    if target.exists():
+        raise FileExistsError(f"{target}: exists but holds no complete SNID-SAGE 0.9.0 install; "
+                              "delete it and run again")
+    wheel = Path(wheel_path)
+    if not wheel.exists():
+        raise FileNotFoundError(f"{wheel}: not found; run `ciderlab pull` first")
+    verify_archive(wheel, SNID_SAGE_WHEEL)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=f".{target.name}-") as tmp:
+        staging = Path(tmp) / "site"
+        command = [sys.executable, "-m", "pip", "install", "--no-deps", "--no-index",
+                   "--disable-pip-version-check", "--no-warn-script-location",
+                   "--target", str(staging), str(wheel)]
+        result = subprocess.run(command, capture_output=True, text=True)
+        if result.returncode != 0 or not _is_installed(staging):
+            tail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-5:])
+            raise RuntimeError(f"pip could not install {wheel} into {target}:\n{tail}")
+        os.replace(staging, target)
+    return target
+
+
+def installed_template_names(install_dir: str | os.PathLike) -> set[str]:
+    """Names of every template (object) in the installed bank, e.g. ``{"sn2005cf", ...}``."""
+    index_path = Path(install_dir) / _BANK_INDEX
+    if not index_path.is_file():
+        raise FileNotFoundError(f"{index_path}: missing; run install_snid_sage() first")
+    return set(json.loads(index_path.read_text())["templates"])
+
+
+def templates_of_objects(object_ids: Sequence[str], template_names: Sequence[str]
+                         ) -> list[list[str]]:
+    """For each object id, the template names that belong to it (same normalised object id).
+
+    ``sn2011fe`` and ``SN2011fe_bsnip`` are one object, so both are excluded for it.
+    """
+    by_object: dict[str, list[str]] = {}
+    for name in sorted(template_names):
+        by_object.setdefault(normalise_object_id(name), []).append(name)
+    return [by_object.get(object_id, []) for object_id in object_ids]
+
+
+# --- input --------------------------------------------------------------------------------------
+
+def write_spectrum_file(path: str | os.PathLike, wave_aa: np.ndarray, flux_flat: np.ndarray,
+                        covered: np.ndarray | None = None) -> None:
+    """Write a flattened spectrum as the 2-column ASCII file SNID-SAGE reads.
+
+    SNID-SAGE fits its own continuum (a spline to log flux; bins with flux <= 0 drop out), so
+    it is handed continuum-normalised flux, ``flux_flat + 1``, over covered bins only: zeros
+    outside the coverage would read as data.
+
+    Parameters
+    ----------
+    wave_aa : (n,) wavelength, Angstrom (observed frame)
+    flux_flat : (n,) flattened flux (continuum-divided minus one)
+    covered : (n,) bool, optional
+        Bins holding data; default: from the first to the last non-zero bin.
+    """
+    wave_aa, flux_flat = np.asarray(wave_aa, float), np.asarray(flux_flat, float)
+    covered = coverage_of(flux_flat) if covered is None else np.asarray(covered, bool)
+    if wave_aa.shape != flux_flat.shape:
+        raise ValueError(f"{path}: wavelength {wave_aa.shape} and flux {flux_flat.shape} differ")
+    check_spectrum(flux_flat, covered, what=str(path))
+    table = np.column_stack([wave_aa[covered], 1.0 + flux_flat[covered]])
+    with atomic_path(path) as tmp:
+        np.savetxt(tmp, table, fmt="%.4f %.6f")  # no header: SNID-SAGE sniffs header words
+
+
+def rebuild_flat_observation(template: TemplateSpectrum, hosts: list[TemplateSpectrum],
+                             wave_template_aa: np.ndarray, row: pd.Series,
+                             cfg: RealiseConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Re-draw one realised observation (a metadata ``row``) in its flattened, un-normalised form.
+
+    The stored model input is normalised to unit standard deviation, which SNID-SAGE cannot
+    use (its continuum fit drops every bin at or below zero). The realisation is seeded by
+    (template, epoch, realisation), so it is rebuilt exactly, with the redshift, host and S/N
+    the row records: ``normalise_spectrum(flux_flat, covered)`` equals the stored ``flux_obs``.
+
+    Parameters
+    ----------
+    template : the row's template spectrum (``row.template``, ``row.epoch``)
+    hosts : the Galaxy templates, in the order ``realise`` used
+    wave_template_aa : (1024,) the bank's rest-frame grid, Angstrom
+    row : one row of the realised-spectra metadata
+    cfg : the realise configuration that made the row
+
+    Returns
+    -------
+    flux_flat : (cfg.n_bins,) flattened flux on ``cfg.wave_obs_aa``, zero off coverage
+    covered : (cfg.n_bins,) bool
+    """
+    rng = rng_for(cfg.seed, template.name, template.epoch, int(row["realisation"]))
+    drawn = draw_conditions(rng, cfg, len(hosts))  # moves rng to where the noise was drawn
+    if not np.isclose(drawn.redshift, row["redshift"], rtol=0, atol=1e-9):
+        raise ValueError(f"{template.name} epoch {template.epoch}: the seed or redshift range in "
+                         "the realise parameters differ from those that made this row")
+    host_names = [host.name for host in hosts]
+    if row["host_template"] not in host_names:
+        raise ValueError(f"host {row['host_template']!r} is not among the {len(hosts)} hosts")
+    draw = Draw(redshift=float(row["redshift"]), host_fraction=float(row["host_fraction"]),
+                host_index=host_names.index(row["host_template"]), snr=float(row["snr"]))
+    steps = realise_one(wave_template_aa, template.flux, hosts[draw.host_index].flux, draw,
+                        rng, cfg)
+    covered = steps["covered_obs"]
+    return flatten_spectrum(cfg.wave_obs_aa, steps["noisy"], covered, cfg.continuum_knots), covered
+
+
+# --- running ------------------------------------------------------------------------------------
+
+def _identify_argv(path: Path, exclude: Sequence[str], zmin: float, zmax: float,
+                   out_dir: Path) -> list[str]:
+    argv = ["identify", str(path), "--zmin", repr(float(zmin)), "--zmax", repr(float(zmax)),
+            "--minimal", "--no-plots", "--output-dir", str(out_dir)]
+    return argv + (["--exclude-templates", *exclude] if exclude else [])
+
+
+def identify_worker(jobs_path: str, results_path: str) -> None:
+    """Child-process side: run ``sage identify`` for each job, one JSON line per result.
+
+    Runs inside the process that has SNID-SAGE on ``sys.path``. Uses the CLI's own parser and
+    ``identify`` main (as ``sage identify`` does) but skips the CLI's PyPI update check; the
+    bank is read once and cached across calls.
+    """
+    import contextlib
+    import importlib
+    import io
+    import time
+
+    # The package __init__ swallows the ImportError of its circular imports and leaves
+    # ``identify = None``: import the modules themselves, main first as ``sage`` does.
+    cli_main = importlib.import_module("snid_sage.interfaces.cli.main")
+    identify = importlib.import_module("snid_sage.interfaces.cli.identify")
+    from snid_sage.shared.utils.logging import VerbosityLevel, configure_from_args
+
+    parser = cli_main.create_parser()
+    jobs = json.loads(Path(jobs_path).read_text())
+    with open(results_path, "a", encoding="utf-8") as results:
+        for index, argv in enumerate(jobs):
+            args = parser.parse_args(argv)
+            configure_from_args(args, gui_mode=False, default_verbosity=VerbosityLevel.QUIET)
+            captured = io.StringIO()
+            start = time.perf_counter()
+            with contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):
+                try:
+                    code = identify.main(args)
+                except Exception as error:  # one bad spectrum must not stop the batch
+                    print(f"{type(error).__name__}: {error}")
+                    code = 1
+            results.write(json.dumps({"index": index, "code": code,
+                                      "seconds": time.perf_counter() - start,
+                                      "log": captured.getvalue()[-2000:]}) + "\n")
+            results.flush()
+
+
+_WORKER_CALL = ("import sys; from ciderlab.baseline import identify_worker; "
+                "identify_worker(sys.argv[1], sys.argv[2])")
+
+
+def _worker_env(install_dir: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    ciderlab_root = str(Path(__file__).resolve().parents[1])
+    paths = [str(install_dir.resolve()), ciderlab_root, env.get("PYTHONPATH", "")]
+    env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
+    env["MPLBACKEND"] = "Agg"  # SNID-SAGE imports pyplot; no display
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[var] = "1"  # one core per run; SNID-SAGE's FFTs gain nothing from threads
+    return env
+
+
+def run_snid_sage(spectrum_paths: Sequence[str | os.PathLike],
+                  exclude_templates: Sequence[Sequence[str]], zmin: float, zmax: float,
+                  install_dir: str | os.PathLike, workdir: str | os.PathLike) -> pd.DataFrame:
+    """Classify each spectrum file with ``sage identify``, excluding the templates given for it.
+
+    Parameters
+    ----------
+    spectrum_paths : n files written by ``write_spectrum_file``
+    exclude_templates : n lists of bank template names (``templates_of_objects``), one per
+        spectrum: its own object's templates, never matched
+    zmin, zmax : redshift search range
+    install_dir : from ``install_snid_sage``
+    workdir : scratch directory for SNID-SAGE's files and its log (``snid_sage.log``)
+
+    Returns
+    -------
+    DataFrame
+        n rows in input order with ``RESULT_COLUMNS``: status is "ok", "no_match" or "error"
+        (``error`` says why); redshift is SNID-SAGE's headline (cluster-weighted) estimate,
+        redshift_best and rlap those of the best template; seconds is the wall time of the
+        spectrum's ``identify`` call.
+    """
+    paths = [Path(p).resolve() for p in spectrum_paths]
+    if len(exclude_templates) != len(paths):
+        raise ValueError(f"{len(paths)} spectra but {len(exclude_templates)} exclusion lists; "
+                         "give one list (possibly empty) per spectrum")
+    install_dir = Path(install_dir)
+    unknown = {n for names in exclude_templates for n in names} - installed_template_names(
+        install_dir)
+    if unknown:
+        raise ValueError(f"exclusions not in SNID-SAGE's bank: {sorted(unknown)[:5]}; use bank "
+                         "template names (e.g. 'sn2005cf'), not object ids")
+    workdir = Path(workdir)
+    out_root = workdir / "identify"
+    shutil.rmtree(out_root, ignore_errors=True)  # never read a previous run's answers
+    out_dirs = [out_root / f"{i:05d}" for i in range(len(paths))]
+    jobs = [_identify_argv(p, names, zmin, zmax, out)
+            for p, names, out in zip(paths, exclude_templates, out_dirs)]
+    out_root.mkdir(parents=True)
+    jobs_path, results_path = out_root / "jobs.json", out_root / "results.jsonl"
+    jobs_path.write_text(json.dumps(jobs))
+    with open(workdir / "snid_sage.log", "w") as log:
+        subprocess.run([sys.executable, "-c", _WORKER_CALL, str(jobs_path), str(results_path)],
+                       cwd=workdir, env=_worker_env(install_dir), stdout=log,
+                       stderr=subprocess.STDOUT)
+    done = _read_results(results_path)
+    rows = [_result_row(path, out / f"{path.stem}.output", done.get(i), workdir)
+            for i, (path, out) in enumerate(zip(paths, out_dirs))]
+    return pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
+
+
+def _read_results(results_path: Path) -> dict[int, dict]:
+    if not results_path.exists():
+        return {}
+    records = {}
+    for line in results_path.read_text().splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:  # a line cut short when the worker died
+            continue
+        records[record["index"]] = record
+    return records
+
+
+def _result_row(path: Path, output_path: Path, record: dict | None, workdir: Path) -> dict:
+    row = dict.fromkeys(RESULT_COLUMNS)
+    row.update(path=str(path), status="error", error="")
+    if record is None:
+        row["error"] = f"SNID-SAGE stopped before this spectrum; see {workdir / 'snid_sage.log'}"
+        return row
+    row["seconds"] = record["seconds"]
+    log_tail = " | ".join(record["log"].strip().splitlines()[-3:])
+    if record["code"] == 0 and output_path.exists():
+        try:
+            row.update(parse_snid_output(output_path.read_text(encoding="utf-8")), status="ok")
+        except ValueError as error:
+            row["error"] = f"{output_path}: {error}"
+    elif "No good matches" in record["log"]:
+        row.update(status="no_match", error=log_tail)
+    else:
+        row["error"] = f"exit code {record['code']}: {log_tail}"
+    return row
+
+
+# --- output -------------------------------------------------------------------------------------
+
+_FIELDS = {
+    "best_template": re.compile(r"^Best Template:\s*(\S+)", re.M),
+    "best_match": re.compile(r"^\W*(RLAP(?:-CCC)?):\s*(\S+)\s*\|\s*z=(\S+)", re.M),
+    "type": re.compile(r"^Best Type:\s*(\S+)", re.M),
+    "subtype": re.compile(r"^Best Subtype:\s*(\S+)", re.M),
+    "redshift": re.compile(r"^Redshift:\s*(\S+)", re.M),
+}
+
+
+def parse_snid_output(text: str) -> dict:
+    """The answer in a SNID-SAGE 0.9.0 ``.output`` file (``identify --minimal``).
+
+    SNID-SAGE has no machine-readable output from its CLI; this text format is fixed by the
+    pinned version. "Best Subtype" is absent when SNID-SAGE has none, and "Redshift" when too
+    few templates match; the best template's redshift stands in for it then.
+
+    Returns
+    -------
+    dict
+        type, subtype ("" if none), redshift, redshift_best, rlap (the best template's RLAP or
+        RLAP-CCC, whichever SNID-SAGE ranked by), rlap_metric, best_template.
+    """
+    found = {key: pattern.search(text) for key, pattern in _FIELDS.items()}
+    for key in ("best_template", "best_match", "type"):
+        if found[key] is None:
+            raise ValueError(f"no '{_FIELDS[key].pattern}' line: not a SNID-SAGE 0.9.0 result")
+    metric, rlap, z_best = found["best_match"].groups()
+    redshift = found["redshift"].group(1) if found["redshift"] else z_best
+    return {"type": found["type"].group(1),
+            "subtype": found["subtype"].group(1) if found["subtype"] else "",
+            "redshift": float(redshift), "redshift_best": float(z_best), "rlap": float(rlap),
+            "rlap_metric": metric, "best_template": found["best_template"].group(1)}
+
+
+def snid_type_to_class(sn_type: str, subtype: str,
+                       classes: tuple[str, ...] = PAPER_CLASSES) -> str:
+    """Our class for SNID-SAGE's (type, subtype) answer, or ``OTHER``.
+
+    The subtype decides (``labels.class_of_subtype``). Without a known subtype, a type decides
+    only if all its subtypes share one class (``Ia`` -> SN Ia, but ``II`` could be IIP/IIb/IIn).
+    """
+    if subtype in SUBTYPE_TO_CLASS:
+        return class_of_subtype(subtype, classes) or OTHER
+    candidates = {label for name, label in SUBTYPE_TO_CLASS.items()
+                  if name == sn_type or name.startswith(f"{sn_type}-")}
+    if len(candidates) == 1 and candidates <= set(classes):
+        return candidates.pop()
+    return OTHER
+
+
+# --- which spectra ------------------------------------------------------------------------------
+
+def _class_quotas(available: pd.Series, n_total: int) -> dict[str, int]:
+    """Share ``n_total`` over classes as evenly as ``available`` (rows per class) allows."""
+    quotas = dict.fromkeys(available.index, 0)
+    remaining = min(n_total, int(available.sum()))
+    while remaining > 0:
+        open_classes = [c for c in sorted(quotas) if quotas[c] < available[c]]
+        share = max(remaining // len(open_classes), 1)
+        for label in open_classes:
+            take = min(share, available[label] - quotas[label], remaining)
+            quotas[label] += take
+            remaining -= take
+    return quotas
+
+
+def select_baseline_subset(meta: pd.DataFrame, n_spectra: int, seed: int) -> pd.DataFrame:
+    """A deterministic, class-balanced subset of the test rows of realised-spectra metadata.
+
+    Classes share ``n_spectra`` as evenly as their rows allow. Within a class, rows are taken
+    one realisation per template spectrum, in rounds across objects (each object's first
+    spectrum, then each one's second, ...); only when a class runs out of template spectra
+    does it take second realisations. The order depends on ``seed`` and the rows' keys, not on
+    the table's order.
+
+    Parameters
+    ----------
+    meta : one row per realised spectrum: object_id, template, epoch, label, split, realisation
+    n_spectra : how many rows to select (all test rows if there are fewer)
+    seed : picks which rows
+
+    Returns
+    -------
+    DataFrame
+        The selected rows of ``meta`` with their original index (so ``spectra.select(
+        subset.index.to_numpy())`` picks the same spectra), ordered by label and object.
+    """
+    if n_spectra < 1:
+        raise ValueError(f"n_spectra must be at least 1, got {n_spectra}")
+    keys = ["label", "object_id", "template", "epoch", "realisation"]
+    test = meta[meta["split"] == "test"].sort_values(keys)
+    if test.empty:
+        raise ValueError("no rows with split == 'test'; is this the realised-spectra metadata?")
+    rng = np.random.default_rng(seed)
+    test = test.assign(_key=rng.permutation(len(test)))
+    spectrum = ["object_id", "template", "epoch"]
+    test["_round"] = test.groupby(spectrum)["_key"].rank(method="first")
+    first = test.groupby(spectrum)["_key"].transform("min")
+    test["_turn"] = first.groupby(test["object_id"]).rank(method="dense")
+    test["_object"] = test.groupby("object_id")["_key"].transform("min")
+    ranked = test.sort_values(["_round", "_turn", "_object"], kind="stable")
+    quotas = _class_quotas(test.groupby("label").size(), n_spectra)
+    chosen = pd.concat([ranked[ranked["label"] == label].head(quota)
+                        for label, quota in quotas.items() if quota])
+    return meta.loc[chosen.sort_values(keys).index]
