@@ -102,3 +102,21 @@ def test_schedule_warms_up_then_restarts():
     assert lrs[0] < lrs[1] < lrs[2] < lrs[3] == pytest.approx(1.0)
     assert lrs[4] < lrs[3]  # cosine decay
     assert lrs[8] == pytest.approx(1.0)  # warm restart after T_0 = 5 epochs
+
+
+def test_samples_per_epoch_draws_a_fixed_number_each_epoch():
+    from dataclasses import replace
+
+    calls = []
+    cfg = replace(CFG, samples_per_epoch=32, max_epochs=2)
+    torch.manual_seed(cfg.seed)
+    model = SpectraNet(SpectraNetConfig(**TINY))
+    flux, labels = toy_data()
+    loss_fn, score_fn = classifier_objective(labels, 3, cfg)
+
+    def counting_loss(output, target):
+        calls.append(len(target))
+        return loss_fn(output, target)
+
+    fit(model, flux, labels, flux[:16], labels[:16], cfg, counting_loss, score_fn, progress=False)
+    assert sum(calls) == 2 * 32  # two epochs of 32 of the 96 training spectra

@@ -35,6 +35,7 @@ class TrainConfig:
     weight_decay: float = 1e-5
     batch_size: int = 256
     max_epochs: int = 100
+    samples_per_epoch: int | None = None  # None: every training spectrum once per epoch
     warmup_epochs: int = 10
     restart_epochs: int = 5
     lr_min: float = 1e-5
@@ -178,7 +179,9 @@ def fit(model: torch.nn.Module, flux_train: torch.Tensor, target_train: torch.Te
             break
         started = time.perf_counter()
         model.train()
-        order = torch.randperm(n_train, generator=generator)
+        # A fresh random draw from the pool of realisations each epoch: epoch time stays fixed
+        # however many realisations the pool holds.
+        order = torch.randperm(n_train, generator=generator)[:cfg.samples_per_epoch or n_train]
         total_loss, n_seen = 0.0, 0
         for start in range(0, n_train, cfg.batch_size):
             batch = order[start:start + cfg.batch_size]
