@@ -9,6 +9,9 @@ export PATH := $(BIN):$(PATH)
 # Our own progress bars stay; DVC's and pip's chatter goes.
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
+# The smoke test runs `make repro VENV=<its venv> ENV_TARGET=` to use the environment it runs in.
+ENV_TARGET ?= env
+
 .PHONY: all env data repro test
 all: repro
 	@echo "The book is at book/_build/html/index.html"
@@ -28,7 +31,7 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 
 # Pull (or re-verify) the raw archives, then prove they are the snapshot data.dvc records:
 # "not in cache" is fine (same hash, cache empty), "modified" means different bytes.
-data: env
+data: $(ENV_TARGET)
 	$(BIN)/ciderlab pull --out data/raw
 	@status="$$($(BIN)/dvc status data.dvc)"; \
 	if grep -q "modified" <<<"$$status"; then \

@@ -236,6 +236,87 @@ def cmd_evaluate(args) -> None:
           f"{metrics['ia_vs_non_ia']['accuracy']:.3f}{extra}")
 
 
+def cmd_baselines(args) -> None:
+    import tempfile
+    import time
+
+    import numpy as np
+    import torch
+
+    from .baseline import (OTHER, install_snid_sage, rebuild_flat_observation, run_snid_sage,
+                           select_baseline_subset, snid_type_to_class, templates_of_objects,
+                           write_spectrum_file)
+    from .checkpoint import load_checkpoint
+    from .io import load_spectra, save_arrays, save_json, save_table
+    from .params import load_params
+    from .pull import default_cache_dir
+    from .realise import RealiseConfig, to_rest_frame
+    from .templates import load_template_bank
+    from .train import predict, to_tensor
+
+    params = load_params(args.params)
+    section = params["baselines"]
+    realise = {k: v for k, v in params["realise"].items() if k != "max_spectra_per_object"}
+    cfg = RealiseConfig(**realise, **params["grid"])
+    spectra = load_spectra(args.spectra)
+    subset = select_baseline_subset(spectra.meta, section["n_spectra"], section["seed"])
+    rows = subset.index.to_numpy()
+    chosen = spectra.select(rows)
+    bank = load_template_bank(args.wheel)
+    hosts = [s for s in bank.spectra if s.sn_type == "Galaxy"]
+    by_key = {(s.name, s.epoch): s for s in bank.spectra}
+    install_dir = install_snid_sage(args.wheel, Path(args.install_dir or default_cache_dir())
+                                    / "snid_sage-0.9.0")
+    flats = []
+    with tempfile.TemporaryDirectory(prefix="ciderlab-snid-") as work:
+        paths = []
+        for i, (_, row) in enumerate(subset.iterrows()):
+            template = by_key[(row["template"], int(row["epoch"]))]
+            flat, covered = rebuild_flat_observation(template, hosts, bank.wave_rest_aa, row, cfg)
+            paths.append(Path(work) / f"spectrum_{i:04d}.dat")
+            write_spectrum_file(paths[-1], cfg.wave_obs_aa, flat, covered)
+            flats.append(flat)
+        names = sorted({s.name for s in bank.spectra})
+        started = time.perf_counter()
+        result = run_snid_sage(paths, templates_of_objects(subset["object_id"].tolist(), names),
+                               cfg.redshift_min, cfg.redshift_max, install_dir, work)
+        snid_seconds = time.perf_counter() - started
+    classifier, checkpoint = load_checkpoint(args.classifier)
+    redshift_model, _ = load_checkpoint(args.redshift)
+    classes = checkpoint["classes"]
+    # SNID-SAGE is not told the redshift, so neither is SpectraNet: it runs end to end, the
+    # classifier seeing each spectrum de-redshifted with the redshift model's estimate.
+    started = time.perf_counter()
+    z_pred = predict(redshift_model, to_tensor(chosen.flux_obs)).numpy()
+    rest = np.stack([to_rest_frame(cfg.wave_obs_aa, chosen.flux_obs[i], chosen.covered_obs[i],
+                                   float(z_pred[i]), cfg.wave_rest_aa)[0]
+                     for i in range(len(z_pred))])
+    proba = torch.softmax(predict(classifier, to_tensor(rest)), dim=1).numpy()
+    net_seconds = time.perf_counter() - started
+    table = subset.reset_index(names="row").assign(
+        snid_class=[snid_type_to_class(t or "", s or "", tuple(classes))
+                    for t, s in zip(result["type"], result["subtype"])],
+        snid_type=result["type"], snid_subtype=result["subtype"],
+        snid_redshift=result["redshift"], snid_rlap=result["rlap"],
+        snid_best_template=result["best_template"], snid_status=result["status"],
+        snid_seconds=result["seconds"],
+        spectranet_class=[classes[k] for k in proba.argmax(axis=1)], spectranet_redshift=z_pred)
+    out = Path(args.out)
+    save_table(table, out / "comparison.csv")
+    save_arrays({"wave_obs_aa": cfg.wave_obs_aa, "flux_flat": np.stack(flats),
+                 "covered": chosen.covered_obs}, out / "spectra.npz")
+    timing = {"n_spectra": len(table), "snid_sage_seconds": snid_seconds,
+              "spectranet_seconds": net_seconds,
+              "snid_sage_spectra_per_second": len(table) / snid_seconds,
+              "spectranet_spectra_per_second": len(table) / net_seconds,
+              "snid_sage_ok": int((table["snid_status"] == "ok").sum()),
+              "other_class": OTHER}
+    save_json(timing, out / "timing.json")
+    print(f"baselines: SNID-SAGE on {len(table)} test spectra, "
+          f"{timing['snid_sage_spectra_per_second']:.3f} spectra/s vs SpectraNet "
+          f"{timing['spectranet_spectra_per_second']:.0f} spectra/s -> {out}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ciderlab", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -269,6 +350,11 @@ def build_parser() -> argparse.ArgumentParser:
           ("--spectra", "results/realise/spectra.h5"),
           ("--classifier", "results/train_classifier/classifier.pt"),
           ("--redshift", "results/train_redshift/redshift.pt"), ("--out", "results/evaluate"))
+    stage("baselines", "SNID-SAGE template matching on the same test spectra", cmd_baselines,
+          ("--wheel", DEFAULT_WHEEL), ("--spectra", "results/realise/spectra.h5"),
+          ("--classifier", "results/train_classifier/classifier.pt"),
+          ("--redshift", "results/train_redshift/redshift.pt"),
+          ("--install-dir", None), ("--out", "results/baselines"))
     return parser
 
 

@@ -155,3 +155,65 @@ def fig_redshift_training(history: pd.DataFrame) -> Figure:
     ax_rms.set_xlabel("epoch")
     ax_rms.set_ylabel("validation RMS of dz/(1+z)")
     return fig
+
+
+def fig_method_confusion(comparison: pd.DataFrame, classes: list[str], other: str) -> Figure:
+    """Row-normalised confusion matrices of SpectraNet and SNID-SAGE on the same spectra."""
+    from .metrics import label_confusion_matrix
+
+    predicted = list(classes) + [other]
+    present = [c for c in classes if (comparison["label"] == c).any()]
+    fig = Figure(figsize=(13, 5.5), layout="constrained")
+    axes = fig.subplots(1, 2)
+    for ax, (title, column) in zip(axes, (("SpectraNet", "spectranet_class"),
+                                          ("SNID-SAGE 0.9.0", "snid_class"))):
+        matrix = label_confusion_matrix(comparison["label"], comparison[column], predicted)
+        rows = [predicted.index(c) for c in present]
+        values = 100 * row_normalise(matrix[rows])
+        image = ax.imshow(values, cmap="Blues", vmin=0, vmax=100)
+        ax.set_xticks(range(len(predicted)), predicted, rotation=45, ha="right")
+        ax.set_yticks(range(len(present)), present)
+        ax.set_xlabel("predicted class")
+        ax.set_ylabel("true class")
+        ax.set_title(f"{title} (row %)")
+        for (i, j), value in np.ndenumerate(values):
+            if value:
+                ax.text(j, i, f"{value:.0f}", ha="center", va="center", fontsize=8,
+                        color="white" if value > 60 else "black")
+    fig.colorbar(image, ax=axes, shrink=0.8, label="% of true class")
+    return fig
+
+
+def fig_method_redshift(comparison: pd.DataFrame) -> Figure:
+    """Redshift residuals dz/(1+z) of both methods against the true redshift."""
+    fig = Figure(figsize=(8, 4.5), layout="constrained")
+    ax = fig.subplots()
+    z_true = comparison["redshift"].to_numpy(float)
+    for label, column, marker in (("SpectraNet", "spectranet_redshift", "o"),
+                                  ("SNID-SAGE 0.9.0", "snid_redshift", "s")):
+        z = comparison[column].to_numpy(float)
+        ax.scatter(z_true, (z - z_true) / (1 + z_true), marker=marker, label=label, alpha=0.7)
+    ax.axhline(0, color="k", lw=1)
+    ax.set_xlabel("true redshift")
+    ax.set_ylabel("(z_pred - z_true) / (1 + z_true)")
+    ax.legend()
+    return fig
+
+
+def fig_disagreements(comparison: pd.DataFrame, spectra: dict, n_examples: int = 4) -> Figure:
+    """Test spectra on which the two methods disagree, with both answers and the truth."""
+    differ = np.flatnonzero((comparison["spectranet_class"] != comparison["snid_class"]).to_numpy())
+    shown = differ[:n_examples] if len(differ) else np.arange(min(n_examples, len(comparison)))
+    fig = Figure(figsize=(10, 2.4 * max(len(shown), 1)), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(max(len(shown), 1), 1))
+    wave = spectra["wave_obs_aa"]
+    for ax, i in zip(axes, shown):
+        row = comparison.iloc[i]
+        covered = spectra["covered"][i]
+        ax.plot(wave, np.where(covered, spectra["flux_flat"][i] + 1, np.nan), lw=0.8)
+        ax.set_title(f"{row['template']} (true {row['label']}, z = {row['redshift']:.3f}): "
+                     f"SpectraNet {row['spectranet_class']}, SNID-SAGE {row['snid_class']}",
+                     fontsize=9, loc="left")
+        ax.set_ylabel("flux / continuum")
+    axes[-1].set_xlabel("observed wavelength (Angstrom)")
+    return fig

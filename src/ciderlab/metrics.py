@@ -86,3 +86,15 @@ def redshift_metrics(z_pred: np.ndarray, z_true: np.ndarray, outlier_threshold: 
         "mae": float(np.mean(np.abs(z_pred - z_true))),
         "n_spectra": int(len(z_true)),
     }
+
+
+def label_confusion_matrix(true_labels, predicted_labels, labels: list[str]) -> np.ndarray:
+    """Confusion matrix (rows true, columns predicted) of string labels in ``labels`` order."""
+    return confusion_matrix(list(true_labels), list(predicted_labels), labels=labels)
+
+
+def label_scores(true_labels, predicted_labels) -> dict:
+    """Accuracy and SN Ia vs non-Ia scores of string labels (methods without probabilities)."""
+    true_labels, predicted_labels = np.asarray(true_labels), np.asarray(predicted_labels)
+    return {"accuracy": float(np.mean(true_labels == predicted_labels)),
+            "ia_vs_non_ia": ia_vs_non_ia(true_labels == SN_IA, predicted_labels == SN_IA)}
