@@ -70,7 +70,7 @@ tables.table_redshift_metrics(metrics["redshift"])
 # {glue:text}`known_macro_f1:.3f`; with the predicted one: {glue:text}`e2e_macro_f1:.3f`.
 
 # %%
-tables.table_known_vs_predicted_redshift(metrics)
+tables.table_scenarios({"true redshift": metrics, "predicted redshift": metrics["end_to_end"]})
 
 # %% [markdown]
 # ## Training curve

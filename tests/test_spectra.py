@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from ciderlab.spectra import (bin_edges, check_spectrum, coverage_of, degrade_resolution,
-                              flatten_spectrum, make_log_grid, normalise_spectrum, resample_flux)
+                              flatten_spectrum, make_log_grid, narrow_coverage,
+                              normalise_spectrum, resample_flux)
 
 
 def integral(wave, flux, covered):
@@ -122,3 +123,17 @@ def test_bad_spectra_get_clear_errors():
 def test_coverage_is_first_to_last_nonzero_bin():
     flux = np.array([0, 0, 1.0, 0, -2.0, 0])
     assert coverage_of(flux).tolist() == [False, False, True, True, True, False]
+
+
+def test_narrow_coverage_cuts_and_renormalises():
+    wave = make_log_grid(3800, 9200, 200)
+    rng = np.random.default_rng(2)
+    flux = rng.normal(0, 1, (3, 200))
+    covered = np.ones((3, 200), bool)
+    covered[2] = wave > 8000  # nothing left inside the window
+    out, cut = narrow_coverage(wave, flux, covered, (4500, 7500))
+    inside = (wave >= 4500) & (wave <= 7500)
+    assert np.array_equal(cut[0], inside)
+    assert np.all(out[:, ~inside] == 0)
+    assert out[0][inside].std() == pytest.approx(1) and out[0][inside].mean() == pytest.approx(0, abs=1e-12)
+    assert not cut[2].any() and np.all(out[2] == 0)

@@ -217,3 +217,55 @@ def fig_disagreements(comparison: pd.DataFrame, spectra: dict, n_examples: int =
         ax.set_ylabel("flux / continuum")
     axes[-1].set_xlabel("observed wavelength (Angstrom)")
     return fig
+
+
+def fig_roc(predictions: pd.DataFrame, classes: list[str]) -> Figure:
+    """One-vs-rest ROC curve per class with its AUC (test spectra, known redshift)."""
+    from sklearn.metrics import roc_auc_score, roc_curve
+
+    fig = Figure(figsize=(7, 6), layout="constrained")
+    ax = fig.subplots()
+    for name in classes:
+        truth = (predictions["label"] == name).to_numpy()
+        if truth.all() or not truth.any():
+            continue
+        score = predictions[f"p_{name}"].to_numpy()
+        fpr, tpr, _ = roc_curve(truth, score)
+        ax.plot(fpr, tpr, label=f"{name} (AUC {roc_auc_score(truth, score):.3f})")
+    ax.plot([0, 1], [0, 1], "k:", lw=1, label="chance")
+    ax.set_xlabel("false positive rate")
+    ax.set_ylabel("true positive rate")
+    ax.legend(loc="lower right", fontsize=8)
+    return fig
+
+
+def fig_accuracy_vs(predictions: pd.DataFrame, column: str, bins, xlabel: str,
+                    log: bool = False) -> Figure:
+    """Test accuracy in bins of ``column`` (phase, S/N, redshift), with binomial error bars and
+    the number of spectra per bin."""
+    values = predictions[column].to_numpy(float)
+    correct = (predictions["label"] == predictions["predicted"]).to_numpy()
+    edges = np.asarray(bins, float)
+    centres, accuracy, error, counts = [], [], [], []
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        inside = (values >= lo) & (values < hi)
+        n = int(inside.sum())
+        if n == 0:
+            continue
+        p = correct[inside].mean()
+        centres.append(np.sqrt(lo * hi) if log else 0.5 * (lo + hi))
+        accuracy.append(p)
+        error.append(np.sqrt(p * (1 - p) / n))
+        counts.append(n)
+    fig = Figure(figsize=(8, 4), layout="constrained")
+    ax = fig.subplots()
+    ax.errorbar(centres, accuracy, yerr=error, fmt="o-", capsize=3)
+    for x, y, n in zip(centres, accuracy, counts):
+        ax.annotate(str(n), (x, y), textcoords="offset points", xytext=(0, 8), ha="center",
+                    fontsize=7, color="grey")
+    if log:
+        ax.set_xscale("log")
+    ax.set_ylim(0, 1.05)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("accuracy (test spectra)")
+    return fig

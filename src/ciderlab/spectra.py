@@ -135,3 +135,21 @@ def normalise_spectrum(flux: np.ndarray, covered: np.ndarray) -> np.ndarray:
     if scale == 0 or not np.isfinite(scale):
         raise ValueError("the spectrum is constant over its coverage; nothing to normalise")
     return np.where(covered, (flux - values.mean()) / scale, 0.0)
+
+
+def narrow_coverage(wave_aa: np.ndarray, flux: np.ndarray, covered: np.ndarray,
+                    window_aa: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Cut (N, L) spectra to ``window_aa`` and re-normalise each over what is left.
+
+    Emulates an instrument with narrower wavelength coverage. A spectrum left with fewer than
+    two covered bins keeps only zeros (it carries no information there).
+    """
+    inside = (wave_aa >= window_aa[0]) & (wave_aa <= window_aa[1])
+    cut_covered = covered & inside[None, :]
+    out = np.zeros_like(flux)
+    for i in range(len(flux)):
+        if cut_covered[i].sum() >= 2 and np.ptp(flux[i][cut_covered[i]]) > 0:
+            out[i] = normalise_spectrum(flux[i], cut_covered[i])
+        else:
+            cut_covered[i] = False
+    return out, cut_covered

@@ -64,11 +64,12 @@ def table_redshift_metrics(redshift: dict) -> pd.DataFrame:
     return pd.DataFrame([{"metric": label, "value": redshift[key]} for key, label in names.items()])
 
 
-def table_known_vs_predicted_redshift(metrics: dict) -> pd.DataFrame:
-    """Classification scores with the true redshift and end to end with the predicted one."""
+def table_scenarios(scenarios: dict[str, dict]) -> pd.DataFrame:
+    """Classification scores of the same test spectra under different conditions
+    (true or predicted redshift, full or narrow wavelength coverage)."""
     rows = []
-    for name, values in (("true redshift", metrics), ("predicted redshift", metrics["end_to_end"])):
-        rows.append({"classifier input": name, "accuracy": values["accuracy"],
+    for name, values in scenarios.items():
+        rows.append({"test condition": name, "accuracy": values["accuracy"],
                      "macro-F1": values["macro_f1"], "top-3 accuracy": values["top3_accuracy"],
                      "SN Ia vs non-Ia accuracy": values["ia_vs_non_ia"]["accuracy"]})
     return pd.DataFrame(rows).round(3)
@@ -107,3 +108,19 @@ def table_method_comparison(comparison: pd.DataFrame, timing: dict) -> pd.DataFr
                      "with a redshift": int(found.sum()),
                      "spectra per second": timing[f"{speed_key}_spectra_per_second"]})
     return pd.DataFrame(rows).round(4)
+
+
+def table_architecture(configs: dict) -> pd.DataFrame:
+    """Parameters and multiply-accumulates per spectrum of SpectraNet configurations."""
+    from .model import SpectraNet, SpectraNetConfig, count_macs, count_parameters
+
+    rows = []
+    for name, config in configs.items():
+        config = config if isinstance(config, SpectraNetConfig) else SpectraNetConfig(**config)
+        rows.append({"configuration": name, "input bins": config.n_bins,
+                     "channels": "/".join(map(str, config.channels)),
+                     "kernels (per stage)": "; ".join(",".join(map(str, k)) for k in config.kernels),
+                     "head width": config.hidden,
+                     "parameters": count_parameters(SpectraNet(config)),
+                     "MMAC per spectrum": round(count_macs(config) / 1e6, 1)})
+    return pd.DataFrame(rows)

@@ -183,7 +183,7 @@ def fit(model: torch.nn.Module, flux_train: torch.Tensor, target_train: torch.Te
         # however many realisations the pool holds.
         order = torch.randperm(n_train, generator=generator)[:cfg.samples_per_epoch or n_train]
         total_loss, n_seen = 0.0, 0
-        for start in range(0, n_train, cfg.batch_size):
+        for start in range(0, len(order), cfg.batch_size):
             batch = order[start:start + cfg.batch_size]
             flux = edge_mask(flux_train[batch], cfg.edge_mask_max_fraction, generator).to(device)
             target = target_train[batch].to(device)
