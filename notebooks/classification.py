@@ -17,10 +17,10 @@
 # its classification report, and the training curves, for the profile this book was built with.
 # The classifier sees the rest-frame spectrum de-redshifted with the known redshift.
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "remove-cell"]
 results_dir = "../results"
 
-# %%
+# %% tags=["hide-input"]
 # %matplotlib inline
 from pathlib import Path
 

@@ -22,10 +22,10 @@
 # continuum-normalised flux (flattened + 1) over the covered range, searching the redshift
 # range the spectra were drawn from.
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "remove-cell"]
 results_dir = "../results"
 
-# %%
+# %% tags=["hide-input"]
 # %matplotlib inline
 from pathlib import Path
 

@@ -19,10 +19,10 @@
 # SNID-SAGE 0.9.0 templates of 653 objects, read straight from the published wheel; the SEDM
 # observing conditions applied to them are *our reconstruction* (see "What is reconstructed").
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "remove-cell"]
 results_dir = "../results"
 
-# %%
+# %% tags=["hide-input"]
 # %matplotlib inline
 from pathlib import Path
 

@@ -18,10 +18,10 @@
 # bands, the residuals, the redshift metrics table, and the classifier run end to end on
 # spectra de-redshifted with the *predicted* redshift instead of the true one.
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "remove-cell"]
 results_dir = "../results"
 
-# %%
+# %% tags=["hide-input"]
 # %matplotlib inline
 from pathlib import Path
 

@@ -6,6 +6,11 @@ import zipfile
 import h5py
 import numpy as np
 import pytest
+import torch
+
+# Tiny models gain nothing from threads, and with another process busy on the other core
+# two spinning intra-op threads make them many times slower.
+torch.set_num_threads(1)
 
 WAVE = np.exp(np.linspace(np.log(2501.69), np.log(9993.23), 1024))
 

@@ -76,8 +76,7 @@ def cmd_realise(args) -> None:
     from .templates import load_template_bank
 
     params = load_params(args.params)
-    section = {k: v for k, v in params["realise"].items() if k != "max_spectra_per_object"}
-    cfg = RealiseConfig(**section, **params["grid"])
+    cfg = RealiseConfig.from_params(params)
     catalogue = load_table(Path(args.split_dir) / "catalogue.csv")
     split = load_table(Path(args.split_dir) / "split.csv")
     used = catalogue[catalogue["reason"].fillna("") == ""].merge(split[["object_id", "split"]],
@@ -145,12 +144,12 @@ def _train(args, head: str) -> None:
     if head == "classifier":
         flux, frame = spectra.flux_rest, "rest"
         target = torch.as_tensor(spectra.meta["label"].map({c: k for k, c in enumerate(classes)})
-                                 .to_numpy(), dtype=torch.long)
+                                 .to_numpy(copy=True), dtype=torch.long)
         loss_fn, score_fn = classifier_objective(target[rows["train"]], len(classes), cfg)
         n_outputs, metric = len(classes), "val_macro_f1"
     else:
         flux, frame = spectra.flux_obs, "observed"
-        target = torch.as_tensor(spectra.meta["redshift"].to_numpy(), dtype=torch.float32)
+        target = torch.as_tensor(spectra.meta["redshift"].to_numpy(copy=True), dtype=torch.float32)
         loss_fn, score_fn = redshift_objective()
         n_outputs, metric = 1, "val_loss"
     model_cfg = SpectraNetConfig(n_bins=params["grid"]["n_bins"], n_outputs=n_outputs, head=head,
@@ -270,8 +269,7 @@ def cmd_baselines(args) -> None:
 
     params = load_params(args.params)
     section = params["baselines"]
-    realise = {k: v for k, v in params["realise"].items() if k != "max_spectra_per_object"}
-    cfg = RealiseConfig(**realise, **params["grid"])
+    cfg = RealiseConfig.from_params(params)
     spectra = load_spectra(args.spectra)
     subset = select_baseline_subset(spectra.meta, section["n_spectra"], section["seed"])
     rows = subset.index.to_numpy()

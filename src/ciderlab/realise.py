@@ -43,6 +43,12 @@ class RealiseConfig:
     rest_wave_max_aa: float
     n_bins: int
 
+    @classmethod
+    def from_params(cls, params: dict) -> "RealiseConfig":
+        """From resolved params.yaml: the ``realise`` and ``grid`` sections."""
+        realise = {k: v for k, v in params["realise"].items() if k in cls.__dataclass_fields__}
+        return cls(**realise, **params["grid"])
+
     @property
     def wave_obs_aa(self) -> np.ndarray:
         return make_log_grid(self.obs_wave_min_aa, self.obs_wave_max_aa, self.n_bins)
