@@ -191,13 +191,22 @@ def test_snid_output_without_subtype_or_weighted_redshift_falls_back_to_the_best
 
 # --- the real tool ------------------------------------------------------------------------------
 
-@pytest.mark.skipif(not REAL_WHEEL.exists(),
-                    reason=f"needs the real SNID-SAGE wheel at {REAL_WHEEL} (`ciderlab pull`)")
-def test_snid_sage_finds_a_redshifted_ia_without_its_own_templates(tmp_path):
+@pytest.fixture(scope="module")
+def real_wheel(tmp_path_factory):
+    """The real, checksum-verified SNID-SAGE wheel: the repository's copy, else a fresh pull
+    (from the user download cache when it holds the file)."""
+    if REAL_WHEEL.exists():
+        return REAL_WHEEL
+    from ciderlab.pull import SNID_SAGE_WHEEL, pull_archive
+
+    return pull_archive(SNID_SAGE_WHEEL, tmp_path_factory.mktemp("raw"))
+
+
+def test_snid_sage_finds_a_redshifted_ia_without_its_own_templates(tmp_path, real_wheel):
     """The real wheel, installed and run on sn2005cf at maximum moved to z = 0.05 (~15 s)."""
-    install_dir = install_snid_sage(REAL_WHEEL, tmp_path / "snid_sage")
-    assert install_snid_sage(REAL_WHEEL, install_dir) == install_dir  # already there: no-op
-    bank = load_template_bank(REAL_WHEEL, types={"Ia"})
+    install_dir = install_snid_sage(real_wheel, tmp_path / "snid_sage")
+    assert install_snid_sage(real_wheel, install_dir) == install_dir  # already there: no-op
+    bank = load_template_bank(real_wheel, types={"Ia"})
     template = next(s for s in bank.spectra if s.name == "sn2005cf" and s.epoch == 27)
     assert abs(template.age_days) < 0.5
     write_spectrum_file(tmp_path / "sn2005cf.dat", bank.wave_rest_aa * 1.05, template.flux)
