@@ -29,13 +29,14 @@ SUBTYPE_TO_CLASS = {
     "SLSN-I": "SLSN-I",
 }
 
-# Known wrong labels in SNID-SAGE 0.9.0: name -> (corrected subtype, reason).
+# Known wrong labels in SNID-SAGE 0.9.0 (the project's review of the bank, ../shared/SPEC.md
+# §3.1): name -> (corrected subtype, reason).
 LABEL_FIXES = {
-    "sn2018bsz": ("SLSN-I", "a superluminous SN, not a IIP (Anderson et al. 2018)"),
-    "sn2016drl": ("IIP", "its spectra are a normal IIP, not a IIn"),
-    "sn2019bao": ("IIb", "classified IIb; the bank's II-pec label is a leftover"),
-    "LSQ15adm": ("Ia-csm", "a Ia interacting with circumstellar material, not a generic Ia-pec"),
-    "sn2016ije": ("Ia-02es", "a 02es-like Ia, not a 91bg-like one"),
+    "sn2018bsz": ("SLSN-I", "a superluminous SN (Anderson et al. 2018), filed as IIP in the bank"),
+    "sn2016drl": ("IIP", "reviewed as a IIP; the bank files it as IIn"),
+    "sn2019bao": ("IIb", "reviewed as a IIb; the bank files it as II-pec"),
+    "LSQ15adm": ("Ia-csm", "reviewed as Ia-csm; the bank files it as a generic Ia-pec"),
+    "sn2016ije": ("Ia-02es", "reviewed as 02es-like; the bank files it as 91bg-like"),
 }
 # Templates dropped whole: name -> reason.
 DROPPED_OBJECTS = {
