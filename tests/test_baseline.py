@@ -11,6 +11,7 @@ from ciderlab.labels import EXTENDED_CLASSES
 from ciderlab.realise import RealiseConfig, realise_spectra
 from ciderlab.spectra import make_log_grid, normalise_spectrum
 from ciderlab.templates import TemplateSpectrum, load_template_bank
+from conftest import SMALL_REALISE_CONFIG
 
 REAL_WHEEL = Path(__file__).resolve().parents[1] / "data/raw/snid_sage-0.9.0-py3-none-any.whl"
 
@@ -118,11 +119,7 @@ def test_spectrum_file_rejects_what_snid_sage_would_misread(tmp_path):
     assert not (tmp_path / "s.dat").exists()
 
 
-CFG = RealiseConfig(seed=1, n_realisations=2, min_train_per_class=0, max_realisations_per_spectrum=2,
-                    redshift_min=0.01, redshift_max=0.2, host_fraction_max=0.5, snr_min=10,
-                    snr_max=50, fwhm_lnwave=0.01, template_fwhm_lnwave=0.00135, continuum_knots=13,
-                    obs_wave_min_aa=3800, obs_wave_max_aa=9200, rest_wave_min_aa=3150,
-                    rest_wave_max_aa=9200, n_bins=256)
+CFG = SMALL_REALISE_CONFIG  # shared with the other tests (conftest.py)
 WAVE_BANK = make_log_grid(2501.7, 9993.2, 1024)
 
 

@@ -2,16 +2,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ciderlab.realise import (Draw, RealiseConfig, draw_conditions, realisations_per_spectrum,
+from ciderlab.realise import (Draw, draw_conditions, realisations_per_spectrum,
                               realise_one, realise_spectra, rng_for)
 from ciderlab.spectra import make_log_grid
 from ciderlab.templates import TemplateSpectrum
+from conftest import SMALL_REALISE_CONFIG
 
-CFG = RealiseConfig(seed=1, n_realisations=2, min_train_per_class=0, max_realisations_per_spectrum=2,
-                    redshift_min=0.01, redshift_max=0.2, host_fraction_max=0.5, snr_min=10,
-                    snr_max=50, fwhm_lnwave=0.01, template_fwhm_lnwave=0.00135, continuum_knots=13,
-                    obs_wave_min_aa=3800, obs_wave_max_aa=9200, rest_wave_min_aa=3150,
-                    rest_wave_max_aa=9200, n_bins=256)
+CFG = SMALL_REALISE_CONFIG  # shared with the other tests (conftest.py)
 WAVE = make_log_grid(2501.7, 9993.2, 1024)
 
 
