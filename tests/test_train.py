@@ -121,3 +121,70 @@ def test_samples_per_epoch_draws_a_fixed_number_each_epoch():
     fit(model, flux, labels, flux[:16], labels[:16], cfg, counting_loss, score_fn, progress=False)
     # two epochs of 32 of the 96 training spectra: two batches of 16 each, no empty batches
     assert calls == [16, 16, 16, 16]
+
+
+# A training run in a child process, so that it can be killed for real (SIGKILL: no clean-up
+# code runs) part-way through an epoch. ``kill_after`` counts loss evaluations (batches).
+CHILD_RUN = """
+import json, os, signal, sys
+import torch
+torch.set_num_threads(1)
+sys.path.insert(0, {tests!r})
+from test_train import CFG, TINY, toy_data
+from ciderlab.model import SpectraNet, SpectraNetConfig
+from ciderlab.train import classifier_objective, fit
+
+kill_after = {kill_after}
+torch.manual_seed(CFG.seed)
+model = SpectraNet(SpectraNetConfig(**TINY))
+flux, labels = toy_data()
+flux_val, labels_val = toy_data(48, seed=1)
+loss_fn, score_fn = classifier_objective(labels, 3, CFG)
+calls = []
+
+def loss_that_dies(output, target):
+    calls.append(1)
+    if kill_after and len(calls) > kill_after:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return loss_fn(output, target)
+
+result = fit(model, flux, labels, flux_val, labels_val, CFG, loss_that_dies, score_fn,
+             state_path={state!r}, run_id="toy", progress=True)
+json.dump({{"history": result["history"],
+           "weights": {{k: v.tolist() for k, v in result["state_dict"].items()}}}},
+          open({out!r}, "w"))
+"""
+
+
+def run_child(tmp_path, state, kill_after, out):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = CHILD_RUN.format(tests=str(Path(__file__).parent), kill_after=kill_after,
+                            state=str(state), out=str(out))
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=120)
+
+
+def test_training_killed_mid_epoch_resumes_and_matches_an_uninterrupted_run(tmp_path):
+    import json
+    import signal
+
+    state = tmp_path / "state.pt"
+    batches_per_epoch = 96 // CFG.batch_size
+    # Killed in the middle of epoch 3: epochs 1-2 are saved, epoch 3's batches are lost.
+    killed = run_child(tmp_path, state, 2 * batches_per_epoch + batches_per_epoch // 2,
+                       tmp_path / "never.json")
+    assert killed.returncode == -signal.SIGKILL
+    assert not (tmp_path / "never.json").exists()
+    assert state.exists() and not list(tmp_path.glob(".*.part"))  # only whole state files
+    resumed = run_child(tmp_path, state, 0, tmp_path / "resumed.json")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resuming toy after epoch 2" in resumed.stdout + resumed.stderr
+    straight = run_child(tmp_path, tmp_path / "fresh.pt", 0, tmp_path / "straight.json")
+    assert straight.returncode == 0, straight.stderr
+    a, b = (json.loads((tmp_path / f).read_text()) for f in ("resumed.json", "straight.json"))
+    assert [h["epoch"] for h in a["history"]] == [1, 2, 3, 4]
+    assert [h["val_macro_f1"] for h in a["history"]] == [h["val_macro_f1"] for h in b["history"]]
+    assert a["weights"] == b["weights"]  # bit-identical on CPU with the same seed

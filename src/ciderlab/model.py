@@ -39,17 +39,6 @@ class SpectraNetConfig:
         return asdict(self)
 
 
-class ChannelLayerNorm(nn.Module):
-    """LayerNorm over channels of a (B, C, L) tensor."""
-
-    def __init__(self, channels: int):
-        super().__init__()
-        self.norm = nn.LayerNorm(channels)
-
-    def forward(self, x):
-        return self.norm(x.transpose(1, 2)).transpose(1, 2)  # (B, C, L) -> (B, L, C) -> (B, C, L)
-
-
 class MultiScaleStage(nn.Module):
     """Parallel convolutions of several widths -> concat -> LayerNorm -> GELU [-> 1x1 -> pool]."""
 
@@ -59,7 +48,7 @@ class MultiScaleStage(nn.Module):
         self.branches = nn.ModuleList(
             nn.Conv1d(in_channels, channels, k, padding=k // 2) for k in kernels)
         width = channels * len(kernels)
-        self.norm = ChannelLayerNorm(width)
+        self.norm = nn.LayerNorm(width)  # over channels, applied in (B, L, C) layout
         self.reduce = nn.Conv1d(width, channels, 1) if reduce else None
         # ceil_mode keeps at least one bin, so the network accepts any input length.
         self.pool = nn.MaxPool1d(pool, ceil_mode=True) if reduce else None
@@ -67,7 +56,9 @@ class MultiScaleStage(nn.Module):
 
     def forward(self, x):
         x = torch.cat([branch(x) for branch in self.branches], dim=1)  # (B, k*C, L)
-        x = F.gelu(self.norm(x))
+        # LayerNorm and GELU on the (B, L, C) view, made contiguous once on the way back: GELU's
+        # backward on the strided view took a fifth of a CPU training step.
+        x = F.gelu(self.norm(x.transpose(1, 2))).transpose(1, 2).contiguous()  # (B, k*C, L)
         if self.reduce is not None:
             x = self.pool(self.reduce(x))  # (B, C, ceil(L / pool))
         return x
