@@ -68,6 +68,17 @@ def test_smoke_profile_runs_from_raw_data_to_book(tmp_path):
         smoke["split"]["max_objects_per_class"] * smoke["realise"]["max_spectra_per_object"]
         * smoke["realise"]["n_realisations"])
 
+    # Mean and std over the three seeds, leave-one-out folds and the worked ablation.
+    seeds = metrics["seeds"]
+    assert seeds["seeds"] == [42, 777, 888] and math.isfinite(seeds["macro_f1"]["std"])
+    assert seeds["macro_f1"]["values"][0] == metrics["macro_f1"]  # the first seed is the model
+    loo = json.loads((repo / "results/leave_one_out/metrics.json").read_text())["classes"]
+    assert set(loo) == {"TDE", "AGN"} and all(v["n_objects"] >= 3 for v in loo.values())
+    ablation = json.loads((repo / "results/ablation/metrics.json").read_text())
+    assert ablation["reference"]["macro_f1"] == metrics["macro_f1"]
+    assert "Leave one object out" in classification_page and "Over seeds" in classification_page
+    assert "The worked example" in (html / "notebooks/ablation.html").read_text()
+
     # Everything is now recorded: a second run does nothing and the workspace is clean.
     again = run(["dvc", "repro"], repo, env)
     assert "Running stage" not in again

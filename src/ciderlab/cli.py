@@ -118,61 +118,90 @@ def cmd_realise(args) -> None:
           f"({cfg.n_realisations}-{counts.max()} each, {cfg.n_bins} bins) -> {out / 'spectra.h5'}")
 
 
-def _train(args, head: str) -> None:
-    """Shared body of train_classifier (rest frame, labels) and train_redshift (observed, z)."""
-    import numpy as np
-    import pandas as pd
-    import torch
-
-    from .checkpoint import git_revision, save_checkpoint
-    from .io import load_json, load_spectra, save_table
-    from .model import SpectraNet, SpectraNetConfig
+def _training_inputs(args, head: str):
+    """(params, classes, class_info, spectra, flux, target) for a training stage."""
+    from .io import load_json, load_spectra
     from .params import load_params
-    from .pull import sha256_of
-    from .train import (TrainConfig, classifier_objective, fingerprint, fit, recipe_dict,
-                        redshift_objective, to_tensor)
+    from .runs import class_targets
 
-    stage = f"train_{head}"
     params = load_params(args.params)
-    cfg = TrainConfig.from_params(params[stage])
     class_info = load_json(Path(args.split_dir) / "classes.json")
     classes = class_info["classes"]
     spectra = load_spectra(args.spectra)
-    rows = {s: np.flatnonzero(spectra.meta["split"].to_numpy() == s) for s in ("train", "val")}
-    if any(len(r) == 0 for r in rows.values()):
-        raise ValueError(f"{args.spectra}: the train or val split is empty")
     if head == "classifier":
-        flux, frame = spectra.flux_rest, "rest"
-        target = torch.as_tensor(spectra.meta["label"].map({c: k for k, c in enumerate(classes)})
-                                 .to_numpy(copy=True), dtype=torch.long)
-        loss_fn, score_fn = classifier_objective(target[rows["train"]], len(classes), cfg)
-        n_outputs, metric = len(classes), "val_macro_f1"
-    else:
-        flux, frame = spectra.flux_obs, "observed"
-        target = torch.as_tensor(spectra.meta["redshift"].to_numpy(copy=True), dtype=torch.float32)
-        loss_fn, score_fn = redshift_objective()
-        n_outputs, metric = 1, "val_loss"
-    model_cfg = SpectraNetConfig(n_bins=params["grid"]["n_bins"], n_outputs=n_outputs, head=head,
-                                 **params["model"])
-    torch.manual_seed(cfg.seed)
-    model = SpectraNet(model_cfg)
-    run_id = fingerprint(model_cfg.to_dict(), recipe_dict(cfg), classes, sha256_of(args.spectra))
-    state_path = Path(args.state_dir) / f"{stage}.pt"
-    result = fit(model, to_tensor(flux[rows["train"]]), target[rows["train"]],
-                 to_tensor(flux[rows["val"]]), target[rows["val"]], cfg, loss_fn, score_fn,
-                 state_path=state_path, run_id=run_id)
-    best = result["best_score"] if head == "classifier" else -result["best_score"]
-    out = Path(args.out)
-    save_checkpoint(out / f"{head}.pt", result["state_dict"], model_cfg, recipe=recipe_dict(cfg),
-                    classes=classes, split_hash=class_info["split_hash"],
-                    git_revision=git_revision(), epoch=result["best_epoch"],
-                    best_metric={metric: best}, input_frame=frame,
+        return (params, classes, class_info, spectra, spectra.flux_rest,
+                class_targets(spectra.meta["label"], classes))
+    import torch
+
+    target = torch.as_tensor(spectra.meta["redshift"].to_numpy(copy=True), dtype=torch.float32)
+    return params, classes, class_info, spectra, spectra.flux_obs, target
+
+
+def _model_config(params: dict, head: str, n_outputs: int, model_section: dict | None = None):
+    from .model import SpectraNetConfig
+
+    return SpectraNetConfig(n_bins=params["grid"]["n_bins"], n_outputs=n_outputs, head=head,
+                            **(model_section or params["model"]))
+
+
+def _split_rows(spectra, *names):
+    import numpy as np
+
+    rows = [np.flatnonzero(spectra.meta["split"].to_numpy() == name) for name in names]
+    for name, r in zip(names, rows):
+        if len(r) == 0:
+            raise ValueError(f"the {name} split has no spectra")
+    return rows
+
+
+def _save_trained(trained, out: Path, head: str, classes, class_info, spectra) -> None:
+    """The self-describing checkpoint and the per-epoch history of one training run."""
+    import pandas as pd
+
+    from .checkpoint import git_revision, save_checkpoint
+    from .io import save_table
+    from .train import recipe_dict
+
+    frame = "rest" if head == "classifier" else "observed"
+    metric = "val_macro_f1" if head == "classifier" else "val_loss"
+    best = trained.best_score if head == "classifier" else -trained.best_score
+    save_checkpoint(out / f"{head}.pt", trained.model.state_dict(), trained.model_config,
+                    recipe=recipe_dict(trained.recipe), classes=classes,
+                    split_hash=class_info["split_hash"], git_revision=git_revision(),
+                    epoch=trained.best_epoch, best_metric={metric: best}, input_frame=frame,
                     wave_aa=spectra.wave_rest_aa if frame == "rest" else spectra.wave_obs_aa,
-                    run_id=run_id)
-    save_table(pd.DataFrame(result["history"]), out / "history.csv")
-    state_path.unlink(missing_ok=True)
-    print(f"{stage}: best {metric} {best:.4f} at epoch {result['best_epoch']} of "
-          f"{result['epochs_run']} -> {out / f'{head}.pt'}")
+                    run_id=trained.run_id)
+    save_table(pd.DataFrame(trained.history), out / "history.csv")
+    print(f"train_{head}: seed {trained.recipe.seed}, best {metric} {best:.4f} at epoch "
+          f"{trained.best_epoch} of {trained.epochs_run} -> {out / f'{head}.pt'}")
+
+
+def _train(args, head: str) -> None:
+    """Shared body of train_classifier (rest frame, labels) and train_redshift (observed, z).
+
+    The classifier trains once per seed in ``train_classifier.seeds``: the first seed's model
+    is *the* classifier (``<out>/classifier.pt``, used by every later stage); the others go to
+    ``<out>/seeds/seed_<seed>/`` for the mean and standard deviation over seeds.
+    """
+    from .pull import sha256_of
+    from .runs import train_one, with_seed
+    from .train import TrainConfig
+
+    stage = f"train_{head}"
+    params, classes, class_info, spectra, flux, target = _training_inputs(args, head)
+    cfg = TrainConfig.from_params(params[stage])
+    seeds = params[stage].get("seeds") or [cfg.seed]
+    model_cfg = _model_config(params, head, len(classes) if head == "classifier" else 1)
+    train_rows, val_rows = _split_rows(spectra, "train", "val")
+    data_id = sha256_of(args.spectra)
+    out = Path(args.out)
+    for i, seed in enumerate(seeds):
+        trained = train_one(head, flux, target, train_rows, val_rows, model_cfg,
+                            with_seed(cfg, seed), data_id,
+                            state_path=Path(args.state_dir) / f"{stage}_seed{seed}.pt")
+        _save_trained(trained, out if i == 0 else out / "seeds" / f"seed_{seed}", head, classes,
+                      class_info, spectra)
+        (Path(args.state_dir) / f"{stage}_seed{seed}.pt").unlink(missing_ok=True)
 
 
 def cmd_train_classifier(args) -> None:
@@ -181,6 +210,79 @@ def cmd_train_classifier(args) -> None:
 
 def cmd_train_redshift(args) -> None:
     _train(args, "redshift")
+
+
+def _test_set(spectra, classes):
+    import numpy as np
+
+    test = spectra.select(np.flatnonzero(spectra.meta["split"].to_numpy() == "test"))
+    if test.meta.empty:
+        raise ValueError("no test spectra")
+    y_true = test.meta["label"].map({c: k for k, c in enumerate(classes)}).to_numpy()
+    return test, y_true
+
+
+def cmd_leave_one_out(args) -> None:
+    from .io import save_json, save_table
+    from .pull import sha256_of
+    from .runs import leave_one_out_summary, run_leave_one_out, with_seed
+    from .train import TrainConfig
+
+    params, classes, _, spectra, flux, _ = _training_inputs(args, "classifier")
+    section = params["leave_one_out"]
+    recipe = {**params["train_classifier"], **{k: v for k, v in section.items() if k != "classes"}}
+    seeds = params["train_classifier"].get("seeds") or [42]
+    cfg = with_seed(TrainConfig.from_params(recipe), seeds[0])
+    loo_classes = [c for c in section["classes"] if c in classes]
+    if not loo_classes:
+        raise ValueError(f"leave_one_out.classes {section['classes']} are not among {classes}")
+    objects = run_leave_one_out(flux, spectra.meta, classes, loo_classes,
+                                params["realise"]["n_realisations"],
+                                _model_config(params, "classifier", len(classes)), cfg,
+                                sha256_of(args.spectra), state_dir=Path(args.state_dir))
+    out = Path(args.out)
+    save_table(objects, out / "objects.csv")
+    summary = leave_one_out_summary(objects)
+    save_json({"classes": summary, "recipe": {"max_epochs": cfg.max_epochs,
+                                              "samples_per_epoch": cfg.samples_per_epoch,
+                                              "seed": cfg.seed}}, out / "metrics.json")
+    print("leave_one_out: " + ", ".join(
+        f"{c} recall {v['recall']:.2f} over {v['n_objects']} objects" for c, v in summary.items()))
+
+
+def cmd_ablation(args) -> None:
+    from .checkpoint import load_checkpoint
+    from .io import save_json, save_table
+    from .params import merge
+    from .pull import sha256_of
+    from .runs import evaluate_classifier, train_one, with_seed
+    from .train import TrainConfig
+
+    params, classes, _, spectra, flux, target = _training_inputs(args, "classifier")
+    section = params["ablation"]
+    recipe = merge(params["train_classifier"], section.get("train_classifier") or {})
+    model_section = merge(params["model"], section.get("model") or {})
+    seeds = params["train_classifier"].get("seeds") or [42]
+    cfg = with_seed(TrainConfig.from_params(recipe), seeds[0])
+    train_rows, val_rows = _split_rows(spectra, "train", "val")
+    trained = train_one("classifier", flux, target, train_rows, val_rows,
+                        _model_config(params, "classifier", len(classes), model_section), cfg,
+                        sha256_of(args.spectra), state_path=Path(args.state_dir) / "ablation.pt")
+    reference, _ = load_checkpoint(args.classifier)
+    test, y_true = _test_set(spectra, classes)
+    import pandas as pd
+
+    out = Path(args.out)
+    save_table(pd.DataFrame(trained.history), out / "history.csv")
+    save_json({"name": section["name"],
+               "overrides": {"train_classifier": section.get("train_classifier") or {},
+                             "model": section.get("model") or {}},
+               "seed": cfg.seed, "best_epoch": trained.best_epoch,
+               "reference": evaluate_classifier(reference, test.flux_rest, y_true, classes),
+               "ablated": evaluate_classifier(trained.model, test.flux_rest, y_true, classes)},
+              out / "metrics.json")
+    (Path(args.state_dir) / "ablation.pt").unlink(missing_ok=True)
+    print(f"ablation: '{section['name']}' trained to epoch {trained.best_epoch} -> {out}")
 
 
 def cmd_evaluate(args) -> None:
@@ -193,23 +295,25 @@ def cmd_evaluate(args) -> None:
     from .metrics import classification_metrics, redshift_metrics
     from .params import load_params
     from .realise import to_rest_frame
+    from .runs import classify, seed_summary
     from .spectra import narrow_coverage
     from .train import predict, to_tensor
 
     classifier, checkpoint = load_checkpoint(args.classifier)
     classes = checkpoint["classes"]
     spectra = load_spectra(args.spectra)
-    test = spectra.select(np.flatnonzero(spectra.meta["split"].to_numpy() == "test"))
-    if test.meta.empty:
-        raise ValueError(f"{args.spectra}: no test spectra")
-    y_true = test.meta["label"].map({c: k for k, c in enumerate(classes)}).to_numpy()
-
-    def classify(flux_rest):
-        return torch.softmax(predict(classifier, to_tensor(flux_rest)), dim=1).numpy()
-
-    proba = classify(test.flux_rest)
+    test, y_true = _test_set(spectra, classes)
+    proba = classify(classifier, test.flux_rest)
     metrics = classification_metrics(y_true, proba, classes)
     metrics["n_test_objects"] = test.meta.groupby("label")["object_id"].nunique().to_dict()
+    # The same test spectra through the classifiers of the other seeds: mean and std over seeds.
+    by_seed = {checkpoint["recipe"]["seed"]: metrics}
+    seed_dirs = sorted(Path(args.seeds_dir).glob("seed_*")) if args.seeds_dir else []
+    for seed_dir in seed_dirs:
+        model, described = load_checkpoint(seed_dir / "classifier.pt")
+        by_seed[described["recipe"]["seed"]] = classification_metrics(
+            y_true, classify(model, test.flux_rest), classes)
+    metrics["seeds"] = seed_summary(by_seed, classes)
     predictions = test.meta.assign(predicted=[classes[k] for k in proba.argmax(axis=1)])
     if args.redshift:
         redshift_model, _ = load_checkpoint(args.redshift)
@@ -219,7 +323,7 @@ def cmd_evaluate(args) -> None:
         rest_pred = np.stack([to_rest_frame(spectra.wave_obs_aa, test.flux_obs[i],
                                             test.covered_obs[i], z_pred[i], spectra.wave_rest_aa)[0]
                               for i in range(len(z_pred))])
-        proba_e2e = classify(rest_pred)
+        proba_e2e = classify(classifier, rest_pred)
         metrics["end_to_end"] = classification_metrics(y_true, proba_e2e, classes)
         predictions = predictions.assign(
             redshift_pred=z_pred, predicted_end_to_end=[classes[k] for k in proba_e2e.argmax(axis=1)])
@@ -232,7 +336,7 @@ def cmd_evaluate(args) -> None:
                                           spectra.wave_rest_aa)[0]
                             if covered.sum() >= 2 else np.zeros(len(spectra.wave_rest_aa))
                             for flux, covered, z in zip(*narrow, test.meta["redshift"])])
-    metrics["narrow_coverage"] = classification_metrics(y_true, classify(rest_narrow), classes)
+    metrics["narrow_coverage"] = classification_metrics(y_true, classify(classifier, rest_narrow), classes)
     metrics["narrow_coverage"]["obs_wave_range_aa"] = [section["narrow_obs_wave_min_aa"],
                                                        section["narrow_obs_wave_max_aa"]]
     predictions = pd.concat([predictions, pd.DataFrame(proba, columns=[f"p_{c}" for c in classes])],
@@ -361,7 +465,17 @@ def build_parser() -> argparse.ArgumentParser:
     stage("evaluate", "score the classifier on the test objects", cmd_evaluate,
           ("--spectra", "results/realise/spectra.h5"),
           ("--classifier", "results/train_classifier/classifier.pt"),
+          ("--seeds-dir", "results/train_classifier/seeds"),
           ("--redshift", "results/train_redshift/redshift.pt"), ("--out", "results/evaluate"))
+    stage("leave_one_out", "leave-one-object-out classifiers for the rarest classes",
+          cmd_leave_one_out, ("--spectra", "results/realise/spectra.h5"),
+          ("--split-dir", "results/split"), ("--state-dir", "results/.resume"),
+          ("--out", "results/leave_one_out"))
+    stage("ablation", "the book's worked ablation: the classifier with one switch flipped",
+          cmd_ablation, ("--spectra", "results/realise/spectra.h5"),
+          ("--split-dir", "results/split"),
+          ("--classifier", "results/train_classifier/classifier.pt"),
+          ("--state-dir", "results/.resume"), ("--out", "results/ablation"))
     stage("baselines", "SNID-SAGE template matching on the same test spectra", cmd_baselines,
           ("--wheel", DEFAULT_WHEEL), ("--spectra", "results/realise/spectra.h5"),
           ("--classifier", "results/train_classifier/classifier.pt"),

@@ -61,6 +61,22 @@ def fig_training_curves(history: pd.DataFrame) -> Figure:
     return fig
 
 
+def fig_validation_curves(histories: dict[str, pd.DataFrame], metric: str = "val_macro_f1",
+                          ylabel: str = "validation macro-F1") -> Figure:
+    """One validation curve per run (e.g. reference and ablation), best epochs marked."""
+    fig = Figure(figsize=(6.5, 4), layout="constrained")
+    ax = fig.subplots()
+    for name, history in histories.items():
+        (line,) = ax.plot(history["epoch"], history[metric], "o-", label=name)
+        best = history[metric].idxmax()
+        ax.plot(history["epoch"][best], history[metric][best], "*", ms=14, color=line.get_color())
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel)
+    ax.set_title("star: saved (best) epoch")
+    ax.legend()
+    return fig
+
+
 def fig_preprocessing(examples: dict[str, np.ndarray], label: str) -> Figure:
     """A template's path to the model: rest-frame template -> host-mixed, degraded, redshifted,
     noisy SEDM-like spectrum -> flattened observed-frame input -> de-redshifted classifier input."""

@@ -10,11 +10,12 @@ import yaml
 PROFILES = ("default", "smoke", "paper")
 
 
-def _merge(base: dict, override: dict) -> dict:
+def merge(base: dict, override: dict) -> dict:
+    """``base`` with ``override`` applied on top, nested sections merged key by key."""
     merged = copy.deepcopy(base)
     for key, value in (override or {}).items():
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
+            merged[key] = merge(merged[key], value)
         else:
             merged[key] = value
     return merged
@@ -28,7 +29,7 @@ def resolve_params(raw: dict) -> dict:
         raise ValueError(f"params.yaml: profile {profile!r} is not defined under 'profiles' "
                          f"(known: default, {', '.join(profiles)})")
     base = {k: v for k, v in raw.items() if k not in ("profiles",)}
-    return _merge(base, profiles.get(profile, {}))
+    return merge(base, profiles.get(profile, {}))
 
 
 def load_params(path: str | Path = "params.yaml") -> dict:

@@ -124,3 +124,66 @@ def table_architecture(configs: dict) -> pd.DataFrame:
                      "parameters": count_parameters(SpectraNet(config)),
                      "MMAC per spectrum": round(count_macs(config) / 1e6, 1)})
     return pd.DataFrame(rows)
+
+
+def mean_std(stats: dict, digits: int = 3) -> str:
+    """'0.812 ± 0.013' from a seed_summary entry (just the mean when there is one seed)."""
+    if len(stats["values"]) < 2:
+        return f"{stats['mean']:.{digits}f}"
+    return f"{stats['mean']:.{digits}f} ± {stats['std']:.{digits}f}"
+
+
+def table_seed_report(seeds: dict) -> pd.DataFrame:
+    """Per-class precision, recall and F1 as mean ± std over seeds, then the headline scores."""
+    rows = [{"": name, **{key: mean_std(values[key]) for key in ("precision", "recall", "f1")}}
+            for name, values in seeds["per_class"].items()]
+    headline = {"accuracy": "accuracy", "macro_f1": "macro-F1", "top3_accuracy": "top-3 accuracy",
+                "macro_roc_auc": "macro ROC-AUC"}
+    for key, label in headline.items():
+        rows.append({"": label, "f1": mean_std(seeds[key])})
+    for key in ("accuracy", "purity", "completeness"):
+        if "ia_vs_non_ia" in seeds:
+            rows.append({"": f"SN Ia vs non-Ia {key}", "f1": mean_std(seeds["ia_vs_non_ia"][key])})
+    table = pd.DataFrame(rows).fillna("").set_index("")
+    return table.rename(columns={"f1": "F1 / score"})
+
+
+def table_leave_one_out(objects: pd.DataFrame) -> pd.DataFrame:
+    """One row per held-out object: its spectra, how many got its class, what it was called."""
+    table = objects[["label", "object_id", "split", "n_spectra", "n_correct", "recall",
+                     "top_prediction"]].copy()
+    table["recall"] = table["recall"].round(3)
+    return table.rename(columns={"label": "class", "object_id": "object",
+                                 "split": "split in the main run", "n_spectra": "spectra",
+                                 "n_correct": "correct", "top_prediction": "most often called"})
+
+
+def table_ablation(ablation: dict) -> pd.DataFrame:
+    """Reference and ablated classifier on the same test spectra: headline and per-class F1."""
+    runs = {"reference": ablation["reference"], ablation["name"]: ablation["ablated"]}
+    rows = {"accuracy": {k: m["accuracy"] for k, m in runs.items()},
+            "macro-F1": {k: m["macro_f1"] for k, m in runs.items()},
+            "macro ROC-AUC": {k: m["macro_roc_auc"] for k, m in runs.items()},
+            "SN Ia vs non-Ia accuracy": {k: m["ia_vs_non_ia"]["accuracy"] for k, m in runs.items()}}
+    for name, values in ablation["reference"]["per_class"].items():
+        if values["support"] > 0:
+            rows[f"F1 {name}"] = {k: m["per_class"][name]["f1"] for k, m in runs.items()}
+    table = pd.DataFrame(rows).T.round(3)
+    table["change"] = (table[ablation["name"]] - table["reference"]).round(3)
+    return table
+
+
+def table_top_confusions(metrics: dict, n: int = 6) -> pd.DataFrame:
+    """The ``n`` largest off-diagonal cells of the confusion matrix, as % of the true class."""
+    classes = metrics["classes"]
+    rows = []
+    for i, row in enumerate(metrics["confusion_matrix"]):
+        total = sum(row)
+        for j, count in enumerate(row):
+            if i != j and count:
+                rows.append({"true class": classes[i], "predicted as": classes[j],
+                             "spectra": count, "% of true class": round(100 * count / total, 1)})
+    if not rows:
+        return pd.DataFrame(columns=["true class", "predicted as", "spectra", "% of true class"])
+    return (pd.DataFrame(rows).sort_values("% of true class", ascending=False).head(n)
+            .reset_index(drop=True))
