@@ -195,13 +195,16 @@ def _train(args, head: str) -> None:
     train_rows, val_rows = _split_rows(spectra, "train", "val")
     data_id = sha256_of(args.spectra)
     out = Path(args.out)
-    for i, seed in enumerate(seeds):
+    # A finished seed's state file stays until every seed is done, so a rerun after an
+    # interruption recovers the finished seeds at once instead of training them again.
+    states = [Path(args.state_dir) / f"{stage}_seed{seed}.pt" for seed in seeds]
+    for i, (seed, state) in enumerate(zip(seeds, states)):
         trained = train_one(head, flux, target, train_rows, val_rows, model_cfg,
-                            with_seed(cfg, seed), data_id,
-                            state_path=Path(args.state_dir) / f"{stage}_seed{seed}.pt")
+                            with_seed(cfg, seed), data_id, state_path=state)
         _save_trained(trained, out if i == 0 else out / "seeds" / f"seed_{seed}", head, classes,
                       class_info, spectra)
-        (Path(args.state_dir) / f"{stage}_seed{seed}.pt").unlink(missing_ok=True)
+    for state in states:
+        state.unlink(missing_ok=True)
 
 
 def cmd_train_classifier(args) -> None:

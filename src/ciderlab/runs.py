@@ -175,8 +175,10 @@ def run_leave_one_out(flux_rest: np.ndarray, meta: pd.DataFrame, classes: list[s
                      "recall": float((names == fold.label).mean()),
                      "top_prediction": names.value_counts().idxmax(),
                      "best_epoch": trained.best_epoch})
-        if state is not None:
-            state.unlink(missing_ok=True)
+    # Finished folds keep their state until all are done: a rerun recovers them at once.
+    for fold in folds:
+        if state_dir is not None:
+            (Path(state_dir) / f"loo_{fold.object_id}.pt").unlink(missing_ok=True)
     return pd.DataFrame(rows)
 
 
