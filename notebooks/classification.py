@@ -24,6 +24,7 @@ results_dir = "../results"
 # %matplotlib inline
 from pathlib import Path
 
+import numpy as np
 from myst_nb import glue
 
 from ciderlab import figures, tables
@@ -140,7 +141,7 @@ tables.table_leave_one_out(loo_objects)
 figures.fig_roc(predictions, metrics["classes"])
 
 # %% [markdown]
-# ## Accuracy against phase and S/N
+# ## Accuracy against phase, S/N and host light
 #
 # Grey numbers are the test spectra in each bin; spectra without a known phase are left out of
 # the first panel.
@@ -152,6 +153,15 @@ figures.fig_accuracy_vs(predictions, "age_days", [-30, -10, 0, 10, 20, 40, 80, 1
 # %%
 figures.fig_accuracy_vs(predictions, "snr", [10, 14, 20, 28, 40, 56, 80, 101],
                         "S/N per resolution element", log=True)
+
+# %% [markdown]
+# Host light dilutes the supernova's features and adds the galaxy's own lines (the fraction of
+# the light that comes from the host, drawn uniformly up to `realise.host_fraction_max`).
+
+# %%
+figures.fig_accuracy_vs(predictions, "host_fraction",
+                        np.linspace(0, predictions["host_fraction"].max() * 1.0001, 6),
+                        "host-galaxy fraction of the light")
 
 # %% [markdown]
 # ## Narrow wavelength coverage (an emulation of the paper's NGPS test)

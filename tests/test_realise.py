@@ -81,3 +81,12 @@ def test_rare_training_classes_get_more_realisations_but_not_val_or_test():
     assert counts[:10].tolist() == [2] * 10
     assert counts[10:12].tolist() == [8, 8]  # wanted 10 each, capped at 8
     assert counts[12] == 2
+
+
+def test_a_template_too_narrow_for_the_grid_is_named_in_the_error():
+    narrow = TemplateSpectrum("sn1999zz", 3, "Ia", "Ia-norm", 0.0,
+                              flat_template(centre_aa=6000.0, start_aa=5800.0, stop_aa=6300.0))
+    labels = pd.DataFrame({"object_id": ["sn1999zz"], "label": ["SN Ia"], "split": ["train"]})
+    hosts = [TemplateSpectrum("kcE", 0, "Galaxy", "Gal-E", float("nan"), np.zeros(1024))]
+    with pytest.raises(ValueError, match=r"sn1999zz \(epoch 3\).*covered bins"):
+        realise_spectra(WAVE, [narrow], labels, hosts, CFG, progress=False)

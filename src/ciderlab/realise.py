@@ -166,8 +166,12 @@ def realise_spectra(wave_template_aa: np.ndarray, spectra: list[TemplateSpectrum
         spectrum = spectra[s]
         rng = rng_for(cfg.seed, spectrum.name, spectrum.epoch, r)
         draw = draw_conditions(rng, cfg, len(hosts))
-        steps = realise_one(wave_template_aa, spectrum.flux, hosts[draw.host_index].flux,
-                            draw, rng, cfg)
+        try:
+            steps = realise_one(wave_template_aa, spectrum.flux, hosts[draw.host_index].flux,
+                                draw, rng, cfg)
+        except ValueError as error:
+            raise ValueError(f"template {spectrum.name} (epoch {spectrum.epoch}), realisation "
+                             f"{r} at z = {draw.redshift:.3f}: {error}") from error
         flux_obs[row], covered_obs[row] = steps["flux_obs"], steps["covered_obs"]
         flux_rest[row], covered_rest[row] = steps["flux_rest"], steps["covered_rest"]
         label_row = labels.iloc[s]
