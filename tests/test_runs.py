@@ -96,3 +96,15 @@ def test_class_targets_refuses_unknown_labels():
     assert class_targets(pd.Series(["B", "A"]), ["A", "B"]).tolist() == [1, 0]
     with pytest.raises(ValueError, match="SLSN"):
         class_targets(pd.Series(["A", "SLSN-I"]), ["A", "B"])
+
+
+def test_object_accuracy_is_per_object_and_leaves_out_sn_ia():
+    from ciderlab.tables import table_object_accuracy
+
+    predictions = pd.DataFrame({"label": ["SN Ib"] * 3 + ["SN Ic"] * 2 + ["SN Ia"],
+                                "object_id": ["b1", "b1", "b2", "c1", "c1", "a1"],
+                                "predicted": ["SN Ib", "SN Ic", "SN Ic", "SN Ic", "SN Ic", "SN Ia"]})
+    table = table_object_accuracy(predictions)
+    assert table["object"].tolist() == ["b1", "b2", "c1"]
+    assert table["accuracy"].tolist() == [0.5, 0.0, 1.0]
+    assert table.set_index("object").loc["b2", "most often called"] == "SN Ic"

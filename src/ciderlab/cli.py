@@ -342,6 +342,18 @@ def cmd_evaluate(args) -> None:
     metrics["narrow_coverage"] = classification_metrics(y_true, classify(classifier, rest_narrow), classes)
     metrics["narrow_coverage"]["obs_wave_range_aa"] = [section["narrow_obs_wave_min_aa"],
                                                        section["narrow_obs_wave_max_aa"]]
+    # The cleanest test spectra (high S/N, little host light): if the scores stay low here,
+    # noise and host light are not what limits the classifier.
+    clean = ((test.meta["snr"] >= section["clean_snr_min"])
+             & (test.meta["host_fraction"] <= section["clean_host_fraction_max"])).to_numpy()
+    metrics["clean_subset"] = (classification_metrics(y_true[clean], proba[clean], classes)
+                               if clean.any() else {"n_spectra": 0})
+    metrics["clean_subset"]["selection"] = {"snr_min": section["clean_snr_min"],
+                                            "host_fraction_max": section["clean_host_fraction_max"]}
+    correct = pd.Series(proba.argmax(axis=1) == y_true, index=test.meta.index)
+    per_object = correct.groupby([test.meta["label"], test.meta["object_id"]]).mean()
+    metrics["objects_mostly_wrong"] = {label: int((group < 0.5).sum())
+                                       for label, group in per_object.groupby(level=0)}
     predictions = pd.concat([predictions, pd.DataFrame(proba, columns=[f"p_{c}" for c in classes])],
                             axis=1)
     out = Path(args.out)

@@ -187,3 +187,15 @@ def table_top_confusions(metrics: dict, n: int = 6) -> pd.DataFrame:
         return pd.DataFrame(columns=["true class", "predicted as", "spectra", "% of true class"])
     return (pd.DataFrame(rows).sort_values("% of true class", ascending=False).head(n)
             .reset_index(drop=True))
+
+
+def table_object_accuracy(predictions: pd.DataFrame, skip: tuple[str, ...] = ("SN Ia",)) -> pd.DataFrame:
+    """Per test object (classes in ``skip`` left out): spectra, accuracy, most common answer."""
+    rows = []
+    for (label, object_id), group in predictions.groupby(["label", "object_id"]):
+        if label in skip:
+            continue
+        rows.append({"class": label, "object": object_id, "spectra": len(group),
+                     "accuracy": round(float((group["predicted"] == label).mean()), 2),
+                     "most often called": group["predicted"].value_counts().idxmax()})
+    return pd.DataFrame(rows)
