@@ -363,3 +363,19 @@ def test_verify_archive_reports_both_hashes(tmp_path):
 
     local.write_bytes(WHEEL)
     verify_archive(local, archive)  # the published bytes pass
+
+
+def test_foreign_file_in_out_dir_is_refused_before_any_request_and_kept(index_server, tmp_path):
+    from ciderlab.pull import pull_raw_data
+
+    state, index_url = index_server
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    (out_dir / "notes.txt").write_text("mine")
+
+    with pytest.raises(ValueError, match="not part of the raw snapshot: notes.txt"):
+        pull_raw_data(out_dir, archives=[archive_for(WHEEL)], cache_dir=tmp_path / "cache",
+                      index_url=index_url)
+
+    assert state.file_request_count == 0
+    assert (out_dir / "notes.txt").read_text() == "mine"

@@ -135,5 +135,16 @@ def pull_archive(archive: RawArchive, out_dir: Path, cache_dir: Path | None = No
 
 def pull_raw_data(out_dir: Path, archives=RAW_ARCHIVES, cache_dir: Path | None = None,
                   index_url: str | None = None) -> list[Path]:
-    """Pull every raw archive into ``out_dir``; the raw snapshot of SPEC §3."""
-    return [pull_archive(a, Path(out_dir), cache_dir, index_url) for a in archives]
+    """Pull every raw archive into ``out_dir``; the raw snapshot of SPEC §3.
+
+    ``out_dir`` must hold nothing else: a foreign file would silently become part of the
+    snapshot that data.dvc records, so it is an error (and the file is left where it is).
+    """
+    out_dir = Path(out_dir)
+    expected = {a.filename for a in archives}
+    if out_dir.is_dir():
+        foreign = sorted(p.name for p in out_dir.iterdir() if p.name not in expected)
+        if foreign:
+            raise ValueError(f"{out_dir} holds files that are not part of the raw snapshot: "
+                             f"{', '.join(foreign)}; move them aside and run again")
+    return [pull_archive(a, out_dir, cache_dir, index_url) for a in archives]
