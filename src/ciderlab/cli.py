@@ -225,17 +225,25 @@ def _test_set(spectra, classes):
     return test, y_true
 
 
+def _classifier_recipe(params: dict, overrides: dict):
+    """train_classifier's recipe with ``overrides``, at the reference classifier's seed."""
+    from .params import merge
+    from .runs import with_seed
+    from .train import TrainConfig
+
+    seeds = params["train_classifier"].get("seeds") or [TrainConfig.seed]
+    return with_seed(TrainConfig.from_params(merge(params["train_classifier"], overrides)),
+                     seeds[0])
+
+
 def cmd_leave_one_out(args) -> None:
     from .io import save_json, save_table
     from .pull import sha256_of
-    from .runs import leave_one_out_summary, run_leave_one_out, with_seed
-    from .train import TrainConfig
+    from .runs import leave_one_out_summary, run_leave_one_out
 
     params, classes, _, spectra, flux, _ = _training_inputs(args, "classifier")
     section = params["leave_one_out"]
-    recipe = {**params["train_classifier"], **{k: v for k, v in section.items() if k != "classes"}}
-    seeds = params["train_classifier"].get("seeds") or [42]
-    cfg = with_seed(TrainConfig.from_params(recipe), seeds[0])
+    cfg = _classifier_recipe(params, {k: v for k, v in section.items() if k != "classes"})
     loo_classes = [c for c in section["classes"] if c in classes]
     if not loo_classes:
         raise ValueError(f"leave_one_out.classes {section['classes']} are not among {classes}")
@@ -254,27 +262,24 @@ def cmd_leave_one_out(args) -> None:
 
 
 def cmd_ablation(args) -> None:
+    import pandas as pd
+
     from .checkpoint import load_checkpoint
     from .io import save_json, save_table
     from .params import merge
     from .pull import sha256_of
-    from .runs import evaluate_classifier, train_one, with_seed
-    from .train import TrainConfig
+    from .runs import evaluate_classifier, train_one
 
     params, classes, _, spectra, flux, target = _training_inputs(args, "classifier")
     section = params["ablation"]
-    recipe = merge(params["train_classifier"], section.get("train_classifier") or {})
+    cfg = _classifier_recipe(params, section.get("train_classifier") or {})
     model_section = merge(params["model"], section.get("model") or {})
-    seeds = params["train_classifier"].get("seeds") or [42]
-    cfg = with_seed(TrainConfig.from_params(recipe), seeds[0])
     train_rows, val_rows = _split_rows(spectra, "train", "val")
     trained = train_one("classifier", flux, target, train_rows, val_rows,
                         _model_config(params, "classifier", len(classes), model_section), cfg,
                         sha256_of(args.spectra), state_path=Path(args.state_dir) / "ablation.pt")
     reference, _ = load_checkpoint(args.classifier)
     test, y_true = _test_set(spectra, classes)
-    import pandas as pd
-
     out = Path(args.out)
     save_table(pd.DataFrame(trained.history), out / "history.csv")
     save_json({"name": section["name"],
