@@ -134,11 +134,10 @@ tables.table_top_confusions(metrics)
 # {glue:text}`clean_host`) accuracy is only {glue:text}`clean_accuracy:.3f` and macro-F1
 # {glue:text}`clean_macro_f1:.3f`. The errors sit in particular objects: of the
 # {glue:text}`n_other_objects` test objects outside SN Ia, {glue:text}`n_wrong_objects` have
-# most of their spectra misclassified, whatever their redshift, S/N or host. Each template
+# most of their spectra misclassified (table below). Each template
 # object is one supernova; a class learned from a few dozen of them (a few for SN IIn, TDE
 # and AGN) does not cover the next one's peculiarities. More objects, not more realisations,
-# is the lever: the leave-one-out test below, which trains on all the other objects of a
-# class, lifts TDE a long way.
+# is the lever; the leave-one-out test below trains on all the other objects of a class.
 
 # %%
 tables.table_object_accuracy(predictions)
