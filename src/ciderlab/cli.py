@@ -216,13 +216,15 @@ def cmd_train_redshift(args) -> None:
 
 
 def _test_set(spectra, classes):
+    """The test split and its integer labels."""
     import numpy as np
+
+    from .runs import class_targets
 
     test = spectra.select(np.flatnonzero(spectra.meta["split"].to_numpy() == "test"))
     if test.meta.empty:
         raise ValueError("no test spectra")
-    y_true = test.meta["label"].map({c: k for k, c in enumerate(classes)}).to_numpy()
-    return test, y_true
+    return test, class_targets(test.meta["label"], classes).numpy()
 
 
 def _classifier_recipe(params: dict, overrides: dict):
@@ -300,10 +302,10 @@ def cmd_evaluate(args) -> None:
 
     from .checkpoint import load_checkpoint
     from .io import load_spectra, save_json, save_table
-    from .metrics import classification_metrics, redshift_metrics
+    from .metrics import classification_metrics, object_accuracy, redshift_metrics
     from .params import load_params
     from .realise import to_rest_frame
-    from .runs import classify, seed_summary
+    from .runs import classify, evaluate_classifier, seed_summary
     from .spectra import narrow_coverage
     from .train import predict, to_tensor
 
@@ -319,8 +321,8 @@ def cmd_evaluate(args) -> None:
     seed_dirs = sorted(Path(args.seeds_dir).glob("seed_*")) if args.seeds_dir else []
     for seed_dir in seed_dirs:
         model, described = load_checkpoint(seed_dir / "classifier.pt")
-        by_seed[described["recipe"]["seed"]] = classification_metrics(
-            y_true, classify(model, test.flux_rest), classes)
+        by_seed[described["recipe"]["seed"]] = evaluate_classifier(model, test.flux_rest, y_true,
+                                                                   classes)
     metrics["seeds"] = seed_summary(by_seed, classes)
     predictions = test.meta.assign(predicted=[classes[k] for k in proba.argmax(axis=1)])
     if args.redshift:
@@ -355,10 +357,9 @@ def cmd_evaluate(args) -> None:
                                if clean.any() else {"n_spectra": 0})
     metrics["clean_subset"]["selection"] = {"snr_min": section["clean_snr_min"],
                                             "host_fraction_max": section["clean_host_fraction_max"]}
-    correct = pd.Series(proba.argmax(axis=1) == y_true, index=test.meta.index)
-    per_object = correct.groupby([test.meta["label"], test.meta["object_id"]]).mean()
-    metrics["objects_mostly_wrong"] = {label: int((group < 0.5).sum())
-                                       for label, group in per_object.groupby(level=0)}
+    per_object = object_accuracy(predictions)
+    metrics["objects_mostly_wrong"] = {
+        label: int((group["accuracy"] < 0.5).sum()) for label, group in per_object.groupby("class")}
     predictions = pd.concat([predictions, pd.DataFrame(proba, columns=[f"p_{c}" for c in classes])],
                             axis=1)
     out = Path(args.out)

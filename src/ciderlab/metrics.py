@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from sklearn.metrics import (accuracy_score, confusion_matrix, f1_score,
                              precision_recall_fscore_support, roc_auc_score, top_k_accuracy_score)
 
@@ -98,3 +99,14 @@ def label_scores(true_labels, predicted_labels) -> dict:
     true_labels, predicted_labels = np.asarray(true_labels), np.asarray(predicted_labels)
     return {"accuracy": float(np.mean(true_labels == predicted_labels)),
             "ia_vs_non_ia": ia_vs_non_ia(true_labels == SN_IA, predicted_labels == SN_IA)}
+
+
+def object_accuracy(predictions: pd.DataFrame) -> pd.DataFrame:
+    """Per object (columns label, object_id, predicted): spectra, accuracy, most common answer."""
+    rows = []
+    for (label, object_id), group in predictions.groupby(["label", "object_id"]):
+        rows.append({"class": label, "object": object_id, "spectra": len(group),
+                     "accuracy": float((group["predicted"] == label).mean()),
+                     "most often called": group["predicted"].value_counts().idxmax()})
+    return pd.DataFrame(rows, columns=["class", "object", "spectra", "accuracy",
+                                       "most often called"])

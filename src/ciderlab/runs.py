@@ -169,7 +169,7 @@ def run_leave_one_out(flux_rest: np.ndarray, meta: pd.DataFrame, classes: list[s
         predicted = classify(trained.model, flux_rest[fold.test_rows]).argmax(axis=1)
         names = pd.Series([classes[k] for k in predicted])
         rows.append({"object_id": fold.object_id, "label": fold.label,
-                     "split": meta.loc[fold.test_rows[0], "split"],
+                     "split": meta["split"].iloc[fold.test_rows[0]],
                      "n_spectra": len(fold.test_rows),
                      "n_correct": int((names == fold.label).sum()),
                      "recall": float((names == fold.label).mean()),

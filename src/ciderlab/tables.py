@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .metrics import object_accuracy
+
 SPLITS = ("train", "val", "test")
 
 
@@ -191,11 +193,6 @@ def table_top_confusions(metrics: dict, n: int = 6) -> pd.DataFrame:
 
 def table_object_accuracy(predictions: pd.DataFrame, skip: tuple[str, ...] = ("SN Ia",)) -> pd.DataFrame:
     """Per test object (classes in ``skip`` left out): spectra, accuracy, most common answer."""
-    rows = []
-    for (label, object_id), group in predictions.groupby(["label", "object_id"]):
-        if label in skip:
-            continue
-        rows.append({"class": label, "object": object_id, "spectra": len(group),
-                     "accuracy": round(float((group["predicted"] == label).mean()), 2),
-                     "most often called": group["predicted"].value_counts().idxmax()})
-    return pd.DataFrame(rows)
+    table = object_accuracy(predictions)
+    table = table[~table["class"].isin(skip)].reset_index(drop=True)
+    return table.assign(accuracy=table["accuracy"].round(2))
