@@ -93,10 +93,22 @@ def test_flattening_zeroes_uncovered_bins_and_needs_enough_bins():
     flux = np.where(covered, 2.0, 0.0)
     flat = flatten_spectrum(wave, flux, covered, n_knots=13)
     assert np.all(flat[~covered] == 0)
-    covered_small = np.zeros(512, bool)
-    covered_small[:20] = True
-    with pytest.raises(ValueError, match="covered bins"):
-        flatten_spectrum(wave, flux, covered_small, n_knots=13)
+    covered_tiny = np.zeros(512, bool)
+    covered_tiny[:6] = True
+    with pytest.raises(ValueError, match="only 6 covered bins"):
+        flatten_spectrum(wave, flux, covered_tiny, n_knots=13)
+
+
+def test_flattening_a_narrow_spectrum_uses_fewer_knots():
+    # 20 covered bins cannot hold 13 knots (4 bins each): the fit drops to 5 knots, which
+    # still follows a smooth continuum (as on a coarse grid, e.g. n_bins 256).
+    wave = make_log_grid(3800, 9200, 512)
+    covered = np.zeros(512, bool)
+    covered[200:220] = True
+    continuum = (wave / 5000.0) ** -2.0
+    flat = flatten_spectrum(wave, np.where(covered, continuum, 0.0), covered, n_knots=13)
+    assert np.allclose(flat[covered], 0.0, atol=1e-6)
+    assert np.all(flat[~covered] == 0)
 
 
 def test_normalise_gives_zero_mean_unit_std_on_coverage():

@@ -93,18 +93,24 @@ def degrade_resolution(flux: np.ndarray, covered: np.ndarray, fwhm_lnwave: float
     return np.where(covered, smooth / np.maximum(weight, 1e-12), 0.0)
 
 
+MIN_CONTINUUM_KNOTS = 2  # a single cubic over the covered span
+
+
 def fit_continuum(wave_aa: np.ndarray, flux: np.ndarray, covered: np.ndarray,
                   n_knots: int) -> np.ndarray:
     """SNID-style continuum: a cubic spline with ``n_knots`` even knots in ln(lambda).
 
     Fitted over covered bins only; returns the continuum on all bins (zero off coverage).
+    A spectrum with fewer than four covered bins per knot (a narrow template on a coarse grid)
+    gets fewer knots, down to two (a single cubic); below eight covered bins it is an error.
     """
     check_spectrum(flux, covered)
     x = np.log(wave_aa[covered])
     y = flux[covered]
-    if x.size < 4 * n_knots:
-        raise ValueError(f"only {x.size} covered bins; a {n_knots}-knot continuum needs "
-                         f"at least {4 * n_knots}")
+    if x.size < 4 * MIN_CONTINUUM_KNOTS:
+        raise ValueError(f"only {x.size} covered bins; a continuum fit needs at least "
+                         f"{4 * MIN_CONTINUUM_KNOTS}")
+    n_knots = min(n_knots, x.size // 4)
     inner = np.linspace(x[0], x[-1], n_knots)[1:-1]
     knots = np.concatenate([[x[0]] * 4, inner, [x[-1]] * 4])
     spline = make_lsq_spline(x, y, knots, k=3)
