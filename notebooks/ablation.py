@@ -85,6 +85,13 @@ figures.fig_validation_curves({"reference": reference_history, ablation["name"]:
 #    dvc exp run -S 'model.kernels=[[3,3,3],[3,3,3],[3,3,3],[3,3,3],[3,3,3]]'  # single scale
 #    ```
 #
+#    Switches outside training work the same way, e.g. how much the realism of SPEC §5 costs
+#    (noise and host light nearly off; this re-realises the spectra and retrains everything):
+#
+#    ```bash
+#    dvc exp run -S realise.snr_min=50 -S realise.snr_max=100 -S realise.host_fraction_max=0.1
+#    ```
+#
 #    Changing `train_classifier.*` re-runs the classifier stages (`train_classifier`,
 #    `leave_one_out`, `ablation`), `evaluate`, `baselines`, the notebooks and the book;
 #    `split`, `realise` and `train_redshift` are skipped. To make a different switch the
