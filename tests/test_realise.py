@@ -83,21 +83,22 @@ def test_rare_training_classes_get_more_realisations_but_not_val_or_test():
     assert counts[12] == 2
 
 
-def test_a_template_too_narrow_for_the_grid_is_named_in_the_error():
+def realise_narrow_template(start_aa: float, stop_aa: float):
+    """Realise one template (sn1999zz, epoch 3) covering only start_aa..stop_aa."""
     narrow = TemplateSpectrum("sn1999zz", 3, "Ia", "Ia-norm", 0.0,
-                              flat_template(centre_aa=6000.0, start_aa=5970.0, stop_aa=6010.0))
+                              flat_template(centre_aa=6000.0, start_aa=start_aa, stop_aa=stop_aa))
     labels = pd.DataFrame({"object_id": ["sn1999zz"], "label": ["SN Ia"], "split": ["train"]})
     hosts = [TemplateSpectrum("kcE", 0, "Galaxy", "Gal-E", float("nan"), np.zeros(1024))]
+    return realise_spectra(WAVE, [narrow], labels, hosts, CFG, progress=False)
+
+
+def test_a_template_too_narrow_for_the_grid_is_named_in_the_error():
     with pytest.raises(ValueError, match=r"sn1999zz \(epoch 3\).*covered bins"):
-        realise_spectra(WAVE, [narrow], labels, hosts, CFG, progress=False)
+        realise_narrow_template(5970.0, 6010.0)
 
 
 def test_a_narrow_template_is_realised_with_fewer_continuum_knots():
     # ~50 observed bins cannot hold 13 knots of 4 bins each; the continuum fit uses fewer.
-    narrow = TemplateSpectrum("sn1999zz", 3, "Ia", "Ia-norm", 0.0,
-                              flat_template(centre_aa=6000.0, start_aa=5800.0, stop_aa=6300.0))
-    labels = pd.DataFrame({"object_id": ["sn1999zz"], "label": ["SN Ia"], "split": ["train"]})
-    hosts = [TemplateSpectrum("kcE", 0, "Galaxy", "Gal-E", float("nan"), np.zeros(1024))]
-    realised = realise_spectra(WAVE, [narrow], labels, hosts, CFG, progress=False)
+    realised = realise_narrow_template(5800.0, 6300.0)
     assert 8 <= realised.covered_obs[0].sum() < 4 * CFG.continuum_knots
     assert np.all(np.isfinite(realised.flux_obs)) and realised.flux_obs[0].std() > 0
