@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 import yaml
 
-from ciderlab.model import SpectraNet, SpectraNetConfig, count_macs, count_parameters
+from ciderlab.models.spectranet import SpectraNet, SpectraNetConfig, count_macs, count_parameters
 from ciderlab.params import resolve_params
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -27,10 +27,10 @@ from pathlib import Path
 import numpy as np
 from myst_nb import glue
 
-from ciderlab import figures, tables
-from ciderlab.checkpoint import load_checkpoint
+from ciderlab.evaluation import figures, tables
+from ciderlab.models.checkpoint import load_checkpoint
 from ciderlab.io import load_json, load_table
-from ciderlab.model import SpectraNetConfig
+from ciderlab.models.spectranet import SpectraNetConfig
 
 results = Path(results_dir)
 metrics = load_json(results / "evaluate" / "metrics.json")

@@ -29,7 +29,7 @@ from pathlib import Path
 from IPython.display import Markdown
 from myst_nb import glue
 
-from ciderlab import figures, tables
+from ciderlab.evaluation import figures, tables
 from ciderlab.io import load_arrays, load_json, load_table
 
 results = Path(results_dir)

@@ -12,7 +12,7 @@ import torch
 # two spinning intra-op threads make them many times slower.
 torch.set_num_threads(1)
 
-from ciderlab.realise import RealiseConfig
+from ciderlab.spectra.realise import RealiseConfig
 
 # A small realisation set-up shared by the realise and baseline tests (256-bin grids).
 SMALL_REALISE_CONFIG = RealiseConfig(

@@ -4,13 +4,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ciderlab.baseline import (install_snid_sage, parse_snid_output, rebuild_flat_observation,
+from ciderlab.baselines.snid_sage import (install_snid_sage, parse_snid_output, rebuild_flat_observation,
                                run_snid_sage, select_baseline_subset, snid_type_to_class,
                                templates_of_objects, write_spectrum_file)
-from ciderlab.labels import EXTENDED_CLASSES
-from ciderlab.realise import RealiseConfig, realise_spectra
-from ciderlab.spectra import make_log_grid, normalise_spectrum
-from ciderlab.templates import TemplateSpectrum, load_template_bank
+from ciderlab.data.labels import EXTENDED_CLASSES
+from ciderlab.spectra.realise import RealiseConfig, realise_spectra
+from ciderlab.spectra.grid import make_log_grid, normalise_spectrum
+from ciderlab.data.templates import TemplateSpectrum, load_template_bank
 from conftest import SMALL_REALISE_CONFIG
 
 REAL_WHEEL = Path(__file__).resolve().parents[1] / "data/raw/snid_sage-0.9.0-py3-none-any.whl"
@@ -194,7 +194,7 @@ def real_wheel(tmp_path_factory):
     (from the user download cache when it holds the file)."""
     if REAL_WHEEL.exists():
         return REAL_WHEEL
-    from ciderlab.pull import SNID_SAGE_WHEEL, pull_archive
+    from ciderlab.data.pull import SNID_SAGE_WHEEL, pull_archive
 
     return pull_archive(SNID_SAGE_WHEEL, tmp_path_factory.mktemp("raw"))
 

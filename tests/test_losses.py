@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from ciderlab.losses import class_balanced_weights, focal_loss
+from ciderlab.training.losses import class_balanced_weights, focal_loss
 
 
 def test_focal_loss_without_focus_or_weights_is_cross_entropy():

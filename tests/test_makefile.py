@@ -8,7 +8,7 @@ from pathlib import Path
 
 from test_smoke import ROOT, copy_repository, run
 
-from ciderlab.pull import RAW_ARCHIVES, pull_raw_data
+from ciderlab.data.pull import RAW_ARCHIVES, pull_raw_data
 
 
 def test_make_refuses_a_raw_directory_with_foreign_files_and_deletes_nothing(tmp_path):

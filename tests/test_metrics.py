@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from ciderlab.metrics import classification_metrics, ia_vs_non_ia, redshift_metrics, row_normalise
+from ciderlab.evaluation.metrics import classification_metrics, ia_vs_non_ia, redshift_metrics, row_normalise
 
 CLASSES = ["SN Ia", "SN Ib", "SN Ic", "TDE"]
 

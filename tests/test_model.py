@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from ciderlab.model import SpectraNet, SpectraNetConfig, count_macs, count_parameters
+from ciderlab.models.spectranet import SpectraNet, SpectraNetConfig, count_macs, count_parameters
 from ciderlab.params import load_params
 
 CPU = dict(channels=(16, 32, 64, 128, 256),

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from ciderlab.pull import ChecksumError, DownloadError, RawArchive, pull_archive, verify_archive
+from ciderlab.data.pull import ChecksumError, DownloadError, RawArchive, pull_archive, verify_archive
 
 PROJECT = "ciderlab-testpkg"
 VERSION = "1.0"
@@ -366,7 +366,7 @@ def test_verify_archive_reports_both_hashes(tmp_path):
 
 
 def test_foreign_file_in_out_dir_is_refused_before_any_request_and_kept(index_server, tmp_path):
-    from ciderlab.pull import pull_raw_data
+    from ciderlab.data.pull import pull_raw_data
 
     state, index_url = index_server
     out_dir = tmp_path / "out"

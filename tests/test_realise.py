@@ -2,10 +2,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ciderlab.realise import (Draw, draw_conditions, realisations_per_spectrum,
+from ciderlab.spectra.realise import (Draw, draw_conditions, realisations_per_spectrum,
                               realise_one, realise_spectra, rng_for)
-from ciderlab.spectra import make_log_grid
-from ciderlab.templates import TemplateSpectrum
+from ciderlab.spectra.grid import make_log_grid
+from ciderlab.data.templates import TemplateSpectrum
 from conftest import SMALL_REALISE_CONFIG
 
 CFG = SMALL_REALISE_CONFIG  # shared with the other tests (conftest.py)

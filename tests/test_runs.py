@@ -2,8 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ciderlab.runs import class_targets, leave_one_out_folds, leave_one_out_summary, seed_summary
-from ciderlab.tables import mean_std, table_ablation, table_seed_report, table_top_confusions
+from ciderlab.training.runs import class_targets, leave_one_out_folds, leave_one_out_summary, seed_summary
+from ciderlab.evaluation.tables import mean_std, table_ablation, table_seed_report, table_top_confusions
 
 
 def toy_meta():
@@ -99,7 +99,7 @@ def test_class_targets_refuses_unknown_labels():
 
 
 def test_object_accuracy_is_per_object_and_leaves_out_sn_ia():
-    from ciderlab.tables import table_object_accuracy
+    from ciderlab.evaluation.tables import table_object_accuracy
 
     predictions = pd.DataFrame({"label": ["SN Ib"] * 3 + ["SN Ic"] * 2 + ["SN Ia"],
                                 "object_id": ["b1", "b1", "b2", "c1", "c1", "a1"],

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from ciderlab.spectra import (bin_edges, check_spectrum, coverage_of, degrade_resolution,
+from ciderlab.spectra.grid import (bin_edges, check_spectrum, coverage_of, degrade_resolution,
                               flatten_spectrum, make_log_grid, narrow_coverage,
                               normalise_spectrum, resample_flux)
 

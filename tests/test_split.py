@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from ciderlab.split import check_disjoint, split_objects, stable_hash
+from ciderlab.data.split import check_disjoint, split_objects, stable_hash
 
 
 def objects():

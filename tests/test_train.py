@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from ciderlab.model import SpectraNet, SpectraNetConfig
-from ciderlab.train import TrainConfig, classifier_objective, edge_mask, fit, make_scheduler
+from ciderlab.models.spectranet import SpectraNet, SpectraNetConfig
+from ciderlab.training.loop import TrainConfig, classifier_objective, edge_mask, fit, make_scheduler
 
 TINY = dict(n_bins=64, n_outputs=3, channels=(4, 4, 8, 8, 8),
             kernels=((3, 5, 9),) * 5, hidden=8, dropout=0.1)
@@ -131,8 +131,8 @@ import torch
 torch.set_num_threads(1)
 sys.path.insert(0, {tests!r})
 from test_train import CFG, TINY, toy_data
-from ciderlab.model import SpectraNet, SpectraNetConfig
-from ciderlab.train import classifier_objective, fit
+from ciderlab.models.spectranet import SpectraNet, SpectraNetConfig
+from ciderlab.training.loop import classifier_objective, fit
 
 kill_after = {kill_after}
 torch.manual_seed(CFG.seed)

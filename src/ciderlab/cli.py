@@ -14,7 +14,7 @@ DEFAULT_WHEEL = "data/raw/snid_sage-0.9.0-py3-none-any.whl"
 
 
 def _classes(params: dict) -> tuple[str, ...]:
-    from .labels import EXTENDED_CLASSES
+    from ciderlab.data.labels import EXTENDED_CLASSES
 
     classes = tuple(params["labels"]["classes"])
     if params["labels"].get("extended_taxonomy"):
@@ -23,7 +23,7 @@ def _classes(params: dict) -> tuple[str, ...]:
 
 
 def cmd_pull(args) -> None:
-    from .pull import pull_raw_data
+    from ciderlab.data.pull import pull_raw_data
 
     paths = pull_raw_data(Path(args.out), cache_dir=args.cache_dir, index_url=args.index_url)
     total = sum(p.stat().st_size for p in paths)
@@ -31,12 +31,12 @@ def cmd_pull(args) -> None:
 
 
 def cmd_split(args) -> None:
-    from .catalogue import build_catalogue, drop_rare_classes
-    from .io import save_json, save_table
-    from .params import load_params
-    from .split import check_disjoint, split_objects
-    from .templates import load_template_bank
-    from .train import fingerprint
+    from ciderlab.data.catalogue import build_catalogue, drop_rare_classes
+    from ciderlab.io import save_json, save_table
+    from ciderlab.params import load_params
+    from ciderlab.data.split import check_disjoint, split_objects
+    from ciderlab.data.templates import load_template_bank
+    from ciderlab.training.loop import fingerprint
 
     params = load_params(args.params)
     grid, realise, labels = params["grid"], params["realise"], params["labels"]
@@ -69,11 +69,11 @@ def cmd_split(args) -> None:
 def cmd_realise(args) -> None:
     import numpy as np
 
-    from .io import load_table, save_arrays, save_spectra, save_table
-    from .params import load_params
-    from .realise import (RealiseConfig, draw_conditions, realisations_per_spectrum, realise_one,
+    from ciderlab.io import load_table, save_arrays, save_spectra, save_table
+    from ciderlab.params import load_params
+    from ciderlab.spectra.realise import (RealiseConfig, draw_conditions, realisations_per_spectrum, realise_one,
                           realise_spectra, rng_for)
-    from .templates import load_template_bank
+    from ciderlab.data.templates import load_template_bank
 
     params = load_params(args.params)
     cfg = RealiseConfig.from_params(params)
@@ -120,9 +120,9 @@ def cmd_realise(args) -> None:
 
 def _training_inputs(args, head: str):
     """(params, classes, class_info, spectra, flux, target) for a training stage."""
-    from .io import load_json, load_spectra
-    from .params import load_params
-    from .runs import class_targets
+    from ciderlab.io import load_json, load_spectra
+    from ciderlab.params import load_params
+    from ciderlab.training.runs import class_targets
 
     params = load_params(args.params)
     class_info = load_json(Path(args.split_dir) / "classes.json")
@@ -138,7 +138,7 @@ def _training_inputs(args, head: str):
 
 
 def _model_config(params: dict, head: str, n_outputs: int, model_section: dict | None = None):
-    from .model import SpectraNetConfig
+    from ciderlab.models.spectranet import SpectraNetConfig
 
     return SpectraNetConfig(n_bins=params["grid"]["n_bins"], n_outputs=n_outputs, head=head,
                             **(model_section or params["model"]))
@@ -158,9 +158,9 @@ def _save_trained(trained, out: Path, head: str, classes, class_info, spectra) -
     """The self-describing checkpoint and the per-epoch history of one training run."""
     import pandas as pd
 
-    from .checkpoint import git_revision, save_checkpoint
-    from .io import save_table
-    from .train import recipe_dict
+    from ciderlab.models.checkpoint import git_revision, save_checkpoint
+    from ciderlab.io import save_table
+    from ciderlab.training.loop import recipe_dict
 
     frame = "rest" if head == "classifier" else "observed"
     metric = "val_macro_f1" if head == "classifier" else "val_loss"
@@ -183,9 +183,9 @@ def _train(args, head: str) -> None:
     is *the* classifier (``<out>/classifier.pt``, used by every later stage); the others go to
     ``<out>/seeds/seed_<seed>/`` for the mean and standard deviation over seeds.
     """
-    from .pull import sha256_of
-    from .runs import train_one, with_seed
-    from .train import TrainConfig
+    from ciderlab.data.pull import sha256_of
+    from ciderlab.training.runs import train_one, with_seed
+    from ciderlab.training.loop import TrainConfig
 
     stage = f"train_{head}"
     params, classes, class_info, spectra, flux, target = _training_inputs(args, head)
@@ -219,7 +219,7 @@ def _test_set(spectra, classes):
     """The test split and its integer labels."""
     import numpy as np
 
-    from .runs import class_targets
+    from ciderlab.training.runs import class_targets
 
     test = spectra.select(np.flatnonzero(spectra.meta["split"].to_numpy() == "test"))
     if test.meta.empty:
@@ -229,9 +229,9 @@ def _test_set(spectra, classes):
 
 def _classifier_recipe(params: dict, overrides: dict):
     """train_classifier's recipe with ``overrides``, at the reference classifier's seed."""
-    from .params import merge
-    from .runs import with_seed
-    from .train import TrainConfig
+    from ciderlab.params import merge
+    from ciderlab.training.runs import with_seed
+    from ciderlab.training.loop import TrainConfig
 
     seeds = params["train_classifier"].get("seeds") or [TrainConfig.seed]
     return with_seed(TrainConfig.from_params(merge(params["train_classifier"], overrides)),
@@ -239,9 +239,9 @@ def _classifier_recipe(params: dict, overrides: dict):
 
 
 def cmd_leave_one_out(args) -> None:
-    from .io import save_json, save_table
-    from .pull import sha256_of
-    from .runs import leave_one_out_summary, run_leave_one_out
+    from ciderlab.io import save_json, save_table
+    from ciderlab.data.pull import sha256_of
+    from ciderlab.training.runs import leave_one_out_summary, run_leave_one_out
 
     params, classes, _, spectra, flux, _ = _training_inputs(args, "classifier")
     section = params["leave_one_out"]
@@ -266,11 +266,11 @@ def cmd_leave_one_out(args) -> None:
 def cmd_ablation(args) -> None:
     import pandas as pd
 
-    from .checkpoint import load_checkpoint
-    from .io import save_json, save_table
-    from .params import merge
-    from .pull import sha256_of
-    from .runs import evaluate_classifier, train_one
+    from ciderlab.models.checkpoint import load_checkpoint
+    from ciderlab.io import save_json, save_table
+    from ciderlab.params import merge
+    from ciderlab.data.pull import sha256_of
+    from ciderlab.training.runs import evaluate_classifier, train_one
 
     params, classes, _, spectra, flux, target = _training_inputs(args, "classifier")
     section = params["ablation"]
@@ -300,14 +300,14 @@ def cmd_evaluate(args) -> None:
     import pandas as pd
     import torch
 
-    from .checkpoint import load_checkpoint
-    from .io import load_spectra, save_json, save_table
-    from .metrics import classification_metrics, object_accuracy, redshift_metrics
-    from .params import load_params
-    from .realise import to_rest_frame
-    from .runs import classify, evaluate_classifier, seed_summary
-    from .spectra import narrow_coverage
-    from .train import predict, to_tensor
+    from ciderlab.models.checkpoint import load_checkpoint
+    from ciderlab.io import load_spectra, save_json, save_table
+    from ciderlab.evaluation.metrics import classification_metrics, object_accuracy, redshift_metrics
+    from ciderlab.params import load_params
+    from ciderlab.spectra.realise import to_rest_frame
+    from ciderlab.training.runs import classify, evaluate_classifier, seed_summary
+    from ciderlab.spectra.grid import narrow_coverage
+    from ciderlab.training.loop import predict, to_tensor
 
     classifier, checkpoint = load_checkpoint(args.classifier)
     classes = checkpoint["classes"]
@@ -381,16 +381,16 @@ def cmd_baselines(args) -> None:
     import numpy as np
     import torch
 
-    from .baseline import (OTHER, install_snid_sage, rebuild_flat_observation, run_snid_sage,
+    from ciderlab.baselines.snid_sage import (OTHER, install_snid_sage, rebuild_flat_observation, run_snid_sage,
                            select_baseline_subset, snid_type_to_class, templates_of_objects,
                            write_spectrum_file)
-    from .checkpoint import load_checkpoint
-    from .io import load_spectra, save_arrays, save_json, save_table
-    from .params import load_params
-    from .pull import default_cache_dir
-    from .realise import RealiseConfig, to_rest_frame
-    from .templates import load_template_bank
-    from .train import predict, to_tensor
+    from ciderlab.models.checkpoint import load_checkpoint
+    from ciderlab.io import load_spectra, save_arrays, save_json, save_table
+    from ciderlab.params import load_params
+    from ciderlab.data.pull import default_cache_dir
+    from ciderlab.spectra.realise import RealiseConfig, to_rest_frame
+    from ciderlab.data.templates import load_template_bank
+    from ciderlab.training.loop import predict, to_tensor
 
     params = load_params(args.params)
     section = params["baselines"]

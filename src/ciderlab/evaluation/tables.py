@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .metrics import object_accuracy
+from ciderlab.evaluation.metrics import object_accuracy
 
 SPLITS = ("train", "val", "test")
 
@@ -90,7 +90,7 @@ def table_literature() -> pd.DataFrame:
 
 def table_method_comparison(comparison: pd.DataFrame, timing: dict) -> pd.DataFrame:
     """SpectraNet and SNID-SAGE on the identical subset: class and Ia scores, redshift, speed."""
-    from .metrics import label_scores, redshift_metrics
+    from ciderlab.evaluation.metrics import label_scores, redshift_metrics
 
     rows = []
     for method, prefix in (("SpectraNet", "spectranet"), ("SNID-SAGE 0.9.0", "snid")):
@@ -114,7 +114,7 @@ def table_method_comparison(comparison: pd.DataFrame, timing: dict) -> pd.DataFr
 
 def table_architecture(configs: dict) -> pd.DataFrame:
     """Parameters and multiply-accumulates per spectrum of SpectraNet configurations."""
-    from .model import SpectraNet, SpectraNetConfig, count_macs, count_parameters
+    from ciderlab.models.spectranet import SpectraNet, SpectraNetConfig, count_macs, count_parameters
 
     rows = []
     for name, config in configs.items():

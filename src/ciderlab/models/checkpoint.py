@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import torch
 
-from . import __version__
-from .io import atomic_path
-from .model import SpectraNet, SpectraNetConfig
-
-
-def git_revision(cwd: str | Path = ".") -> str:
-    """The commit the code ran from ("unknown" outside a git checkout)."""
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True,
-                             text=True, timeout=10)
-        return out.stdout.strip() or "unknown"
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
+from ciderlab import __version__
+from ciderlab.io import atomic_path
+from ciderlab.models.spectranet import SpectraNet, SpectraNetConfig
 
 
 def save_checkpoint(path: str | Path, state_dict: dict, config: SpectraNetConfig, **describe) -> None:

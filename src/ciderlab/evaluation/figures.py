@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .metrics import row_normalise
-from .spectra import coverage_of
+from ciderlab.evaluation.metrics import row_normalise
+from ciderlab.spectra.grid import coverage_of
 
 
 def fig_confusion_matrix(matrix, classes: list[str], title: str = "") -> Figure:
@@ -175,7 +175,7 @@ def fig_redshift_training(history: pd.DataFrame) -> Figure:
 
 def fig_method_confusion(comparison: pd.DataFrame, classes: list[str], other: str) -> Figure:
     """Row-normalised confusion matrices of SpectraNet and SNID-SAGE on the same spectra."""
-    from .metrics import label_confusion_matrix
+    from ciderlab.evaluation.metrics import label_confusion_matrix
 
     predicted = list(classes) + [other]
     present = [c for c in classes if (comparison["label"] == c).any()]

@@ -8,8 +8,6 @@ mixed precision on GPU; resumable from a per-epoch state file.
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
 import math
 import time
 from dataclasses import asdict, dataclass
@@ -21,9 +19,9 @@ import torch
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm import tqdm
 
-from .io import atomic_path
-from .losses import class_balanced_weights, focal_loss
-from .metrics import classification_metrics
+from ciderlab.io import atomic_path
+from ciderlab.training.losses import class_balanced_weights, focal_loss
+from ciderlab.evaluation.metrics import classification_metrics
 
 
 @dataclass(frozen=True)
@@ -85,12 +83,6 @@ def make_scheduler(optimizer, cfg: TrainConfig):
                                                total_iters=cfg.warmup_epochs)
     return torch.optim.lr_scheduler.SequentialLR(optimizer, [warmup, restarts],
                                                  milestones=[cfg.warmup_epochs])
-
-
-def fingerprint(*parts) -> str:
-    """A short hash of JSON-able parts: the identity of a training run, for safe resuming."""
-    text = json.dumps(parts, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 @torch.no_grad()

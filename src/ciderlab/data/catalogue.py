@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .labels import class_of_subtype, drop_reason, fix_label
-from .spectra import coverage_of
-from .templates import TemplateBank
+from ciderlab.data.labels import class_of_subtype, drop_reason, fix_label
+from ciderlab.spectra.grid import coverage_of
+from ciderlab.data.templates import TemplateBank
 
 
 def coverage_fraction(wave_aa: np.ndarray, flux: np.ndarray, window_aa: tuple[float, float]) -> float:

@@ -22,12 +22,12 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from .io import atomic_path
-from .labels import PAPER_CLASSES, SUBTYPE_TO_CLASS, class_of_subtype, normalise_object_id
-from .pull import SNID_SAGE_WHEEL, verify_archive
-from .realise import Draw, RealiseConfig, draw_conditions, realise_one, rng_for
-from .spectra import check_spectrum, coverage_of, flatten_spectrum
-from .templates import TemplateSpectrum
+from ciderlab.io import atomic_path
+from ciderlab.data.labels import PAPER_CLASSES, SUBTYPE_TO_CLASS, class_of_subtype, normalise_object_id
+from ciderlab.data.pull import SNID_SAGE_WHEEL, verify_archive
+from ciderlab.spectra.realise import Draw, RealiseConfig, draw_conditions, realise_one, rng_for
+from ciderlab.spectra.grid import check_spectrum, coverage_of, flatten_spectrum
+from ciderlab.data.templates import TemplateSpectrum
 
 _DIST_INFO = "snid_sage-0.9.0.dist-info"
 _BANK_INDEX = Path("snid_sage/templates/template_index.json")
@@ -212,7 +212,7 @@ def identify_worker(jobs_path: str, results_path: str) -> None:
             results.flush()
 
 
-_WORKER_CALL = ("import sys; from ciderlab.baseline import identify_worker; "
+_WORKER_CALL = ("import sys; from ciderlab.baselines.snid_sage import identify_worker; "
                 "identify_worker(sys.argv[1], sys.argv[2])")
 
 

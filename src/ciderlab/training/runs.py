@@ -15,9 +15,10 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
-from .metrics import classification_metrics
-from .model import SpectraNet, SpectraNetConfig
-from .train import (TrainConfig, classifier_objective, fingerprint, fit, predict, recipe_dict,
+from ciderlab.evaluation.metrics import classification_metrics
+from ciderlab.models.spectranet import SpectraNet, SpectraNetConfig
+from ciderlab.provenance import fingerprint
+from ciderlab.training.loop import (TrainConfig, classifier_objective, fit, predict, recipe_dict,
                     redshift_objective, to_tensor)
 
 

@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from .io import SpectraSet
-from .spectra import (coverage_of, degrade_resolution, flatten_spectrum, make_log_grid,
+from ciderlab.io import SpectraSet
+from ciderlab.spectra.grid import (coverage_of, degrade_resolution, flatten_spectrum, make_log_grid,
                       normalise_spectrum, resample_flux)
-from .templates import TemplateSpectrum
+from ciderlab.data.templates import TemplateSpectrum
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .io import atomic_path
+from ciderlab.io import atomic_path
 
 
 class ChecksumError(RuntimeError):

@@ -1,0 +1,1 @@
+"""Baselines SpectraNet is compared with: SNID-SAGE template matching."""

@@ -1,0 +1,1 @@
+"""Raw data: pulling the archives, reading the template bank, labels, the catalogue and splits."""

@@ -1,0 +1,1 @@
+"""Evaluation: metrics, scoring the test objects, and the book's tables and figures."""

@@ -1,0 +1,1 @@
+"""Networks (one file each, torch only) and self-describing checkpoints."""

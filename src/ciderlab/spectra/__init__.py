@@ -1,0 +1,1 @@
+"""Spectra: grids and resampling, the one preprocessing path, and realising templates as SEDM spectra."""

@@ -1,0 +1,1 @@
+"""Training: the loop, the losses, and runs over seeds and cross-validation folds."""
