@@ -2,40 +2,66 @@
 a matplotlib Figure; none reads files or trains anything, so restyling never recomputes.
 
 Figures are built with the object-oriented API (no pyplot state): a notebook cell that
-returns one shows it exactly once, and nothing needs a display.
+returns one shows it exactly once, and nothing needs a display. Statistical plots (annotated
+heatmaps, distributions by class, residual distributions) are seaborn's axes-level functions,
+always handed an axes of our Figure; seaborn's global theme is never set.
 """
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
+import seaborn as sns
+from matplotlib import MatplotlibDeprecationWarning
 from matplotlib.figure import Figure
 
 from ciderlab.evaluation.metrics import row_normalise
 from ciderlab.spectra.grid import coverage_of
 
 
+def _annotated_heatmap(ax, values: np.ndarray, annot: np.ndarray, rows: list[str],
+                       columns: list[str], vmax: float, cbar_label: str | None) -> None:
+    """A Blues heatmap of ``values`` with the strings ``annot`` in its cells (rows true class,
+    columns predicted class); no colour bar when ``cbar_label`` is None."""
+    sns.heatmap(pd.DataFrame(values, index=rows, columns=columns), ax=ax, annot=annot, fmt="",
+                cmap="Blues", vmin=0, vmax=vmax, linewidths=0.5, linecolor="white",
+                annot_kws={"fontsize": 8}, cbar=cbar_label is not None,
+                cbar_kws={"label": cbar_label, "shrink": 0.8} if cbar_label else None)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    ax.tick_params(axis="y", rotation=0)
+    ax.tick_params(axis="x", rotation=45)
+    for label in ax.get_xticklabels():
+        label.set_horizontalalignment("right")
+
+
+def _cell_text(values: np.ndarray, counts: np.ndarray, fmt: str) -> np.ndarray:
+    """``values`` formatted with ``fmt``, blank where the count is zero (an empty cell reads
+    faster than a grid of zeros)."""
+    return np.array([[fmt.format(v) if n else "" for v, n in zip(value_row, count_row)]
+                     for value_row, count_row in zip(values, counts)], dtype=object)
+
+
 def fig_confusion_matrix(matrix, classes: list[str], title: str = "") -> Figure:
-    """Counts (left) and row-normalised percentages (right) of a confusion matrix."""
+    """Counts (left) and row-normalised percentages (right) of a confusion matrix.
+
+    Parameters
+    ----------
+    matrix : array-like, shape (n_classes, n_classes)
+        Rows true class, columns predicted class, in ``classes`` order.
+    """
     counts = np.asarray(matrix)
-    fractions = row_normalise(counts)
+    percent = 100 * row_normalise(counts)
     fig = Figure(figsize=(12, 5.2), layout="constrained")
-    axes = fig.subplots(1, 2)
-    for ax, values, fmt, label in ((axes[0], counts, "{:.0f}", "spectra"),
-                                   (axes[1], 100 * fractions, "{:.0f}%", "% of true class")):
-        image = ax.imshow(values, cmap="Blues")
-        fig.colorbar(image, ax=ax, shrink=0.8, label=label)
-        ax.set_xticks(range(len(classes)), classes, rotation=45, ha="right")
-        ax.set_yticks(range(len(classes)), classes)
-        ax.set_xlabel("predicted class")
-        ax.set_ylabel("true class")
-        top = values.max() if values.size else 0
-        for (i, j), value in np.ndenumerate(values):
-            if value:
-                ax.text(j, i, fmt.format(value), ha="center", va="center", fontsize=8,
-                        color="white" if value > 0.6 * top else "black")
-    axes[0].set_title("counts")
-    axes[1].set_title("row-normalised")
+    ax_counts, ax_percent = fig.subplots(1, 2)
+    _annotated_heatmap(ax_counts, counts, _cell_text(counts, counts, "{:.0f}"), classes, classes,
+                       vmax=max(counts.max(initial=0), 1), cbar_label="spectra")
+    _annotated_heatmap(ax_percent, percent, _cell_text(percent, counts, "{:.0f}%"), classes,
+                       classes, vmax=100, cbar_label="% of true class")
+    ax_counts.set_title("counts")
+    ax_percent.set_title("row-normalised")
     if title:
         fig.suptitle(title)
     return fig
@@ -90,7 +116,8 @@ def fig_preprocessing(examples: dict[str, np.ndarray], label: str) -> Figure:
         (wave_t, examples[f"{key}/degraded"], covered_t,
          f"+ host ({float(host):.0%}), degraded to R~100"),
         (wave_o, examples[f"{key}/noisy"], examples[f"{key}/covered_obs"],
-         f"redshifted to z = {float(redshift):.3f}, SEDM grid, S/N = {float(snr):.0f}"),
+         f"redshifted to z = {float(redshift):.3f}, SEDM grid, "
+         f"S/N = {float(snr):.0f} per resolution element"),
         (wave_o, examples[f"{key}/flux_obs"], examples[f"{key}/covered_obs"],
          "re-flattened, normalised: redshift-model input (observed frame)"),
         (wave_r, examples[f"{key}/flux_rest"], examples[f"{key}/covered_rest"],
@@ -111,34 +138,50 @@ def fig_preprocessing(examples: dict[str, np.ndarray], label: str) -> Figure:
 
 
 def fig_distributions(meta: pd.DataFrame) -> Figure:
-    """Realised spectra per class and split, and their redshift, S/N and phase distributions."""
-    fig = Figure(figsize=(11, 7.5), layout="constrained")
-    axes = fig.subplots(2, 2)
-    counts = meta.groupby(["label", "split"]).size().unstack(fill_value=0)
-    counts = counts.reindex(columns=[c for c in ("train", "val", "test") if c in counts])
-    counts.plot.barh(stacked=True, ax=axes[0, 0], logx=True)
-    axes[0, 0].set_xlabel("realised spectra")
-    axes[0, 0].set_ylabel("")
-    axes[0, 1].hist(meta["redshift"], bins=30)
-    axes[0, 1].set_xlabel("redshift z")
-    axes[1, 0].hist(meta["snr"], bins=np.geomspace(meta["snr"].min(), meta["snr"].max(), 30))
-    axes[1, 0].set_xscale("log")
-    axes[1, 0].set_xlabel("S/N per bin")
-    ages = meta["age_days"].dropna()
-    axes[1, 1].hist(ages.clip(-30, 150), bins=36)
-    axes[1, 1].set_xlabel("phase (days from maximum; clipped to -30..150)")
-    for ax in (axes[0, 1], axes[1, 0], axes[1, 1]):
-        ax.set_ylabel("spectra")
+    """Realised spectra per class and split, and each class's redshift, S/N and phase
+    distribution (boxes: quartiles; whiskers: 1.5 IQR), one row per class across the panels.
+
+    Parameters
+    ----------
+    meta : DataFrame
+        One row per realised spectrum: label, split, redshift, snr (per resolution element),
+        age_days (days from maximum; NaN where unknown).
+    """
+    classes = sorted(meta["label"].unique())
+    splits = [s for s in ("train", "val", "test") if (meta["split"] == s).any()]
+    phases = meta.assign(age_days=meta["age_days"].clip(-30, 150))
+    fig = Figure(figsize=(14, 1.5 + 0.42 * len(classes)), layout="constrained")
+    ax_n, ax_z, ax_snr, ax_age = fig.subplots(1, 4, sharey=True)
+    # Log axis set afterwards: countplot(log_scale=True) in seaborn 0.13.2 draws every bar at 1.
+    sns.countplot(meta, y="label", hue="split", order=classes, hue_order=splits, ax=ax_n)
+    ax_n.set_xscale("log")
+    ax_n.set_xlabel("realised spectra")
+    ax_n.legend(title="split", fontsize=8, loc="lower right")
+    box = {"order": classes, "color": "C0", "fliersize": 1.5, "linewidth": 0.8}
+    with warnings.catch_warnings():
+        # seaborn 0.13.2 still passes bxp(vert=...), which Matplotlib 3.11 deprecates; the
+        # warning would otherwise print under the figure in the book.
+        warnings.filterwarnings("ignore", "vert: bool", MatplotlibDeprecationWarning)
+        sns.boxplot(meta, x="redshift", y="label", ax=ax_z, **box)
+        # S/N is drawn log-uniformly, so its boxes are computed and drawn on a log axis.
+        sns.boxplot(meta, x="snr", y="label", log_scale=True, ax=ax_snr, **box)
+        sns.boxplot(phases, x="age_days", y="label", ax=ax_age, **box)
+    ax_z.set_xlabel("redshift z")
+    ax_snr.set_xlabel("S/N per resolution element")
+    ax_age.set_xlabel("phase (days from maximum;\nclipped to -30..150; unknown left out)")
+    for ax in (ax_n, ax_z, ax_snr, ax_age):
+        ax.set_ylabel("")
     return fig
 
 
 def fig_redshift(z_true: np.ndarray, z_pred: np.ndarray, outlier_threshold: float = 0.15) -> Figure:
-    """Predicted vs true redshift with the +-threshold(1+z) outlier bands, and the residuals
-    Delta z / (1 + z) against true redshift."""
+    """Predicted vs true redshift with the +-threshold(1+z) outlier bands, the residuals
+    Delta z / (1 + z) against true redshift, and their distribution (log counts, so the
+    outliers in the tails show beside the core)."""
     z_true, z_pred = np.asarray(z_true, float), np.asarray(z_pred, float)
     delta = (z_pred - z_true) / (1 + z_true)
-    fig = Figure(figsize=(11, 4.5), layout="constrained")
-    ax_z, ax_d = fig.subplots(1, 2)
+    fig = Figure(figsize=(15, 4.5), layout="constrained")
+    ax_z, ax_d, ax_hist = fig.subplots(1, 3)
     top = max(z_true.max(), z_pred.max()) * 1.05
     grid = np.linspace(0, top, 50)
     ax_z.scatter(z_true, z_pred, s=4, alpha=0.4, label="test spectra")
@@ -155,6 +198,16 @@ def fig_redshift(z_true: np.ndarray, z_pred: np.ndarray, outlier_threshold: floa
     ax_d.axhline(0, color="k", lw=1)
     ax_d.set_xlabel("true redshift")
     ax_d.set_ylabel("(z_pred - z_true) / (1 + z_true)")
+    # Outliers beyond the plotted range pile up in the edge bins instead of vanishing.
+    limit = 1.5 * outlier_threshold
+    sns.histplot(x=np.clip(delta, -limit, limit), bins=np.linspace(-limit, limit, 61), ax=ax_hist)
+    ax_hist.set_yscale("log")
+    for sign in (-1, 1):
+        ax_hist.axvline(sign * outlier_threshold, color="r", ls="--", lw=1,
+                        label=f"+-{outlier_threshold}: outliers beyond" if sign > 0 else None)
+    ax_hist.set_xlabel(f"(z_pred - z_true) / (1 + z_true), clipped to +-{limit:g}")
+    ax_hist.set_ylabel("test spectra")
+    ax_hist.legend(loc="upper left", fontsize=8)
     return fig
 
 
@@ -179,40 +232,44 @@ def fig_method_confusion(comparison: pd.DataFrame, classes: list[str], other: st
 
     predicted = list(classes) + [other]
     present = [c for c in classes if (comparison["label"] == c).any()]
+    rows = [predicted.index(c) for c in present]
     fig = Figure(figsize=(13, 5.5), layout="constrained")
     axes = fig.subplots(1, 2)
     for ax, (title, column) in zip(axes, (("SpectraNet", "spectranet_class"),
                                           ("SNID-SAGE 0.9.0", "snid_class"))):
-        matrix = label_confusion_matrix(comparison["label"], comparison[column], predicted)
-        rows = [predicted.index(c) for c in present]
-        values = 100 * row_normalise(matrix[rows])
-        image = ax.imshow(values, cmap="Blues", vmin=0, vmax=100)
-        ax.set_xticks(range(len(predicted)), predicted, rotation=45, ha="right")
-        ax.set_yticks(range(len(present)), present)
-        ax.set_xlabel("predicted class")
-        ax.set_ylabel("true class")
+        counts = label_confusion_matrix(comparison["label"], comparison[column], predicted)[rows]
+        percent = 100 * row_normalise(counts)
+        _annotated_heatmap(ax, percent, _cell_text(percent, counts, "{:.0f}"), present, predicted,
+                           vmax=100, cbar_label=None)
         ax.set_title(f"{title} (row %)")
-        for (i, j), value in np.ndenumerate(values):
-            if value:
-                ax.text(j, i, f"{value:.0f}", ha="center", va="center", fontsize=8,
-                        color="white" if value > 60 else "black")
-    fig.colorbar(image, ax=axes, shrink=0.8, label="% of true class")
+    # One colour bar for both panels: they share the 0-100 % scale.
+    fig.colorbar(axes[1].collections[0], ax=axes, shrink=0.8, label="% of true class")
     return fig
 
 
 def fig_method_redshift(comparison: pd.DataFrame) -> Figure:
-    """Redshift residuals dz/(1+z) of both methods against the true redshift."""
-    fig = Figure(figsize=(8, 4.5), layout="constrained")
-    ax = fig.subplots()
+    """Redshift residuals dz/(1+z) of both methods against the true redshift (left), and the
+    cumulative distribution of their size (right; spectra a method gave no redshift are left
+    out of its curve, so each curve ends at 1)."""
     z_true = comparison["redshift"].to_numpy(float)
-    for label, column, marker in (("SpectraNet", "spectranet_redshift", "o"),
-                                  ("SNID-SAGE 0.9.0", "snid_redshift", "s")):
-        z = comparison[column].to_numpy(float)
-        ax.scatter(z_true, (z - z_true) / (1 + z_true), marker=marker, label=label, alpha=0.7)
-    ax.axhline(0, color="k", lw=1)
-    ax.set_xlabel("true redshift")
-    ax.set_ylabel("(z_pred - z_true) / (1 + z_true)")
-    ax.legend()
+    residuals = pd.concat([pd.DataFrame({
+        "method": label, "true redshift": z_true,
+        "residual": (comparison[column].to_numpy(float) - z_true) / (1 + z_true)})
+        for label, column in (("SpectraNet", "spectranet_redshift"),
+                              ("SNID-SAGE 0.9.0", "snid_redshift"))], ignore_index=True)
+    # A residual of exactly zero has no place on the log axis; 1e-5 is far below any real one.
+    residuals["size"] = residuals["residual"].abs().clip(lower=1e-5)
+    fig = Figure(figsize=(12, 4.5), layout="constrained")
+    ax_z, ax_cdf = fig.subplots(1, 2)
+    sns.scatterplot(residuals, x="true redshift", y="residual", hue="method", style="method",
+                    markers=["o", "s"], alpha=0.7, ax=ax_z)
+    ax_z.axhline(0, color="k", lw=1)
+    ax_z.set_ylabel("(z_pred - z_true) / (1 + z_true)")
+    sns.ecdfplot(residuals.dropna(subset=["size"]), x="size", hue="method", log_scale=True,
+                 legend=False, ax=ax_cdf)
+    ax_cdf.axvline(0.15, color="r", ls="--", lw=1)
+    ax_cdf.set_xlabel("|z_pred - z_true| / (1 + z_true)  (dashed: outlier threshold 0.15)")
+    ax_cdf.set_ylabel("fraction of spectra with a redshift")
     return fig
 
 
