@@ -12,14 +12,17 @@ import torch
 # two spinning intra-op threads make them many times slower.
 torch.set_num_threads(1)
 
+from ciderlab.spectra.preprocess import PreprocessConfig
 from ciderlab.spectra.realise import RealiseConfig
 
 # A small realisation set-up shared by the realise and baseline tests (256-bin grids).
 SMALL_REALISE_CONFIG = RealiseConfig(
-    seed=1, n_realisations=2, min_train_per_class=0, max_realisations_per_spectrum=2,
+    seed=1, n_realisations=2, min_realisations_per_class=0, max_realisations_per_spectrum=2,
     redshift_min=0.01, redshift_max=0.2, host_fraction_max=0.5, snr_min=10, snr_max=50,
-    fwhm_lnwave=0.01, template_fwhm_lnwave=0.00135, continuum_knots=13, obs_wave_min_aa=3800,
-    obs_wave_max_aa=9200, rest_wave_min_aa=3150, rest_wave_max_aa=9200, n_bins=256)
+    template_fwhm_lnwave=0.00135,
+    preprocess=PreprocessConfig(obs_wave_min_aa=3800, obs_wave_max_aa=9200, rest_wave_min_aa=3150,
+                                rest_wave_max_aa=9200, n_bins=256, fwhm_lnwave=0.01,
+                                continuum="spline", knot_spacing_lnwave=0.22))
 
 WAVE = np.exp(np.linspace(np.log(2501.69), np.log(9993.23), 1024))
 

@@ -2,14 +2,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ciderlab.spectra.realise import (Draw, draw_conditions, realisations_per_spectrum,
-                              realise_one, realise_spectra, rng_for)
-from ciderlab.spectra.grid import make_log_grid
 from ciderlab.data.templates import TemplateSpectrum
+from ciderlab.spectra.continua import ContinuumConfig, ContinuumDraw, draw_continuum
+from ciderlab.spectra.grid import make_log_grid
+from ciderlab.spectra.realise import (Draw, add_noise, draw_conditions, realisations_per_spectrum,
+                                      realise_examples, realise_one, realise_spectra, rng_for)
 from conftest import SMALL_REALISE_CONFIG
 
 CFG = SMALL_REALISE_CONFIG  # shared with the other tests (conftest.py)
 WAVE = make_log_grid(2501.7, 9993.2, 1024)
+HOT = ContinuumDraw(sed="blackbody", temperature_k=12000.0, power_index=float("nan"),
+                    host_temperature_k=5000.0, ebv_mw=0.05, ebv_host=0.1, response=(0.05, 0.0, 0.0))
 
 
 def flat_template(centre_aa=6355.0, start_aa=3300.0, stop_aa=8800.0):
@@ -20,32 +23,75 @@ def flat_template(centre_aa=6355.0, start_aa=3300.0, stop_aa=8800.0):
     return flux
 
 
+def realise_at(redshift, template=None, snr=1e6):
+    draw = Draw(redshift=redshift, host_fraction=0.0, host_index=0, snr=snr)
+    return realise_one(WAVE, flat_template() if template is None else template, np.zeros(1024),
+                       draw, HOT, np.random.default_rng(0), CFG)
+
+
 def test_realisation_puts_the_line_at_the_redshifted_wavelength_and_back():
-    draw = Draw(redshift=0.1, host_fraction=0.0, host_index=0, snr=1e6)
-    steps = realise_one(WAVE, flat_template(), np.zeros(1024), draw, np.random.default_rng(0), CFG)
-    wave_obs = CFG.wave_obs_aa
-    line_obs = wave_obs[np.argmin(np.where(steps["covered_obs"], steps["flux_obs"], np.inf))]
+    steps = realise_at(0.1)
+    line_obs = CFG.wave_obs_aa[np.argmin(np.where(steps["covered_obs"], steps["flux_obs"], np.inf))]
     assert line_obs == pytest.approx(6355.0 * 1.1, rel=0.01)
-    wave_rest = CFG.wave_rest_aa
-    line_rest = wave_rest[np.argmin(np.where(steps["covered_rest"], steps["flux_rest"], np.inf))]
+    line_rest = CFG.wave_rest_aa[np.argmin(np.where(steps["covered_rest"], steps["flux_rest"],
+                                                    np.inf))]
     assert line_rest == pytest.approx(6355.0, rel=0.01)
 
 
 def test_model_inputs_are_normalised_on_coverage_and_zero_elsewhere():
-    rng = rng_for(1, "toy", 0, 0)
-    draw = draw_conditions(rng, CFG, 1)
-    steps = realise_one(WAVE, flat_template(), np.zeros(1024), draw, rng, CFG)
+    steps = realise_at(0.1, snr=20)
     for frame in ("obs", "rest"):
         flux, covered = steps[f"flux_{frame}"], steps[f"covered_{frame}"]
         assert flux[covered].mean() == pytest.approx(0, abs=1e-9)
         assert flux[covered].std() == pytest.approx(1)
         assert np.all(flux[~covered] == 0)
-    # the template starts at 3300 AA rest: redshifted past 3800 AA the blue end is uncovered
-    blue_edge_obs = 3300 * (1 + draw.redshift)
-    if blue_edge_obs > 3850:
-        assert not steps["covered_obs"][0]
-    if blue_edge_obs < 3750:
-        assert steps["covered_obs"][0]
+
+
+def test_coverage_follows_the_template_edge_through_the_redshift():
+    # The template starts at 3300 AA rest: at z = 0.2 that is 3960 AA, past the grid's 3800 AA
+    # blue end, so the first bins are uncovered; at z = 0.1 (3630 AA) they are covered.
+    far, near = realise_at(0.2), realise_at(0.1)
+    assert not far["covered_obs"][0]
+    first = CFG.wave_obs_aa[np.argmax(far["covered_obs"])]
+    assert first == pytest.approx(3300 * 1.2, rel=0.01)
+    assert near["covered_obs"][0]
+
+
+def test_the_raw_observation_carries_a_real_looking_continuum():
+    # A hot blackbody: far more flux in the blue than in the red, which the preprocessing removes.
+    steps = realise_at(0.05)
+    raw, covered = steps["raw_obs"], steps["covered_obs"]
+    wave = CFG.wave_obs_aa
+    blue = raw[covered & (wave < 4500)].mean()
+    red = raw[covered & (wave > 8000)].mean()
+    assert blue > 2.5 * red
+    assert abs(np.polyfit(np.log(wave[covered]), steps["flux_obs"][covered], 1)[0]) < 0.5
+
+
+def test_noise_follows_the_flux_and_rises_in_the_red():
+    wave = CFG.wave_obs_aa
+    covered = np.ones(len(wave), bool)
+    observed = np.where(wave < 6000, 2.0, 0.5)  # bright blue half, faint red half
+    rng = np.random.default_rng(3)
+    draws = np.stack([add_noise(observed, covered, 30.0, wave, CFG, rng) for _ in range(400)])
+    sigma = draws.std(axis=0)
+    bins_per_resolution = CFG.preprocess.fwhm_lnwave / np.log(wave[1] / wave[0])
+    snr = observed * np.sqrt(bins_per_resolution) / sigma
+    assert np.median(snr) == pytest.approx(30.0, rel=0.1)
+    assert sigma[wave < 5000].mean() > sigma[(wave > 6200) & (wave < 7000)].mean()  # photon noise
+    assert sigma[wave > 8500].mean() > 1.3 * sigma[(wave > 6200) & (wave < 7000)].mean()  # sky
+
+
+def test_continuum_draws_follow_class_and_phase():
+    cfg = ContinuumConfig()
+    early = [draw_continuum(rng_for(1, "sn", 0, r), "SN Ia", -10.0, cfg) for r in range(200)]
+    late = [draw_continuum(rng_for(1, "sn", 0, r), "SN Ia", 60.0, cfg) for r in range(200)]
+    assert np.median([d.temperature_k for d in early]) > 1.5 * np.median([d.temperature_k for d in late])
+    tde = draw_continuum(rng_for(1, "tde", 0, 0), "TDE", 0.0, cfg)
+    assert cfg.tde_temperature_k[0] <= tde.temperature_k <= cfg.tde_temperature_k[1]
+    agn = draw_continuum(rng_for(1, "agn", 0, 0), "AGN", float("nan"), cfg)
+    assert agn.sed == "power_law" and cfg.agn_power_index[0] <= agn.power_index <= cfg.agn_power_index[1]
+    assert all(0 <= d.ebv_mw <= cfg.ebv_mw_max and d.ebv_host >= 0 for d in early)
 
 
 def test_draws_stay_in_their_ranges_and_depend_only_on_the_key():
@@ -57,30 +103,45 @@ def test_draws_stay_in_their_ranges_and_depend_only_on_the_key():
     assert draw_conditions(rng_for(2, "sn", 0, 5), CFG, 3) != draws[5]
 
 
-def test_realise_spectra_is_reproducible_and_keeps_the_conditions():
+def two_templates():
     spectra = [TemplateSpectrum("a", 0, "Ia", "Ia-norm", 3.0, flat_template()),
                TemplateSpectrum("b", 0, "Ib", "Ib-norm", float("nan"), flat_template(5900.0))]
     labels = pd.DataFrame({"object_id": ["a", "b"], "label": ["SN Ia", "SN Ib"],
-                           "split": ["train", "test"]})
+                           "split": ["train", "test"], "fold": [1, 0]})
     hosts = [TemplateSpectrum("kcE", 0, "Galaxy", "Gal-E", float("nan"), 0.05 * np.cos(WAVE / 30))]
+    return spectra, labels, hosts
+
+
+def test_realise_spectra_is_reproducible_and_keeps_the_conditions():
+    spectra, labels, hosts = two_templates()
     one = realise_spectra(WAVE, spectra, labels, hosts, CFG, progress=False)
     two = realise_spectra(WAVE, spectra, labels, hosts, CFG, progress=False)
     assert np.array_equal(one.flux_rest, two.flux_rest)
+    assert np.array_equal(one.flux_raw_obs, two.flux_raw_obs)
     assert len(one.meta) == 4
-    assert {"redshift", "snr", "host_fraction", "age_days", "object_id", "split"} <= set(one.meta)
+    assert {"redshift", "snr", "host_fraction", "age_days", "object_id", "split", "fold",
+            "temperature_k", "ebv_mw", "ebv_host"} <= set(one.meta)
     assert one.meta["split"].tolist() == ["train", "train", "test", "test"]
+    assert one.meta["fold"].tolist() == [1, 1, 0, 0]
     # the second template's realisations do not depend on the first being realised
     alone = realise_spectra(WAVE, spectra[1:], labels.iloc[1:], hosts, CFG, progress=False)
     assert np.array_equal(alone.flux_obs, one.flux_obs[2:])
 
 
-def test_rare_training_classes_get_more_realisations_but_not_val_or_test():
-    labels = pd.DataFrame({"label": ["SN Ia"] * 10 + ["TDE"] * 2 + ["TDE"],
-                           "split": ["train"] * 12 + ["test"]})
-    counts = realisations_per_spectrum(labels, 2, min_train_per_class=20, max_per_spectrum=8)
+def test_the_examples_are_the_realised_spectra():
+    spectra, labels, hosts = two_templates()
+    realised = realise_spectra(WAVE, spectra, labels, hosts, CFG, progress=False)
+    examples = realise_examples(WAVE, spectra, labels, hosts, CFG)
+    assert np.allclose(examples["SN_Ia/flux_rest"], realised.flux_rest[0], atol=1e-6)
+    assert np.allclose(examples["SN_Ib/raw_obs"], realised.flux_raw_obs[2], rtol=1e-6)
+
+
+def test_rare_classes_get_more_realisations_up_to_the_cap():
+    labels = pd.Series(["SN Ia"] * 10 + ["TDE"] * 2 + ["AGN"])
+    counts = realisations_per_spectrum(labels, 2, min_per_class=20, max_per_spectrum=8)
     assert counts[:10].tolist() == [2] * 10
     assert counts[10:12].tolist() == [8, 8]  # wanted 10 each, capped at 8
-    assert counts[12] == 2
+    assert counts[12] == 8  # wanted 20, capped
 
 
 def realise_narrow_template(start_aa: float, stop_aa: float):
@@ -97,8 +158,11 @@ def test_a_template_too_narrow_for_the_grid_is_named_in_the_error():
         realise_narrow_template(5970.0, 6010.0)
 
 
-def test_a_narrow_template_is_realised_with_fewer_continuum_knots():
-    # ~50 observed bins cannot hold 13 knots of 4 bins each; the continuum fit uses fewer.
-    realised = realise_narrow_template(5800.0, 6300.0)
-    assert 8 <= realised.covered_obs[0].sum() < 4 * CFG.continuum_knots
-    assert np.all(np.isfinite(realised.flux_obs)) and realised.flux_obs[0].std() > 0
+def test_a_narrow_template_keeps_its_line_where_it_belongs():
+    # ~50 observed bins: too few for the window's knot spacing; the fit uses fewer knots and the
+    # absorption line still sits at 6000 AA in the rest frame.
+    realised = realise_narrow_template(5500.0, 6500.0)
+    covered = realised.covered_rest[0]
+    assert np.all(np.isfinite(realised.flux_rest)) and realised.flux_rest[0][covered].std() > 0
+    line = realised.wave_rest_aa[np.argmin(np.where(covered, realised.flux_rest[0], np.inf))]
+    assert line == pytest.approx(6000.0, rel=0.01)

@@ -63,9 +63,10 @@ def save_table(table: pd.DataFrame, path: str | os.PathLike) -> None:
         table.to_csv(tmp, index=False)
 
 
-def load_table(path: str | os.PathLike) -> pd.DataFrame:
+def load_table(path: str | os.PathLike, allow_empty: bool = False) -> pd.DataFrame:
+    """Read a table written by ``save_table``; an empty one is an error unless ``allow_empty``."""
     table = pd.read_csv(path, keep_default_na=True)
-    if table.empty:
+    if table.empty and not allow_empty:
         raise ValueError(f"{path}: the table is empty; re-run the stage that writes it")
     return table
 
@@ -86,12 +87,15 @@ class SpectraSet:
     covered_obs: np.ndarray  # (N, L_obs) bool
     covered_rest: np.ndarray  # (N, L_rest) bool
     meta: pd.DataFrame  # N rows: object_id, template, epoch, label, split, redshift, snr, ...
+    # (N, L_obs) float32: the observation with its continuum and noise, before preprocessing
+    flux_raw_obs: np.ndarray | None = None
 
     def select(self, rows: np.ndarray) -> "SpectraSet":
         rows = np.asarray(rows)
+        raw = None if self.flux_raw_obs is None else self.flux_raw_obs[rows]
         return SpectraSet(self.wave_obs_aa, self.wave_rest_aa, self.flux_obs[rows],
                           self.flux_rest[rows], self.covered_obs[rows], self.covered_rest[rows],
-                          self.meta.iloc[rows].reset_index(drop=True))
+                          self.meta.iloc[rows].reset_index(drop=True), raw)
 
 
 def save_spectra(spectra: SpectraSet, path: str | os.PathLike) -> None:
@@ -100,7 +104,9 @@ def save_spectra(spectra: SpectraSet, path: str | os.PathLike) -> None:
     with atomic_path(path) as tmp, h5py.File(tmp, "w") as handle:
         handle["wave_obs_aa"] = spectra.wave_obs_aa
         handle["wave_rest_aa"] = spectra.wave_rest_aa
-        for name in ("flux_obs", "flux_rest", "covered_obs", "covered_rest"):
+        for name in ("flux_obs", "flux_rest", "covered_obs", "covered_rest", "flux_raw_obs"):
+            if getattr(spectra, name) is None:
+                continue
             handle.create_dataset(name, data=getattr(spectra, name), compression="lzf",
                                   chunks=True)
         meta = handle.create_group("meta")
@@ -126,7 +132,8 @@ def load_spectra(path: str | os.PathLike) -> SpectraSet:
             raise ValueError(f"{path}: holds no spectra; re-run `ciderlab realise`")
         return SpectraSet(handle["wave_obs_aa"][:], handle["wave_rest_aa"][:],
                           handle["flux_obs"][:], handle["flux_rest"][:],
-                          handle["covered_obs"][:], handle["covered_rest"][:], meta)
+                          handle["covered_obs"][:], handle["covered_rest"][:], meta,
+                          handle["flux_raw_obs"][:] if "flux_raw_obs" in handle else None)
 
 
 def save_arrays(arrays: dict[str, np.ndarray], path: str | os.PathLike) -> None:

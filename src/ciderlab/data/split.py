@@ -1,4 +1,4 @@
-"""Object-level, stratified, deterministic train/val/test split (SPEC §6)."""
+"""Object-level, class-stratified, deterministic folds and train/val/test splits (SPEC §6)."""
 
 from __future__ import annotations
 
@@ -16,36 +16,46 @@ def stable_hash(object_id: str, salt: str) -> float:
     return int.from_bytes(digest[:8], "big") / 2.0**64
 
 
-def _counts(n_objects: int, val_fraction: float, test_fraction: float) -> tuple[int, int]:
-    """Objects for (val, test): at least one each when the class has three or more."""
-    if n_objects < 3:
-        return 0, 0
-    n_test = max(1, int(round(n_objects * test_fraction)))
-    n_val = max(1, int(round(n_objects * val_fraction)))
-    return n_val, n_test
+def assign_folds(objects: pd.DataFrame, n_folds: int, salt: str,
+                 max_objects_per_class: int | None = None) -> pd.DataFrame:
+    """Grouped, class-stratified k-fold assignment: each object gets a fold in 0..n_folds-1.
 
-
-def split_objects(objects: pd.DataFrame, val_fraction: float, test_fraction: float,
-                  salt: str, max_objects_per_class: int | None = None) -> pd.DataFrame:
-    """Assign each object (one row per object_id, with its label) to train, val or test.
-
-    Within each class objects are ordered by ``stable_hash``; the first go to test, the next to
-    val, the rest to train. ``max_objects_per_class`` keeps only the first objects in that order
-    (the smoke profile's subset), so the subset is deterministic too.
+    Within each class objects are ordered by ``stable_hash`` and dealt out to the folds in
+    turn, so every fold holds a class's objects in equal shares (to within one) and the
+    assignment depends on the object ids alone. ``max_objects_per_class`` keeps only the first
+    objects in that order (the smoke profile's subset), so the subset is deterministic too.
     """
     if objects["object_id"].duplicated().any():
-        raise ValueError("split_objects needs one row per object")
+        raise ValueError("assign_folds needs one row per object")
+    if n_folds < 2:
+        raise ValueError(f"split.n_folds must be at least 2, not {n_folds}")
     rows = []
     for label, group in objects.groupby("label", sort=True):
         ranked = sorted(group["object_id"], key=lambda oid: stable_hash(oid, salt))
         if max_objects_per_class:
             ranked = ranked[:max_objects_per_class]
-        n_val, n_test = _counts(len(ranked), val_fraction, test_fraction)
-        for rank, object_id in enumerate(ranked):
-            split = "test" if rank < n_test else "val" if rank < n_test + n_val else "train"
-            rows.append({"object_id": object_id, "label": label, "split": split})
-    table = pd.DataFrame(rows, columns=["object_id", "label", "split"])
-    return table.sort_values(["label", "split", "object_id"]).reset_index(drop=True)
+        rows += [{"object_id": oid, "label": label, "fold": rank % n_folds}
+                 for rank, oid in enumerate(ranked)]
+    table = pd.DataFrame(rows, columns=["object_id", "label", "fold"])
+    return table.sort_values(["label", "fold", "object_id"]).reset_index(drop=True)
+
+
+def split_for_fold(folds: pd.DataFrame, fold: int, val_fraction: float, salt: str) -> pd.DataFrame:
+    """``folds`` with a ``split`` column for one cross-validation fold.
+
+    Test: the objects of ``fold``. Validation (early stopping): the first ``val_fraction`` of
+    each class's other objects in a second hash order (at least one where a class has three or
+    more), so validation objects differ from fold to fold. Training: the rest.
+    """
+    if fold not in set(folds["fold"]):
+        raise ValueError(f"fold {fold} is not among the folds {sorted(set(folds['fold']))}")
+    table = folds.copy()
+    table["split"] = np.where(table["fold"] == fold, "test", "train")
+    for _, group in table[table["split"] == "train"].groupby("label"):
+        ranked = sorted(group["object_id"], key=lambda oid: stable_hash(oid, f"{salt}:val"))
+        n_val = max(1, int(round(len(ranked) * val_fraction))) if len(ranked) >= 3 else 0
+        table.loc[table["object_id"].isin(ranked[:n_val]), "split"] = "val"
+    return table
 
 
 def check_disjoint(split_table: pd.DataFrame) -> None:

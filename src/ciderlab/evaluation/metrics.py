@@ -55,6 +55,14 @@ def classification_metrics(y_true: np.ndarray, proba: np.ndarray, classes: list[
     return result
 
 
+def macro_f1_over(y_true: np.ndarray, y_pred: np.ndarray, labels: list[int]) -> float:
+    """Macro-F1 over exactly the class indices ``labels`` (a fixed set, so subsets compare).
+
+    A class among ``labels`` with no spectrum in ``y_true`` and none predicted scores zero.
+    """
+    return float(f1_score(y_true, y_pred, labels=list(labels), average="macro", zero_division=0))
+
+
 def ia_vs_non_ia(true_ia: np.ndarray, pred_ia: np.ndarray) -> dict:
     """SN Ia vs non-Ia: accuracy, purity (precision of Ia) and completeness (recall of Ia)."""
     true_ia, pred_ia = np.asarray(true_ia, bool), np.asarray(pred_ia, bool)

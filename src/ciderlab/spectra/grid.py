@@ -1,4 +1,4 @@
-"""Operations on 1-D spectra: log-lambda grids, resolution, flux-conserving resampling, flattening.
+"""Log-lambda grids, coverage, resolution and flux-conserving resampling of 1-D spectra.
 
 Every function takes and returns arrays; wavelengths are in Angstrom (``*_aa``), and a boolean
 ``covered`` array marks the bins that hold data (everything else is zero).
@@ -7,7 +7,6 @@ Every function takes and returns arrays; wavelengths are in Angstrom (``*_aa``),
 from __future__ import annotations
 
 import numpy as np
-from scipy.interpolate import make_lsq_spline
 from scipy.ndimage import gaussian_filter1d
 
 FWHM_PER_SIGMA = 2.0 * np.sqrt(2.0 * np.log(2.0))
@@ -91,71 +90,3 @@ def degrade_resolution(flux: np.ndarray, covered: np.ndarray, fwhm_lnwave: float
     weight = gaussian_filter1d(covered.astype(np.float64), sigma_pix, mode="constant")
     smooth = gaussian_filter1d(np.where(covered, flux, 0.0), sigma_pix, mode="constant")
     return np.where(covered, smooth / np.maximum(weight, 1e-12), 0.0)
-
-
-MIN_CONTINUUM_KNOTS = 2  # a single cubic over the covered span
-
-
-def fit_continuum(wave_aa: np.ndarray, flux: np.ndarray, covered: np.ndarray,
-                  n_knots: int) -> np.ndarray:
-    """SNID-style continuum: a cubic spline with ``n_knots`` even knots in ln(lambda).
-
-    Fitted over covered bins only; returns the continuum on all bins (zero off coverage).
-    A spectrum with fewer than four covered bins per knot (a narrow template on a coarse grid)
-    gets fewer knots, down to two (a single cubic); below eight covered bins it is an error.
-    """
-    check_spectrum(flux, covered)
-    x = np.log(wave_aa[covered])
-    y = flux[covered]
-    if x.size < 4 * MIN_CONTINUUM_KNOTS:
-        raise ValueError(f"only {x.size} covered bins; a continuum fit needs at least "
-                         f"{4 * MIN_CONTINUUM_KNOTS}")
-    n_knots = min(n_knots, x.size // 4)
-    inner = np.linspace(x[0], x[-1], n_knots)[1:-1]
-    knots = np.concatenate([[x[0]] * 4, inner, [x[-1]] * 4])
-    spline = make_lsq_spline(x, y, knots, k=3)
-    continuum = np.zeros_like(flux, dtype=np.float64)
-    continuum[covered] = spline(x)
-    return continuum
-
-
-def flatten_spectrum(wave_aa: np.ndarray, flux: np.ndarray, covered: np.ndarray,
-                     n_knots: int) -> np.ndarray:
-    """Continuum-divide and subtract one (SNID's flattened form); zero off coverage.
-
-    The same function prepares realised training spectra and real SEDM spectra at inference.
-    """
-    continuum = fit_continuum(wave_aa, flux, covered, n_knots)
-    floor = 1e-3 * np.median(np.abs(continuum[covered]))
-    if floor <= 0:
-        raise ValueError("the continuum is zero everywhere; is this a flux spectrum?")
-    safe = np.where(covered, np.maximum(continuum, floor), 1.0)
-    return np.where(covered, flux / safe - 1.0, 0.0)
-
-
-def normalise_spectrum(flux: np.ndarray, covered: np.ndarray) -> np.ndarray:
-    """Zero mean, unit standard deviation over covered bins; zero elsewhere."""
-    check_spectrum(flux, covered)
-    values = flux[covered]
-    scale = values.std()
-    if scale == 0 or not np.isfinite(scale):
-        raise ValueError("the spectrum is constant over its coverage; nothing to normalise")
-    return np.where(covered, (flux - values.mean()) / scale, 0.0)
-
-
-def narrow_coverage(wave_aa: np.ndarray, flux: np.ndarray, covered: np.ndarray,
-                    window_aa: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
-    """Cut (N, L) spectra to ``window_aa`` and re-normalise each over what is left.
-
-    Emulates an instrument with narrower wavelength coverage. A spectrum left with fewer than
-    two covered bins keeps only zeros (it carries no information there).
-    """
-    inside = (wave_aa >= window_aa[0]) & (wave_aa <= window_aa[1])
-    cut_covered = covered & inside[None, :]
-    out = np.zeros_like(flux)
-    for i in range(len(flux)):
-        if cut_covered[i].sum() >= 2 and np.ptp(flux[i][cut_covered[i]]) > 0:
-            out[i] = normalise_spectrum(flux[i], cut_covered[i])
-        else:
-            cut_covered[i] = False
-    return out, cut_covered

@@ -1,9 +1,11 @@
 """From rest-frame templates to SEDM-like observations (SPEC §5; our reconstruction).
 
-One template spectrum becomes ``n_realisations`` observations, each with its own redshift,
-host-galaxy fraction and S/N, all drawn from a seeded generator keyed by the template's name,
-epoch and realisation index, so a spectrum's realisations do not depend on which others are
-realised alongside it (the smoke profile sees the same spectra as the default one).
+One template spectrum becomes several observations, each with its own redshift, host-galaxy
+fraction, continuum, reddening, instrument response and S/N, all drawn from a generator keyed
+by the template's name, epoch and realisation index: a spectrum's realisations do not depend on
+which others are realised alongside it (the smoke profile sees the same spectra as the default).
+The realised observation then goes through the one preprocessing path (``preprocess``) that
+real spectra take at inference.
 """
 
 from __future__ import annotations
@@ -15,52 +17,53 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from ciderlab.io import SpectraSet
-from ciderlab.spectra.grid import (coverage_of, degrade_resolution, flatten_spectrum, make_log_grid,
-                      normalise_spectrum, resample_flux)
 from ciderlab.data.templates import TemplateSpectrum
+from ciderlab.io import SpectraSet
+from ciderlab.spectra.continua import (ContinuumConfig, ContinuumDraw, blackbody_shape,
+                                       draw_continuum, instrument_response, redden, sky_variance,
+                                       source_sed, unit_mean)
+from ciderlab.spectra.grid import coverage_of, degrade_resolution, resample_flux
+from ciderlab.spectra.preprocess import PreprocessConfig, prepare_observed, to_rest_frame
 
 
 @dataclass(frozen=True)
 class RealiseConfig:
-    """The ``realise`` section of params.yaml, plus the ``grid`` section."""
+    """The ``realise`` section of params.yaml, with the preprocessing it feeds."""
 
     seed: int
     n_realisations: int
-    min_train_per_class: int
+    min_realisations_per_class: int
     max_realisations_per_spectrum: int
     redshift_min: float
     redshift_max: float
     host_fraction_max: float
     snr_min: float
     snr_max: float
-    fwhm_lnwave: float
     template_fwhm_lnwave: float
-    continuum_knots: int
-    obs_wave_min_aa: float
-    obs_wave_max_aa: float
-    rest_wave_min_aa: float
-    rest_wave_max_aa: float
-    n_bins: int
+    preprocess: PreprocessConfig
+    continuum: ContinuumConfig = ContinuumConfig()
 
     @classmethod
     def from_params(cls, params: dict) -> "RealiseConfig":
-        """From resolved params.yaml: the ``realise`` and ``grid`` sections."""
-        realise = {k: v for k, v in params["realise"].items() if k in cls.__dataclass_fields__}
-        return cls(**realise, **params["grid"])
+        """From resolved params.yaml: the ``realise``, ``grid`` and ``preprocess`` sections."""
+        section = params["realise"]
+        known = {k: v for k, v in section.items()
+                 if k in cls.__dataclass_fields__ and k not in ("preprocess", "continuum")}
+        return cls(**known, preprocess=PreprocessConfig.from_params(params),
+                   continuum=ContinuumConfig.from_dict(section.get("continuum")))
 
     @property
     def wave_obs_aa(self) -> np.ndarray:
-        return make_log_grid(self.obs_wave_min_aa, self.obs_wave_max_aa, self.n_bins)
+        return self.preprocess.wave_obs_aa
 
     @property
     def wave_rest_aa(self) -> np.ndarray:
-        return make_log_grid(self.rest_wave_min_aa, self.rest_wave_max_aa, self.n_bins)
+        return self.preprocess.wave_rest_aa
 
 
 @dataclass(frozen=True)
 class Draw:
-    """The random choices behind one realisation."""
+    """The random observing conditions of one realisation."""
 
     redshift: float
     host_fraction: float
@@ -81,62 +84,69 @@ def draw_conditions(rng: np.random.Generator, cfg: RealiseConfig, n_hosts: int) 
                 host_index=int(rng.integers(n_hosts)), snr=float(np.exp(log_snr)))
 
 
-def to_rest_frame(wave_obs_aa, flux_obs, covered_obs, redshift, wave_rest_aa):
-    """De-redshift a flattened observed spectrum onto the rest-frame grid and normalise it.
+def add_noise(observed: np.ndarray, covered: np.ndarray, snr: float, wave_obs_aa: np.ndarray,
+              cfg: RealiseConfig, rng: np.random.Generator) -> np.ndarray:
+    """Gaussian noise that follows the flux (photon noise) plus a sky term rising to the red.
 
-    Used with the true redshift in training and with the predicted one end to end.
+    Scaled so that the median S/N per resolution element over the covered bins is ``snr``
+    (quoted per resolution element, so it does not depend on the grid's bin count).
     """
-    flux_rest, covered_rest = resample_flux(wave_obs_aa / (1.0 + redshift), flux_obs,
-                                            covered_obs, wave_rest_aa)
-    return normalise_spectrum(flux_rest, covered_rest), covered_rest
+    mean = observed[covered].mean()
+    variance_shape = np.maximum(observed, 0.0) * mean + sky_variance(wave_obs_aa, cfg.continuum) * mean**2
+    bins_per_resolution = cfg.preprocess.fwhm_lnwave / np.log(wave_obs_aa[1] / wave_obs_aa[0])
+    snr_shape = observed * np.sqrt(bins_per_resolution) / np.sqrt(variance_shape)
+    scale = np.median(snr_shape[covered]) / snr
+    sigma = scale * np.sqrt(variance_shape)
+    return np.where(covered, observed + sigma * rng.standard_normal(observed.shape), 0.0)
 
 
-def realise_one(wave_template_aa, flux_template, host_flux, draw: Draw, rng, cfg: RealiseConfig):
+def realise_one(wave_template_aa, flux_template, host_flux, draw: Draw,
+                continuum: ContinuumDraw, rng, cfg: RealiseConfig) -> dict[str, np.ndarray]:
     """One SEDM-like observation of a flattened rest-frame template.
 
-    Returns a dict of the intermediate steps (for the preprocessing figure) and the two model
-    inputs: ``flux_obs``/``covered_obs`` (observed frame) and ``flux_rest``/``covered_rest``.
+    Returns the intermediate steps (for the preprocessing figure) and the model inputs:
+    ``raw_obs`` (the observation with its continuum and noise), ``flux_obs``/``covered_obs``
+    (observed frame) and ``flux_rest``/``covered_rest`` (rest frame).
     """
     covered = coverage_of(flux_template)
-    # Flattened spectra are (F / continuum - 1); adding one gives continuum-normalised flux, the
-    # only form in which a SN and its host can be mixed when the continua are not recoverable.
-    mixed = 1.0 + (1.0 - draw.host_fraction) * flux_template + draw.host_fraction * host_flux
-    mixed = np.where(covered, mixed, 0.0)
+    # Flattened spectra are (F / continuum - 1): one plus them is the spectrum on a flat
+    # continuum, which the drawn SEDs give back a shape.
+    sed = unit_mean(source_sed(wave_template_aa, continuum), covered)
+    host_sed = unit_mean(blackbody_shape(wave_template_aa, continuum.host_temperature_k), covered)
+    mixed = ((1.0 - draw.host_fraction) * (1.0 + flux_template) * sed
+             + draw.host_fraction * (1.0 + host_flux) * host_sed)
+    mixed = np.where(covered, mixed * redden(wave_template_aa, continuum.ebv_host), 0.0)
     dlnwave = np.log(wave_template_aa[1] / wave_template_aa[0])
-    degraded = degrade_resolution(mixed, covered, cfg.fwhm_lnwave, dlnwave,
+    degraded = degrade_resolution(mixed, covered, cfg.preprocess.fwhm_lnwave, dlnwave,
                                   cfg.template_fwhm_lnwave)
     wave_obs = cfg.wave_obs_aa
     observed, covered_obs = resample_flux(wave_template_aa * (1.0 + draw.redshift), degraded,
                                           covered, wave_obs)
-    # S/N is quoted per resolution element, so the noise does not depend on the grid's bin count.
-    bins_per_resolution = cfg.fwhm_lnwave / np.log(wave_obs[1] / wave_obs[0])
-    sigma = np.sqrt(bins_per_resolution) / draw.snr
-    noisy = np.where(covered_obs, observed + rng.normal(0.0, sigma, observed.shape), 0.0)
-    flat = flatten_spectrum(wave_obs, noisy, covered_obs, cfg.continuum_knots)
-    flux_obs = normalise_spectrum(flat, covered_obs)
-    flux_rest, covered_rest = to_rest_frame(wave_obs, flat, covered_obs, draw.redshift,
-                                            cfg.wave_rest_aa)
+    observed = np.where(covered_obs, observed * redden(wave_obs, continuum.ebv_mw)
+                        * instrument_response(wave_obs, continuum), 0.0)
+    noisy = add_noise(observed, covered_obs, draw.snr, wave_obs, cfg, rng)
+    flat, flux_obs = prepare_observed(noisy, covered_obs, cfg.preprocess)
+    flux_rest, covered_rest = to_rest_frame(flat, covered_obs, draw.redshift, cfg.preprocess)
     return {"template": flux_template, "mixed": mixed, "degraded": degraded,
-            "observed": observed, "noisy": noisy, "flux_obs": flux_obs,
+            "observed": observed, "raw_obs": noisy, "flat": flat, "flux_obs": flux_obs,
             "covered_obs": covered_obs, "flux_rest": flux_rest, "covered_rest": covered_rest}
 
 
-def realisations_per_spectrum(labels: pd.DataFrame, n_realisations: int,
-                              min_train_per_class: int, max_per_spectrum: int) -> np.ndarray:
-    """How many realisations each spectrum gets (labels: one row per spectrum).
+def realisations_per_spectrum(labels: pd.Series, n_realisations: int,
+                              min_per_class: int, max_per_spectrum: int) -> np.ndarray:
+    """How many realisations each spectrum gets (``labels``: the class of each spectrum).
 
-    Every spectrum gets ``n_realisations``; in the training split, spectra of rare classes get
-    more (independent redshift, host, noise), up to ``max_per_spectrum``, until their class
-    has ``min_train_per_class`` realisations. Validation and test are never oversampled, so
-    their metrics weigh every template spectrum equally.
+    Every spectrum gets ``n_realisations``; spectra of rare classes get more (independent
+    redshift, host, continuum, noise), up to ``max_per_spectrum``, until their class has
+    ``min_per_class``. Whatever fold an object falls in, only its first ``n_realisations`` are
+    ever scored (validation and test), so every template spectrum weighs the same there.
     """
+    labels = pd.Series(np.asarray(labels))
     counts = np.full(len(labels), n_realisations, dtype=int)
-    train = (labels["split"] == "train").to_numpy()
-    per_class = labels[train].groupby("label").size()
-    for label, n_spectra in per_class.items():
-        wanted = int(np.ceil(min_train_per_class / n_spectra))
-        rows = train & (labels["label"] == label).to_numpy()
-        counts[rows] = int(np.clip(wanted, n_realisations, max(max_per_spectrum, n_realisations)))
+    for label, n_spectra in labels.value_counts().items():
+        wanted = int(np.ceil(min_per_class / n_spectra))
+        counts[(labels == label).to_numpy()] = int(
+            np.clip(wanted, n_realisations, max(max_per_spectrum, n_realisations)))
     return counts
 
 
@@ -146,7 +156,8 @@ def realise_spectra(wave_template_aa: np.ndarray, spectra: list[TemplateSpectrum
                     progress: bool = True) -> SpectraSet:
     """Realise template spectrum ``i`` ``counts[i]`` times (default ``cfg.n_realisations``).
 
-    ``labels`` has one row per spectrum (same order) with object_id, label and split.
+    ``labels`` has one row per spectrum (same order) with object_id, label and any columns to
+    carry along (split, fold).
     """
     if len(spectra) != len(labels):
         raise ValueError(f"{len(spectra)} spectra but {len(labels)} label rows")
@@ -154,32 +165,100 @@ def realise_spectra(wave_template_aa: np.ndarray, spectra: list[TemplateSpectrum
         raise ValueError("no host-galaxy templates: host contamination needs at least one")
     if counts is None:
         counts = np.full(len(spectra), cfg.n_realisations, dtype=int)
+    n_bins = cfg.preprocess.n_bins
     n_out = int(np.sum(counts))
-    flux_obs = np.zeros((n_out, cfg.n_bins), np.float32)
-    flux_rest = np.zeros((n_out, cfg.n_bins), np.float32)
-    covered_obs = np.zeros((n_out, cfg.n_bins), bool)
-    covered_rest = np.zeros((n_out, cfg.n_bins), bool)
+    arrays = {name: np.zeros((n_out, n_bins), np.float32)
+              for name in ("flux_obs", "flux_rest", "raw_obs")}
+    covered_obs = np.zeros((n_out, n_bins), bool)
+    covered_rest = np.zeros((n_out, n_bins), bool)
+    carry = [c for c in labels.columns if c not in ("object_id", "label")]
     rows = []
     pairs = [(s, r) for s in range(len(spectra)) for r in range(int(counts[s]))]
     for row, (s, r) in enumerate(tqdm(pairs, desc="realise", unit="spectrum",
                                       disable=not progress, mininterval=2)):
-        spectrum = spectra[s]
+        spectrum, label_row = spectra[s], labels.iloc[s]
         rng = rng_for(cfg.seed, spectrum.name, spectrum.epoch, r)
         draw = draw_conditions(rng, cfg, len(hosts))
+        continuum = draw_continuum(rng, label_row["label"], spectrum.age_days, cfg.continuum)
         try:
             steps = realise_one(wave_template_aa, spectrum.flux, hosts[draw.host_index].flux,
-                                draw, rng, cfg)
+                                draw, continuum, rng, cfg)
         except ValueError as error:
             raise ValueError(f"template {spectrum.name} (epoch {spectrum.epoch}), realisation "
                              f"{r} at z = {draw.redshift:.3f}: {error}") from error
-        flux_obs[row], covered_obs[row] = steps["flux_obs"], steps["covered_obs"]
-        flux_rest[row], covered_rest[row] = steps["flux_rest"], steps["covered_rest"]
-        label_row = labels.iloc[s]
+        for name in arrays:
+            arrays[name][row] = steps[name]
+        covered_obs[row], covered_rest[row] = steps["covered_obs"], steps["covered_rest"]
         rows.append({"object_id": label_row["object_id"], "template": spectrum.name,
                      "epoch": spectrum.epoch, "label": label_row["label"],
-                     "split": label_row["split"], "age_days": spectrum.age_days,
+                     **{c: label_row[c] for c in carry}, "age_days": spectrum.age_days,
                      "realisation": r, "redshift": draw.redshift, "snr": draw.snr,
                      "host_fraction": draw.host_fraction,
-                     "host_template": hosts[draw.host_index].name})
-    return SpectraSet(cfg.wave_obs_aa, cfg.wave_rest_aa, flux_obs, flux_rest, covered_obs,
-                      covered_rest, pd.DataFrame(rows))
+                     "host_template": hosts[draw.host_index].name,
+                     "continuum_sed": continuum.sed,
+                     "temperature_k": continuum.temperature_k,
+                     "power_index": continuum.power_index, "ebv_mw": continuum.ebv_mw,
+                     "ebv_host": continuum.ebv_host})
+    return SpectraSet(cfg.wave_obs_aa, cfg.wave_rest_aa, arrays["flux_obs"], arrays["flux_rest"],
+                      covered_obs, covered_rest, pd.DataFrame(rows), flux_raw_obs=arrays["raw_obs"])
+
+
+def realise_examples(wave_template_aa: np.ndarray, spectra: list[TemplateSpectrum],
+                     labels: pd.DataFrame, hosts: list[TemplateSpectrum],
+                     cfg: RealiseConfig) -> dict[str, np.ndarray]:
+    """One spectrum per class through every step (the book's preprocessing figure).
+
+    The middle spectrum of each class (in ``labels`` order), realisation 0, exactly as
+    ``realise_spectra`` realises it.
+    """
+    examples = {}
+    for label, group in labels.reset_index(drop=True).groupby("label"):
+        position = group.index[len(group) // 2]
+        spectrum = spectra[position]
+        rng = rng_for(cfg.seed, spectrum.name, spectrum.epoch, 0)
+        draw = draw_conditions(rng, cfg, len(hosts))
+        continuum = draw_continuum(rng, label, spectrum.age_days, cfg.continuum)
+        steps = realise_one(wave_template_aa, spectrum.flux, hosts[draw.host_index].flux, draw,
+                            continuum, rng, cfg)
+        key = label.replace(" ", "_")
+        examples.update({f"{key}/{name}": value for name, value in steps.items()})
+        examples[f"{key}/info"] = np.array([spectrum.name, str(spectrum.age_days),
+                                            f"{draw.redshift:.4f}", f"{draw.snr:.1f}",
+                                            f"{draw.host_fraction:.2f}"])
+    examples.update(wave_template_aa=wave_template_aa, wave_obs_aa=cfg.wave_obs_aa,
+                    wave_rest_aa=cfg.wave_rest_aa)
+    return examples
+
+
+def select_spectra(catalogue: pd.DataFrame, split: pd.DataFrame,
+                   max_spectra_per_object: int | None) -> pd.DataFrame:
+    """The usable catalogue rows of the split's objects, with their split and fold.
+
+    ``max_spectra_per_object`` keeps each object's spectra nearest maximum light (the phases
+    SEDM classifies most often), for the small smoke profile.
+    """
+    used = catalogue[catalogue["reason"].fillna("") == ""].merge(
+        split[["object_id", "split", "fold"]], on="object_id")
+    if max_spectra_per_object:
+        used = (used.assign(_phase=used["age_days"].abs().fillna(1e9))
+                .sort_values(["object_id", "_phase", "epoch"]).groupby("object_id")
+                .head(max_spectra_per_object).drop(columns="_phase"))
+    return used.sort_values("spectrum_index").reset_index(drop=True)
+
+
+def realise_dataset(bank, catalogue: pd.DataFrame, split: pd.DataFrame, cfg: RealiseConfig,
+                    max_spectra_per_object: int | None = None,
+                    progress: bool = True) -> tuple[SpectraSet, dict[str, np.ndarray]]:
+    """Every used template spectrum realised (rare classes more often), and the figure's examples.
+
+    ``bank`` is the ``TemplateBank``; its galaxy templates are the hosts.
+    """
+    used = select_spectra(catalogue, split, max_spectra_per_object)
+    hosts = [s for s in bank.spectra if s.sn_type == "Galaxy"]
+    spectra = [bank.spectra[i] for i in used["spectrum_index"]]
+    counts = realisations_per_spectrum(used["label"], cfg.n_realisations,
+                                       cfg.min_realisations_per_class,
+                                       cfg.max_realisations_per_spectrum)
+    labels = used[["object_id", "label", "split", "fold"]]
+    realised = realise_spectra(bank.wave_rest_aa, spectra, labels, hosts, cfg, counts, progress)
+    return realised, realise_examples(bank.wave_rest_aa, spectra, labels, hosts, cfg)

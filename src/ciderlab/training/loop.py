@@ -53,10 +53,12 @@ class TrainConfig:
 
 
 def edge_mask(flux: torch.Tensor, max_fraction: float, generator: torch.Generator) -> torch.Tensor:
-    """Zero a random 0..max_fraction of each spectrum's covered span at each end.
+    """Cut a random 0..max_fraction of each spectrum's covered span at each end, re-normalised.
 
     flux (B, L); the covered span is first..last non-zero bin. Emulates spectra whose blue or
-    red end is lost (dichroic, sky, detector edge).
+    red end is lost (dichroic, sky, detector edge). The kept bins are re-normalised to zero mean
+    and unit variance, as the preprocessing does to a spectrum that is really that short (and as
+    the narrow-coverage evaluation does), so a cut spectrum looks like a short real one.
     """
     if max_fraction <= 0:
         return flux
@@ -69,8 +71,11 @@ def edge_mask(flux: torch.Tensor, max_fraction: float, generator: torch.Generato
     cut = torch.rand((2, batch), generator=generator).to(flux.device) * max_fraction  # (2, B)
     lo = first + (cut[0] * span).long()
     hi = last - (cut[1] * span).long()
-    keep = (index >= lo[:, None]) & (index <= hi[:, None])  # (B, L)
-    return flux * keep
+    keep = (index >= lo[:, None]) & (index <= hi[:, None]) & nonzero  # (B, L)
+    n_kept = keep.sum(dim=1, keepdim=True).clamp_min(1)  # (B, 1)
+    mean = (flux * keep).sum(dim=1, keepdim=True) / n_kept
+    std = ((((flux - mean) * keep) ** 2).sum(dim=1, keepdim=True) / n_kept).sqrt()
+    return torch.where(keep, (flux - mean) / std.clamp_min(1e-6), torch.zeros_like(flux))
 
 
 def make_scheduler(optimizer, cfg: TrainConfig):

@@ -1,6 +1,6 @@
-"""Training runs built from params.yaml: one seed, several seeds, leave-one-object-out folds.
+"""Training runs: one model from arrays and configs, scored rows, summaries over seeds.
 
-The CLI's training stages (``train_classifier``, ``train_redshift``, ``leave_one_out``,
+The CLI's training stages (``train_classifier``, ``train_redshift``, ``cross_validate``,
 ``ablation``) are thin shells over these functions; each function takes arrays and configs
 and returns results, so the tests drive them without files.
 """
@@ -61,17 +61,49 @@ def train_one(head: str, flux: np.ndarray, target: torch.Tensor, train_rows: np.
         loss_fn, score_fn = classifier_objective(target[train_rows], model_config.n_outputs, cfg)
     else:
         loss_fn, score_fn = redshift_objective()
-    torch.manual_seed(cfg.seed)
-    model = SpectraNet(model_config)
     run_id = fingerprint(model_config.to_dict(), recipe_dict(cfg), data_id,
                          fingerprint(np.asarray(train_rows).tolist()))
-    result = fit(model, to_tensor(flux[train_rows]), target[train_rows], to_tensor(flux[val_rows]),
-                 target[val_rows], cfg, loss_fn, score_fn, state_path=state_path, run_id=run_id,
-                 progress=progress)
+    # The seed governs initial weights and dropout; the caller's global RNG state is restored.
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(cfg.seed)
+        model = SpectraNet(model_config)
+        result = fit(model, to_tensor(flux[train_rows]), target[train_rows],
+                     to_tensor(flux[val_rows]), target[val_rows], cfg, loss_fn, score_fn,
+                     state_path=state_path, run_id=run_id, progress=progress)
     model.load_state_dict(result["state_dict"])
     model.eval()
     return TrainedModel(model, model_config, cfg, run_id, result["history"], result["best_epoch"],
                         result["best_score"], result["epochs_run"])
+
+
+def train_seeds(head: str, flux: np.ndarray, target: torch.Tensor, train_rows: np.ndarray,
+                val_rows: np.ndarray, model_config: SpectraNetConfig, cfg: TrainConfig,
+                seeds: list[int], data_id: str, state_dir: Path | None = None,
+                progress: bool = True) -> list[TrainedModel]:
+    """The same run once per seed (the paper's protocol: seeds 42, 777, 888, mean +- std).
+
+    A finished seed's state file stays until every seed is done, so a rerun after an
+    interruption recovers the finished seeds at once instead of training them again.
+    """
+    states = [None if state_dir is None else Path(state_dir) / f"{head}_seed{seed}.pt"
+              for seed in seeds]
+    trained = [train_one(head, flux, target, train_rows, val_rows, model_config,
+                         with_seed(cfg, seed), data_id, state_path=state, progress=progress)
+               for seed, state in zip(seeds, states)]
+    for state in states:
+        if state is not None:
+            state.unlink(missing_ok=True)
+    return trained
+
+
+def scored_rows(meta: pd.DataFrame, split: str, n_scored: int) -> np.ndarray:
+    """Rows of ``split`` that are scored: the first ``n_scored`` realisations of each spectrum.
+
+    Rare classes carry extra realisations for training; scoring only the first ``n_scored``
+    keeps every template spectrum's weight equal in validation and test.
+    """
+    return np.flatnonzero((meta["split"].to_numpy() == split)
+                          & (meta["realisation"].to_numpy() < n_scored))
 
 
 def classify(model: torch.nn.Module, flux_rest: np.ndarray) -> np.ndarray:
@@ -107,90 +139,6 @@ def seed_summary(metrics_by_seed: dict[int, dict], classes: list[str]) -> dict:
         name: {key: stats([m["per_class"][name][key] for m in runs])
                for key in ("precision", "recall", "f1")}
         for name in classes if runs[0]["per_class"][name]["support"] > 0}
-    return summary
-
-
-@dataclass(frozen=True)
-class Fold:
-    """One leave-one-object-out fold: every realisation of ``object_id`` held out."""
-
-    object_id: str
-    label: str
-    train_rows: np.ndarray
-    val_rows: np.ndarray
-    test_rows: np.ndarray
-
-
-def leave_one_out_folds(meta: pd.DataFrame, loo_classes: list[str],
-                        n_realisations: int) -> list[Fold]:
-    """One fold per object of ``loo_classes``, in a stable order.
-
-    Training: the training split, plus every *other* object of the left-out classes whatever
-    its split (the point of leave-one-out is to learn a rare class from all its other
-    objects). Validation (early stopping): the validation split without the left-out classes,
-    so no object of those classes is seen there. Test: the first ``n_realisations`` of each of
-    the held-out object's spectra (training objects carry extra realisations; these keep every
-    spectrum's weight equal, as in the test split).
-    """
-    meta = meta.reset_index(drop=True)
-    missing = [c for c in loo_classes if c not in set(meta["label"])]
-    if missing:
-        raise ValueError(f"leave-one-out classes without any spectrum: {missing}")
-    in_loo = meta["label"].isin(loo_classes).to_numpy()
-    split = meta["split"].to_numpy()
-    objects = (meta.loc[in_loo, ["object_id", "label"]].drop_duplicates()
-               .sort_values(["label", "object_id"]))
-    val_rows = np.flatnonzero((split == "val") & ~in_loo)
-    folds = []
-    for object_id, label in objects.itertuples(index=False):
-        held = (meta["object_id"] == object_id).to_numpy()
-        train = ((split == "train") | in_loo) & ~held
-        test = held & (meta["realisation"].to_numpy() < n_realisations)
-        folds.append(Fold(object_id, label, np.flatnonzero(train), val_rows, np.flatnonzero(test)))
-    return folds
-
-
-def run_leave_one_out(flux_rest: np.ndarray, meta: pd.DataFrame, classes: list[str],
-                      loo_classes: list[str], n_realisations: int,
-                      model_config: SpectraNetConfig, cfg: TrainConfig, data_id: str,
-                      state_dir: Path | None = None, progress: bool = True) -> pd.DataFrame:
-    """Train one classifier per fold; return one row per held-out object.
-
-    Columns: object_id, label, split (of the object in the main split), n_spectra, n_correct,
-    recall (fraction of its spectra given its class), top_prediction (the class it is given
-    most often) and best_epoch.
-    """
-    target = class_targets(meta["label"], classes)
-    folds = leave_one_out_folds(meta, loo_classes, n_realisations)
-    rows = []
-    for fold in tqdm(folds, desc="leave-one-out", unit="object", disable=not progress):
-        state = None if state_dir is None else Path(state_dir) / f"loo_{fold.object_id}.pt"
-        trained = train_one("classifier", flux_rest, target, fold.train_rows, fold.val_rows,
-                            model_config, cfg, data_id, state_path=state, progress=False)
-        predicted = classify(trained.model, flux_rest[fold.test_rows]).argmax(axis=1)
-        names = pd.Series([classes[k] for k in predicted])
-        rows.append({"object_id": fold.object_id, "label": fold.label,
-                     "split": meta["split"].iloc[fold.test_rows[0]],
-                     "n_spectra": len(fold.test_rows),
-                     "n_correct": int((names == fold.label).sum()),
-                     "recall": float((names == fold.label).mean()),
-                     "top_prediction": names.value_counts().idxmax(),
-                     "best_epoch": trained.best_epoch})
-    # Finished folds keep their state until all are done: a rerun recovers them at once.
-    for fold in folds:
-        if state_dir is not None:
-            (Path(state_dir) / f"loo_{fold.object_id}.pt").unlink(missing_ok=True)
-    return pd.DataFrame(rows)
-
-
-def leave_one_out_summary(objects: pd.DataFrame) -> dict:
-    """Per class: objects, spectra, recall over all spectra and the mean per-object recall."""
-    summary = {}
-    for label, group in objects.groupby("label"):
-        summary[label] = {"n_objects": int(len(group)), "n_spectra": int(group["n_spectra"].sum()),
-                          "recall": float(group["n_correct"].sum() / group["n_spectra"].sum()),
-                          "mean_object_recall": float(group["recall"].mean()),
-                          "objects_mostly_correct": int((group["top_prediction"] == label).sum())}
     return summary
 
 

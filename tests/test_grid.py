@@ -2,8 +2,7 @@ import numpy as np
 import pytest
 
 from ciderlab.spectra.grid import (bin_edges, check_spectrum, coverage_of, degrade_resolution,
-                              flatten_spectrum, make_log_grid, narrow_coverage,
-                              normalise_spectrum, resample_flux)
+                                   make_log_grid, resample_flux)
 
 
 def integral(wave, flux, covered):
@@ -76,50 +75,6 @@ def test_degrading_does_not_darken_coverage_edges():
     assert np.all(smooth[~covered] == 0)
 
 
-def test_flattening_removes_a_smooth_continuum():
-    wave = make_log_grid(3800, 9200, 512)
-    features = 0.2 * np.sin(np.log(wave) * 300)  # narrow-ish features on a flat spectrum
-    continuum = (wave / 5000.0) ** -2.0 * 3.0  # a blue, steep continuum
-    covered = np.ones(512, bool)
-    flat = flatten_spectrum(wave, continuum * (1 + features), covered, n_knots=13)
-    assert np.corrcoef(flat, features)[0, 1] > 0.99
-    assert abs(flat.mean()) < 0.02
-
-
-def test_flattening_zeroes_uncovered_bins_and_needs_enough_bins():
-    wave = make_log_grid(3800, 9200, 512)
-    covered = np.zeros(512, bool)
-    covered[100:400] = True
-    flux = np.where(covered, 2.0, 0.0)
-    flat = flatten_spectrum(wave, flux, covered, n_knots=13)
-    assert np.all(flat[~covered] == 0)
-    covered_tiny = np.zeros(512, bool)
-    covered_tiny[:6] = True
-    with pytest.raises(ValueError, match="only 6 covered bins"):
-        flatten_spectrum(wave, flux, covered_tiny, n_knots=13)
-
-
-def test_flattening_a_narrow_spectrum_uses_fewer_knots():
-    # 20 covered bins cannot hold 13 knots (4 bins each): the fit drops to 5 knots, which
-    # still follows a smooth continuum (as on a coarse grid, e.g. n_bins 256).
-    wave = make_log_grid(3800, 9200, 512)
-    covered = np.zeros(512, bool)
-    covered[200:220] = True
-    continuum = (wave / 5000.0) ** -2.0
-    flat = flatten_spectrum(wave, np.where(covered, continuum, 0.0), covered, n_knots=13)
-    assert np.allclose(flat[covered], 0.0, atol=1e-6)
-    assert np.all(flat[~covered] == 0)
-
-
-def test_normalise_gives_zero_mean_unit_std_on_coverage():
-    rng = np.random.default_rng(0)
-    covered = np.r_[np.zeros(10, bool), np.ones(80, bool), np.zeros(10, bool)]
-    out = normalise_spectrum(np.where(covered, rng.normal(3, 2, 100), 0), covered)
-    assert out[covered].mean() == pytest.approx(0, abs=1e-12)
-    assert out[covered].std() == pytest.approx(1)
-    assert np.all(out[~covered] == 0)
-
-
 def test_bad_spectra_get_clear_errors():
     covered = np.ones(50, bool)
     flux = np.ones(50)
@@ -128,24 +83,8 @@ def test_bad_spectra_get_clear_errors():
         check_spectrum(flux, covered)
     with pytest.raises(ValueError, match="no covered bins"):
         check_spectrum(np.zeros(50), np.zeros(50, bool))
-    with pytest.raises(ValueError, match="constant"):
-        normalise_spectrum(np.ones(50), covered)
 
 
 def test_coverage_is_first_to_last_nonzero_bin():
     flux = np.array([0, 0, 1.0, 0, -2.0, 0])
     assert coverage_of(flux).tolist() == [False, False, True, True, True, False]
-
-
-def test_narrow_coverage_cuts_and_renormalises():
-    wave = make_log_grid(3800, 9200, 200)
-    rng = np.random.default_rng(2)
-    flux = rng.normal(0, 1, (3, 200))
-    covered = np.ones((3, 200), bool)
-    covered[2] = wave > 8000  # nothing left inside the window
-    out, cut = narrow_coverage(wave, flux, covered, (4500, 7500))
-    inside = (wave >= 4500) & (wave <= 7500)
-    assert np.array_equal(cut[0], inside)
-    assert np.all(out[:, ~inside] == 0)
-    assert out[0][inside].std() == pytest.approx(1) and out[0][inside].mean() == pytest.approx(0, abs=1e-12)
-    assert not cut[2].any() and np.all(out[2] == 0)

@@ -1,0 +1,93 @@
+"""Scores over every object: cross-validated predictions summarised per fold and pooled."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ciderlab.evaluation.metrics import (classification_metrics, macro_f1_over, object_accuracy,
+                                         redshift_metrics)
+
+
+def _stats(values) -> dict:
+    values = np.asarray(values, float)
+    std = float(np.std(values, ddof=1)) if len(values) > 1 else float("nan")
+    return {"mean": float(np.mean(values)), "std": std, "values": values.tolist()}
+
+
+def cross_validation_scores(class_predictions: pd.DataFrame, redshift_predictions: pd.DataFrame,
+                            meta: pd.DataFrame, classes: list[str],
+                            headline_classes: list[str]) -> dict:
+    """Mean and std over folds of the headline scores, and per-class scores over all objects.
+
+    ``class_predictions``: rows (``row`` into ``meta``, ``fold``, ``p_<k>``) from
+    ``training.crossval.cross_validate``; ``redshift_predictions`` likewise with
+    ``redshift_pred``. Headline scores (macro-F1, accuracy, SN Ia vs non-Ia) run over spectra of
+    ``headline_classes`` only, macro-F1 over exactly those classes; the other classes (AGN, with
+    three composite spectra) are reported on their own under ``separate``.
+    """
+    labels = meta["label"].to_numpy()
+    index = {c: k for k, c in enumerate(classes)}
+    headline = [index[c] for c in headline_classes if c in index]
+    proba_columns = [f"p_{k}" for k in range(len(classes))]
+    per_fold = []
+    for fold, group in class_predictions.groupby("fold"):
+        y_true = np.array([index[c] for c in labels[group["row"]]])
+        in_headline = np.isin(y_true, headline)
+        y_pred = group[proba_columns].to_numpy().argmax(axis=1)
+        scores = classification_metrics(y_true[in_headline], group[proba_columns].to_numpy()[in_headline],
+                                        classes)
+        per_fold.append({"fold": int(fold),
+                         "macro_f1": macro_f1_over(y_true[in_headline], y_pred[in_headline],
+                                                   headline),
+                         "accuracy": scores["accuracy"],
+                         "ia_vs_non_ia_accuracy": scores["ia_vs_non_ia"]["accuracy"]})
+    redshift_per_fold = []
+    for fold, group in redshift_predictions.groupby("fold"):
+        z = redshift_metrics(group["redshift_pred"].to_numpy(),
+                             meta["redshift"].to_numpy()[group["row"]])
+        redshift_per_fold.append({"fold": int(fold), **{k: z[k] for k in
+                                                       ("rms", "outlier_fraction", "sigma_nmad")}})
+    result = {"n_folds": len(per_fold), "headline_classes": list(headline_classes),
+              "per_fold": per_fold, "redshift_per_fold": redshift_per_fold}
+    for key in ("macro_f1", "accuracy", "ia_vs_non_ia_accuracy"):
+        result[key] = _stats([f[key] for f in per_fold])
+    for key, name in (("rms", "redshift_rms"), ("outlier_fraction", "redshift_outlier_fraction"),
+                      ("sigma_nmad", "redshift_sigma_nmad")):
+        result[name] = _stats([f[key] for f in redshift_per_fold])
+    # Pooled over every fold: each object is tested once, so per-class scores rest on all of them.
+    rows = class_predictions["row"].to_numpy()
+    y_all = np.array([index[c] for c in labels[rows]])
+    pooled_headline = np.isin(y_all, headline)
+    result["pooled"] = classification_metrics(
+        y_all[pooled_headline], class_predictions[proba_columns].to_numpy()[pooled_headline],
+        classes)
+    result["pooled"]["n_objects"] = (meta.iloc[rows[pooled_headline]].groupby("label")["object_id"]
+                                     .nunique().to_dict())
+    result["pooled_redshift"] = redshift_metrics(
+        redshift_predictions["redshift_pred"].to_numpy(),
+        meta["redshift"].to_numpy()[redshift_predictions["row"]])
+    predicted = [classes[k] for k in class_predictions[proba_columns].to_numpy().argmax(axis=1)]
+    objects = object_accuracy(meta.iloc[rows].assign(predicted=predicted).reset_index(drop=True))
+    result["separate"] = {}
+    for label in sorted(set(labels[rows]) - set(headline_classes)):
+        group = objects[objects["class"] == label]
+        result["separate"][label] = {
+            "n_objects": int(len(group)),
+            "recall": float((np.asarray(predicted)[labels[rows] == label] == label).mean()),
+            "objects_mostly_correct": int((group["accuracy"] >= 0.5).sum())}
+    return result
+
+
+def cross_validation_predictions(class_predictions: pd.DataFrame,
+                                 redshift_predictions: pd.DataFrame, meta: pd.DataFrame,
+                                 classes: list[str]) -> pd.DataFrame:
+    """One row per cross-validated test spectrum: its metadata, fold, class and redshift predicted."""
+    proba_columns = [f"p_{k}" for k in range(len(classes))]
+    table = meta.iloc[class_predictions["row"]].reset_index(drop=True).assign(
+        fold=class_predictions["fold"].to_numpy(),
+        predicted=[classes[k] for k in class_predictions[proba_columns].to_numpy().argmax(axis=1)])
+    z = redshift_predictions.set_index("row")["redshift_pred"]
+    table["redshift_pred"] = z.reindex(class_predictions["row"]).to_numpy()
+    probabilities = class_predictions[proba_columns].set_axis([f"p_{c}" for c in classes], axis=1)
+    return pd.concat([table, probabilities.reset_index(drop=True)], axis=1)
