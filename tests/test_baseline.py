@@ -4,13 +4,22 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ciderlab.baselines.snid_sage import (install_snid_sage, parse_snid_output, rebuild_flat_observation,
-                               run_snid_sage, select_baseline_subset, snid_type_to_class,
-                               templates_of_objects, write_spectrum_file)
+import dataclasses
+
+import torch
+
+from ciderlab.baselines import compare
+from ciderlab.baselines.compare import (N_THREADS, compare_with_snid_sage, run_spectranet,
+                                        score_comparison, snid_inputs, torch_threads)
+from ciderlab.baselines.snid_sage import (install_snid_sage, parse_snid_output,
+                                          rebuild_flat_observation, run_snid_sage,
+                                          select_baseline_subset, snid_type_to_class,
+                                          templates_of_objects, write_spectrum_file)
 from ciderlab.data.labels import EXTENDED_CLASSES
-from ciderlab.spectra.realise import RealiseConfig, realise_spectra
-from ciderlab.spectra.grid import make_log_grid, normalise_spectrum
-from ciderlab.data.templates import TemplateSpectrum, load_template_bank
+from ciderlab.data.templates import TemplateBank, TemplateSpectrum, load_template_bank
+from ciderlab.spectra.grid import make_log_grid
+from ciderlab.spectra.preprocess import normalise_spectrum, remove_continuum
+from ciderlab.spectra.realise import realise_spectra
 from conftest import SMALL_REALISE_CONFIG
 
 REAL_WHEEL = Path(__file__).resolve().parents[1] / "data/raw/snid_sage-0.9.0-py3-none-any.whl"
@@ -108,6 +117,15 @@ def test_spectrum_file_holds_continuum_normalised_flux_on_covered_bins_only(tmp_
     assert len(np.loadtxt(tmp_path / "t.dat")) == 10
 
 
+def test_spectrum_file_holds_observed_flux_as_it_is(tmp_path):
+    wave = make_log_grid(3800, 9200, 20)
+    flux = np.linspace(2.0, 5.0, 20)  # a continuum: SNID-SAGE removes it itself
+    covered = np.zeros(20, bool)
+    covered[3:17] = True
+    write_spectrum_file(tmp_path / "raw.dat", wave, flux, covered, flattened=False)
+    np.testing.assert_allclose(np.loadtxt(tmp_path / "raw.dat")[:, 1], flux[covered], atol=1e-6)
+
+
 def test_spectrum_file_rejects_what_snid_sage_would_misread(tmp_path):
     wave = make_log_grid(3800, 9200, 20)
     bad = np.full(20, 0.1)
@@ -129,21 +147,166 @@ def toy_template(name: str, centre_aa: float) -> TemplateSpectrum:
     return TemplateSpectrum(name, 0, "Ia", "Ia-norm", 0.0, flux)
 
 
-def test_rebuilt_observation_is_the_stored_one_before_normalisation():
+def toy_realised():
+    """Two toy SN Ia objects realised twice each, with the bank they came from."""
     templates = [toy_template("sn1", 6150.0), toy_template("sn2", 5000.0)]
-    hosts = [toy_template("galA", 4000.0), toy_template("galB", 7000.0)]
+    hosts = [dataclasses.replace(toy_template(name, centre), sn_type="Galaxy")
+             for name, centre in (("galA", 4000.0), ("galB", 7000.0))]
     labels = pd.DataFrame({"object_id": ["1", "2"], "label": "SN Ia", "split": "test"})
     realised = realise_spectra(WAVE_BANK, templates, labels, hosts, CFG, progress=False)
+    return realised, TemplateBank(WAVE_BANK, templates + hosts)
+
+
+def test_rebuilt_observation_is_the_stored_one_before_normalisation():
+    realised, bank = toy_realised()
+    templates, hosts = bank.spectra[:2], bank.spectra[2:]
     for i, row in realised.meta.iterrows():
         template = templates[0] if row["template"] == "sn1" else templates[1]
         flux_flat, covered = rebuild_flat_observation(template, hosts, WAVE_BANK, row, CFG)
         np.testing.assert_array_equal(covered, realised.covered_obs[i])
         np.testing.assert_allclose(normalise_spectrum(flux_flat, covered),
                                    realised.flux_obs[i], atol=1e-5)
-    other_seed = RealiseConfig(**{**CFG.__dict__, "seed": 2})
+    other_seed = dataclasses.replace(CFG, seed=2)
     with pytest.raises(ValueError, match="seed or redshift range"):
         rebuild_flat_observation(templates[0], hosts, WAVE_BANK, realised.meta.iloc[0],
                                  other_seed)
+
+
+def test_snid_sage_gets_the_raw_observation_when_stored_and_a_rebuilt_one_otherwise():
+    realised, bank = toy_realised()
+    assert realised.flux_raw_obs is not None
+    flux_snid, flat, kind = snid_inputs(realised, CFG)
+    assert kind == "flux_raw_obs"
+    covered = realised.covered_obs
+    # the observation with its continuum and noise, as stored, zero off coverage
+    np.testing.assert_array_equal(flux_snid[covered], realised.flux_raw_obs[covered])
+    assert not flux_snid[~covered].any()
+    np.testing.assert_allclose(flat[0], remove_continuum(CFG.wave_obs_aa, flux_snid[0],
+                                                         covered[0], CFG.preprocess))
+    older = dataclasses.replace(realised, flux_raw_obs=None)
+    with pytest.raises(ValueError, match="no flux_raw_obs"):
+        snid_inputs(older, CFG)
+    rebuilt_snid, rebuilt_flat, rebuilt_kind = snid_inputs(older, CFG, bank)
+    assert rebuilt_kind == "rebuilt_flattened_plus_one"
+    # both paths agree on the flattened spectrum; the fallback hands over flattened + 1
+    np.testing.assert_allclose(rebuilt_flat, flat, atol=1e-4)
+    np.testing.assert_allclose(rebuilt_snid[covered], 1.0 + rebuilt_flat[covered])
+
+
+# --- SpectraNet's side and the comparison -------------------------------------------------------
+
+class ThreadSpy(torch.nn.Module):
+    """A stand-in model: a fixed linear map that records the thread count it ran on."""
+
+    def __init__(self, n_bins: int, n_outputs: int):
+        super().__init__()
+        self.linear = torch.nn.Linear(n_bins, n_outputs)
+        torch.nn.init.zeros_(self.linear.weight)
+        self.calls: list[tuple[int, int]] = []  # (batch size, threads)
+
+    def forward(self, flux):  # (B, L) -> (B, K), or (B,) for one output
+        self.calls.append((len(flux), torch.get_num_threads()))
+        out = self.linear(flux)
+        return out[:, 0] if out.shape[1] == 1 else out
+
+
+def test_torch_threads_sets_and_restores_the_thread_count():
+    before = torch.get_num_threads()
+    target = 1 if before != 1 else 2
+    with torch_threads(target):
+        assert torch.get_num_threads() == target
+    assert torch.get_num_threads() == before
+    with pytest.raises(RuntimeError), torch_threads(target):
+        raise RuntimeError("boom")
+    assert torch.get_num_threads() == before
+
+
+def test_spectranet_runs_end_to_end_on_one_thread_after_a_warm_up():
+    realised, _ = toy_realised()
+    n_bins = CFG.preprocess.n_bins
+    classifier, redshift_model = ThreadSpy(n_bins, 2), ThreadSpy(n_bins, 1)
+    with torch.no_grad():
+        classifier.linear.bias.copy_(torch.tensor([0.0, 1.0]))
+        redshift_model.linear.bias.fill_(0.07)
+    proba, z_pred, seconds = run_spectranet(classifier, redshift_model, realised.flux_obs,
+                                            realised.covered_obs, CFG.preprocess)
+    n = len(realised.meta)
+    assert proba.shape == (n, 2) and (proba.argmax(axis=1) == 1).all()
+    np.testing.assert_allclose(z_pred, 0.07, atol=1e-6)
+    assert seconds > 0
+    # one untimed warm-up spectrum, then the whole batch; all on N_THREADS threads
+    assert [batch for batch, _ in redshift_model.calls] == [1, n]
+    assert {threads for _, threads in classifier.calls + redshift_model.calls} == {N_THREADS}
+
+
+def comparison_table() -> pd.DataFrame:
+    return pd.DataFrame({
+        "label": ["SN Ia", "SN Ia", "SN Ic", "SN Ic"], "redshift": [0.05, 0.1, 0.02, 0.08],
+        "spectranet_class": ["SN Ia", "SN Ia", "SN Ia", "SN Ic"],
+        "spectranet_redshift": [0.05, 0.1, 0.02, 0.08 + 0.2 * 1.08],  # one outlier
+        "snid_class": ["SN Ia", "other", "SN Ic", "SN Ic"],
+        "snid_redshift": [0.05, np.nan, 0.02, 0.08], "snid_status": ["ok", "error", "ok", "ok"]})
+
+
+def test_headline_scores_of_both_methods_on_the_same_spectra():
+    timing = {"threads_each": 1, "spectranet_spectra_per_second": 1000.0,
+              "snid_sage_spectra_per_second": 0.1}
+    scores = score_comparison(comparison_table(), timing)
+    net, snid = scores["spectranet"], scores["snid_sage"]
+    assert scores["n_spectra"] == 4 and scores["speed_ratio"] == pytest.approx(10_000)
+    assert net["accuracy"] == 0.75 and snid["accuracy"] == 0.75
+    assert net["ia_vs_non_ia_accuracy"] == 0.75 and snid["ia_vs_non_ia_accuracy"] == 0.75
+    assert snid["ia_completeness"] == 0.5 and net["ia_purity"] == pytest.approx(2 / 3)
+    assert net["redshift_outlier_fraction"] == 0.25 and net["n_with_redshift"] == 4
+    assert net["redshift_rms"] == pytest.approx(0.1)  # sqrt(0.2**2 / 4)
+    # SNID-SAGE is scored on the redshifts it gave; the failed spectrum still counts as wrong
+    assert snid["n_with_redshift"] == 3 and snid["redshift_rms"] == pytest.approx(0.0)
+    assert snid["n_answered"] == 3 and snid["spectra_per_second"] == 0.1
+
+
+def test_comparison_hands_snid_sage_the_raw_spectra_and_times_only_its_matching(tmp_path,
+                                                                               monkeypatch):
+    realised, _ = toy_realised()
+    realised = dataclasses.replace(realised, meta=realised.meta.assign(
+        split=["test", "test", "train", "test"], object_id=["sn1", "sn1", "sn2", "sn2"]))
+    n_bins = CFG.preprocess.n_bins
+    calls = {}
+
+    def fake_run(paths, exclude, zmin, zmax, install_dir, workdir, warm_up=False):
+        calls.update(tables=[np.loadtxt(p) for p in paths], exclude=exclude, warm_up=warm_up,
+                     zrange=(zmin, zmax))
+        result = pd.DataFrame({"status": ["ok", "ok", "error"], "type": ["Ia", "Ic", None],
+                               "subtype": ["Ia-norm", "", None], "redshift": [0.05, 0.1, None],
+                               "rlap": [9.0, 6.0, None], "best_template": ["sn9", "sn8", None],
+                               "seconds": [2.0, 3.0, None], "error": ["", "", "boom"]})
+        return result, {"import_seconds": 4.0, "warm_up_seconds": 20.0, "wall_seconds": 99.0}
+
+    monkeypatch.setattr(compare, "run_snid_sage", fake_run)
+    monkeypatch.setattr(compare, "installed_template_names",
+                        lambda install_dir: {"sn1", "SN1_bsnip", "sn2", "sn9"})
+    table, timing, metrics, arrays = compare_with_snid_sage(
+        realised, ThreadSpy(n_bins, 2), ThreadSpy(n_bins, 1), ["SN Ia", "SN Ic"], CFG,
+        tmp_path / "install", tmp_path / "work", n_spectra=10, seed=0)
+    rows = table["row"].tolist()
+    assert sorted(rows) == [0, 1, 3]  # the test split only
+    for i, row in enumerate(rows):  # SNID-SAGE read the observation with its continuum
+        covered = realised.covered_obs[row]
+        np.testing.assert_allclose(calls["tables"][i][:, 1], realised.flux_raw_obs[row][covered],
+                                   rtol=1e-5)
+    assert calls["exclude"] == [["SN1_bsnip", "sn1"], ["SN1_bsnip", "sn1"], ["sn2"]]
+    assert calls["warm_up"] and calls["zrange"] == (CFG.redshift_min, CFG.redshift_max)
+    assert table["snid_class"].tolist() == ["SN Ia", "SN Ic", "other"]
+    # per-spectrum matching time only: start-up, warm-up and the process's wall time are apart
+    assert timing["snid_sage_seconds"] == 5.0 and timing["snid_sage_n_timed"] == 2
+    assert timing["snid_sage_spectra_per_second"] == pytest.approx(2 / 5.0)
+    assert timing["snid_sage_startup"]["warm_up_seconds"] == 20.0
+    assert timing["threads_each"] == N_THREADS and timing["snid_sage_input"] == "flux_raw_obs"
+    assert "1 thread" in timing["snid_sage_timed"] and "1 thread" in timing["spectranet_timed"]
+    assert metrics["snid_sage"]["accuracy"] == pytest.approx(1 / 3)
+    assert metrics["snid_sage"]["spectra_per_second"] == timing["snid_sage_spectra_per_second"]
+    assert set(metrics["spectranet"]) >= {"accuracy", "ia_vs_non_ia_accuracy", "redshift_rms",
+                                          "redshift_outlier_fraction", "spectra_per_second"}
+    assert arrays["flux_snid"].shape == arrays["flux_flat"].shape == (3, n_bins)
 
 
 # --- output -------------------------------------------------------------------------------------
@@ -200,21 +363,36 @@ def real_wheel(tmp_path_factory):
 
 
 def test_snid_sage_finds_a_redshifted_ia_without_its_own_templates(tmp_path, real_wheel):
-    """The real wheel, installed and run on sn2005cf at maximum moved to z = 0.05 (~15 s)."""
+    """The real wheel, installed and run on sn2005cf at maximum moved to z = 0.05, once
+    flattened and once on a blue continuum (~1 min: four `identify` calls)."""
     install_dir = install_snid_sage(real_wheel, tmp_path / "snid_sage")
     assert install_snid_sage(real_wheel, install_dir) == install_dir  # already there: no-op
     bank = load_template_bank(real_wheel, types={"Ia"})
     template = next(s for s in bank.spectra if s.name == "sn2005cf" and s.epoch == 27)
     assert abs(template.age_days) < 0.5
-    write_spectrum_file(tmp_path / "sn2005cf.dat", bank.wave_rest_aa * 1.05, template.flux)
+    wave_aa = bank.wave_rest_aa * 1.05
+    write_spectrum_file(tmp_path / "sn2005cf.dat", wave_aa, template.flux)
+    # The same spectrum with a 12,000 K continuum, as flux_raw_obs holds it
+    continuum = (wave_aa / 5000.0) ** -5 / np.expm1(1.438777e8 / (wave_aa * 12000.0))
+    continuum /= continuum.mean()
+    covered = template.flux != 0
+    write_spectrum_file(tmp_path / "sn2005cf_raw.dat", wave_aa,
+                        np.where(covered, (1.0 + template.flux) * continuum, 0.0), covered,
+                        flattened=False)
     own = templates_of_objects(["2005cf"], [s.name for s in bank.spectra])
     with pytest.raises(ValueError, match="not in SNID-SAGE's bank"):
         run_snid_sage([tmp_path / "sn2005cf.dat"], [["2005cf"]], 0.0, 0.3, install_dir, tmp_path)
-    result = run_snid_sage([tmp_path / "sn2005cf.dat", tmp_path / "missing.dat"], own + [[]],
-                           0.0, 0.3, install_dir, tmp_path / "work")
-    found, missing = result.iloc[0], result.iloc[1]
-    assert found["status"] == "ok", found["error"]
-    assert snid_type_to_class(found["type"], found["subtype"]) == "SN Ia"
-    assert abs(found["redshift"] - 0.05) < 0.005
-    assert found["best_template"] != "sn2005cf" and found["rlap"] > 5
+    paths = [tmp_path / "sn2005cf.dat", tmp_path / "sn2005cf_raw.dat", tmp_path / "missing.dat"]
+    result, startup = run_snid_sage(paths, own + own + [[]], 0.0, 0.3, install_dir,
+                                    tmp_path / "work", warm_up=True)
+    for found in (result.iloc[0], result.iloc[1]):
+        assert found["status"] == "ok", found["error"]
+        assert snid_type_to_class(found["type"], found["subtype"]) == "SN Ia"
+        assert abs(found["redshift"] - 0.05) < 0.005
+        assert found["best_template"] != "sn2005cf" and found["rlap"] > 5
+    missing = result.iloc[2]
     assert missing["status"] == "error" and "not found" in missing["error"]
+    # start-up is timed apart from the spectra, and the process's wall time holds them all
+    assert startup["import_seconds"] > 0 and startup["warm_up_seconds"] > 0
+    assert startup["wall_seconds"] > (startup["import_seconds"] + startup["warm_up_seconds"]
+                                      + result["seconds"].sum())

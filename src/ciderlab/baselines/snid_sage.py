@@ -5,6 +5,9 @@ directory and run in a child process, so its imports, logging and matplotlib sta
 ours. Each spectrum gets its own ``sage identify`` call (the CLI's own parser and ``main``):
 ``sage batch`` cannot exclude templates (it has no ``--exclude-templates`` and passes no template
 filter to the matcher), and a test spectrum must never be matched to its own object.
+All ``identify`` calls of a run share one warm worker process, so its start-up (Python, the
+SNID-SAGE import, the template bank's first load) is paid and timed once, apart from the
+per-spectrum times.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Sequence
 
@@ -25,8 +29,9 @@ import pandas as pd
 from ciderlab.io import atomic_path
 from ciderlab.data.labels import PAPER_CLASSES, SUBTYPE_TO_CLASS, class_of_subtype, normalise_object_id
 from ciderlab.data.pull import SNID_SAGE_WHEEL, verify_archive
+from ciderlab.spectra.continua import draw_continuum
+from ciderlab.spectra.grid import check_spectrum, coverage_of
 from ciderlab.spectra.realise import Draw, RealiseConfig, draw_conditions, realise_one, rng_for
-from ciderlab.spectra.grid import check_spectrum, coverage_of, flatten_spectrum
 from ciderlab.data.templates import TemplateSpectrum
 
 _DIST_INFO = "snid_sage-0.9.0.dist-info"
@@ -101,27 +106,29 @@ def templates_of_objects(object_ids: Sequence[str], template_names: Sequence[str
 
 # --- input --------------------------------------------------------------------------------------
 
-def write_spectrum_file(path: str | os.PathLike, wave_aa: np.ndarray, flux_flat: np.ndarray,
-                        covered: np.ndarray | None = None) -> None:
-    """Write a flattened spectrum as the 2-column ASCII file SNID-SAGE reads.
+def write_spectrum_file(path: str | os.PathLike, wave_aa: np.ndarray, flux: np.ndarray,
+                        covered: np.ndarray | None = None, flattened: bool = True) -> None:
+    """Write a spectrum as the 2-column ASCII file SNID-SAGE reads, covered bins only.
 
     SNID-SAGE fits its own continuum (a spline to log flux; bins with flux <= 0 drop out), so
-    it is handed continuum-normalised flux, ``flux_flat + 1``, over covered bins only: zeros
-    outside the coverage would read as data.
+    it wants flux with a continuum: an observed spectrum as it is (``flattened=False``), or a
+    flattened one as continuum-normalised flux, ``flux + 1``. Zeros outside the coverage would
+    read as data, so they are left out.
 
     Parameters
     ----------
     wave_aa : (n,) wavelength, Angstrom (observed frame)
-    flux_flat : (n,) flattened flux (continuum-divided minus one)
+    flux : (n,) flattened flux (continuum-divided minus one), or observed flux, any units, if
+        ``flattened`` is False
     covered : (n,) bool, optional
         Bins holding data; default: from the first to the last non-zero bin.
     """
-    wave_aa, flux_flat = np.asarray(wave_aa, float), np.asarray(flux_flat, float)
-    covered = coverage_of(flux_flat) if covered is None else np.asarray(covered, bool)
-    if wave_aa.shape != flux_flat.shape:
-        raise ValueError(f"{path}: wavelength {wave_aa.shape} and flux {flux_flat.shape} differ")
-    check_spectrum(flux_flat, covered, what=str(path))
-    table = np.column_stack([wave_aa[covered], 1.0 + flux_flat[covered]])
+    wave_aa, flux = np.asarray(wave_aa, float), np.asarray(flux, float)
+    covered = coverage_of(flux) if covered is None else np.asarray(covered, bool)
+    if wave_aa.shape != flux.shape:
+        raise ValueError(f"{path}: wavelength {wave_aa.shape} and flux {flux.shape} differ")
+    check_spectrum(flux, covered, what=str(path))
+    table = np.column_stack([wave_aa[covered], flux[covered] + (1.0 if flattened else 0.0)])
     with atomic_path(path) as tmp:
         np.savetxt(tmp, table, fmt="%.4f %.6f")  # no header: SNID-SAGE sniffs header words
 
@@ -131,10 +138,11 @@ def rebuild_flat_observation(template: TemplateSpectrum, hosts: list[TemplateSpe
                              cfg: RealiseConfig) -> tuple[np.ndarray, np.ndarray]:
     """Re-draw one realised observation (a metadata ``row``) in its flattened, un-normalised form.
 
-    The stored model input is normalised to unit standard deviation, which SNID-SAGE cannot
-    use (its continuum fit drops every bin at or below zero). The realisation is seeded by
-    (template, epoch, realisation), so it is rebuilt exactly, with the redshift, host and S/N
-    the row records: ``normalise_spectrum(flux_flat, covered)`` equals the stored ``flux_obs``.
+    For spectra stored without ``flux_raw_obs``: the stored model input is normalised to unit
+    standard deviation, which SNID-SAGE cannot use (its continuum fit drops every bin at or
+    below zero). The realisation is seeded by (template, epoch, realisation), so it is rebuilt
+    exactly, with the redshift, host and S/N the row records: ``normalise_spectrum(flux_flat,
+    covered)`` equals the stored ``flux_obs``.
 
     Parameters
     ----------
@@ -159,10 +167,10 @@ def rebuild_flat_observation(template: TemplateSpectrum, hosts: list[TemplateSpe
         raise ValueError(f"host {row['host_template']!r} is not among the {len(hosts)} hosts")
     draw = Draw(redshift=float(row["redshift"]), host_fraction=float(row["host_fraction"]),
                 host_index=host_names.index(row["host_template"]), snr=float(row["snr"]))
+    continuum = draw_continuum(rng, row["label"], template.age_days, cfg.continuum)
     steps = realise_one(wave_template_aa, template.flux, hosts[draw.host_index].flux, draw,
-                        rng, cfg)
-    covered = steps["covered_obs"]
-    return flatten_spectrum(cfg.wave_obs_aa, steps["noisy"], covered, cfg.continuum_knots), covered
+                        continuum, rng, cfg)
+    return steps["flat"], steps["covered_obs"]
 
 
 # --- running ------------------------------------------------------------------------------------
@@ -179,13 +187,15 @@ def identify_worker(jobs_path: str, results_path: str) -> None:
 
     Runs inside the process that has SNID-SAGE on ``sys.path``. Uses the CLI's own parser and
     ``identify`` main (as ``sage identify`` does) but skips the CLI's PyPI update check; the
-    bank is read once and cached across calls.
+    bank is read once and cached across calls. The jobs file holds ``{"warm_up": argv or
+    null, "jobs": [argv, ...]}``; the import and the warm-up call are timed on lines of their
+    own (``{"startup": "import" | "warm_up", "seconds": ...}``), apart from the jobs.
     """
     import contextlib
     import importlib
     import io
-    import time
 
+    started = time.perf_counter()
     # The package __init__ swallows the ImportError of its circular imports and leaves
     # ``identify = None``: import the modules themselves, main first as ``sage`` does.
     cli_main = importlib.import_module("snid_sage.interfaces.cli.main")
@@ -193,23 +203,33 @@ def identify_worker(jobs_path: str, results_path: str) -> None:
     from snid_sage.shared.utils.logging import VerbosityLevel, configure_from_args
 
     parser = cli_main.create_parser()
-    jobs = json.loads(Path(jobs_path).read_text())
+    spec = json.loads(Path(jobs_path).read_text())
+
+    def run(argv: list[str]) -> tuple[int, float, str]:
+        args = parser.parse_args(argv)
+        configure_from_args(args, gui_mode=False, default_verbosity=VerbosityLevel.QUIET)
+        captured = io.StringIO()
+        start = time.perf_counter()
+        with contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):
+            try:
+                code = identify.main(args)
+            except Exception as error:  # one bad spectrum must not stop the batch
+                print(f"{type(error).__name__}: {error}")
+                code = 1
+        return code, time.perf_counter() - start, captured.getvalue()[-2000:]
+
     with open(results_path, "a", encoding="utf-8") as results:
-        for index, argv in enumerate(jobs):
-            args = parser.parse_args(argv)
-            configure_from_args(args, gui_mode=False, default_verbosity=VerbosityLevel.QUIET)
-            captured = io.StringIO()
-            start = time.perf_counter()
-            with contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):
-                try:
-                    code = identify.main(args)
-                except Exception as error:  # one bad spectrum must not stop the batch
-                    print(f"{type(error).__name__}: {error}")
-                    code = 1
-            results.write(json.dumps({"index": index, "code": code,
-                                      "seconds": time.perf_counter() - start,
-                                      "log": captured.getvalue()[-2000:]}) + "\n")
+        def write(record: dict) -> None:
+            results.write(json.dumps(record) + "\n")
             results.flush()
+
+        write({"startup": "import", "seconds": time.perf_counter() - started})
+        if spec.get("warm_up"):
+            code, seconds, _ = run(spec["warm_up"])
+            write({"startup": "warm_up", "seconds": seconds, "code": code})
+        for index, argv in enumerate(spec["jobs"]):
+            code, seconds, log = run(argv)
+            write({"index": index, "code": code, "seconds": seconds, "log": log})
 
 
 _WORKER_CALL = ("import sys; from ciderlab.baselines.snid_sage import identify_worker; "
@@ -218,19 +238,22 @@ _WORKER_CALL = ("import sys; from ciderlab.baselines.snid_sage import identify_w
 
 def _worker_env(install_dir: Path) -> dict[str, str]:
     env = dict(os.environ)
-    ciderlab_root = str(Path(__file__).resolve().parents[1])
-    paths = [str(install_dir.resolve()), ciderlab_root, env.get("PYTHONPATH", "")]
+    src_dir = str(Path(__file__).resolve().parents[2])  # the directory holding ``ciderlab``
+    paths = [str(install_dir.resolve()), src_dir, env.get("PYTHONPATH", "")]
     env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
     env["MPLBACKEND"] = "Agg"  # SNID-SAGE imports pyplot; no display
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        env[var] = "1"  # one core per run; SNID-SAGE's FFTs gain nothing from threads
+        env[var] = "1"  # one thread per run: the speed comparison sets 1 thread against 1
     return env
 
 
 def run_snid_sage(spectrum_paths: Sequence[str | os.PathLike],
                   exclude_templates: Sequence[Sequence[str]], zmin: float, zmax: float,
-                  install_dir: str | os.PathLike, workdir: str | os.PathLike) -> pd.DataFrame:
+                  install_dir: str | os.PathLike, workdir: str | os.PathLike,
+                  warm_up: bool = False) -> tuple[pd.DataFrame, dict]:
     """Classify each spectrum file with ``sage identify``, excluding the templates given for it.
+
+    All calls run in one child process on one thread (``OMP/OPENBLAS/MKL_NUM_THREADS=1``).
 
     Parameters
     ----------
@@ -240,14 +263,20 @@ def run_snid_sage(spectrum_paths: Sequence[str | os.PathLike],
     zmin, zmax : redshift search range
     install_dir : from ``install_snid_sage``
     workdir : scratch directory for SNID-SAGE's files and its log (``snid_sage.log``)
+    warm_up : first identify the first spectrum once, untimed in the results, so that the
+        template bank's first load is not counted in any spectrum's ``seconds``
 
     Returns
     -------
-    DataFrame
+    results : DataFrame
         n rows in input order with ``RESULT_COLUMNS``: status is "ok", "no_match" or "error"
         (``error`` says why); redshift is SNID-SAGE's headline (cluster-weighted) estimate,
         redshift_best and rlap those of the best template; seconds is the wall time of the
-        spectrum's ``identify`` call.
+        spectrum's ``identify`` call alone.
+    startup : dict
+        Seconds: ``import_seconds`` (SNID-SAGE's import in the worker), ``warm_up_seconds``
+        (the warm-up call; NaN without one), ``wall_seconds`` (the whole child process, Python
+        start-up included).
     """
     paths = [Path(p).resolve() for p in spectrum_paths]
     if len(exclude_templates) != len(paths):
@@ -267,28 +296,38 @@ def run_snid_sage(spectrum_paths: Sequence[str | os.PathLike],
             for p, names, out in zip(paths, exclude_templates, out_dirs)]
     out_root.mkdir(parents=True)
     jobs_path, results_path = out_root / "jobs.json", out_root / "results.jsonl"
-    jobs_path.write_text(json.dumps(jobs))
+    first = (_identify_argv(paths[0], exclude_templates[0], zmin, zmax, out_root / "warm_up")
+             if warm_up and paths else None)
+    jobs_path.write_text(json.dumps({"warm_up": first, "jobs": jobs}))
+    started = time.perf_counter()
     with open(workdir / "snid_sage.log", "w") as log:
         subprocess.run([sys.executable, "-c", _WORKER_CALL, str(jobs_path), str(results_path)],
                        cwd=workdir, env=_worker_env(install_dir), stdout=log,
                        stderr=subprocess.STDOUT)
-    done = _read_results(results_path)
+    wall = time.perf_counter() - started
+    done, startup = _read_results(results_path)
     rows = [_result_row(path, out / f"{path.stem}.output", done.get(i), workdir)
             for i, (path, out) in enumerate(zip(paths, out_dirs))]
-    return pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
+    return pd.DataFrame(rows, columns=list(RESULT_COLUMNS)), {
+        "import_seconds": startup.get("import", float("nan")),
+        "warm_up_seconds": startup.get("warm_up", float("nan")), "wall_seconds": wall}
 
 
-def _read_results(results_path: Path) -> dict[int, dict]:
+def _read_results(results_path: Path) -> tuple[dict[int, dict], dict[str, float]]:
+    """Per-spectrum records by index, and the start-up times by name."""
+    records, startup = {}, {}
     if not results_path.exists():
-        return {}
-    records = {}
+        return records, startup
     for line in results_path.read_text().splitlines():
         try:
             record = json.loads(line)
         except json.JSONDecodeError:  # a line cut short when the worker died
             continue
-        records[record["index"]] = record
-    return records
+        if "startup" in record:
+            startup[record["startup"]] = record["seconds"]
+        else:
+            records[record["index"]] = record
+    return records, startup
 
 
 def _result_row(path: Path, output_path: Path, record: dict | None, workdir: Path) -> dict:
