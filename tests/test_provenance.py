@@ -159,6 +159,18 @@ def test_a_mismatch_names_missing_and_extra_paths_and_the_lines_to_paste(tmp_pat
     assert "\n".join(f"      - {p}" for p in FIT_SOURCES) in report
 
 
+def test_a_stage_running_a_missing_script_is_reported_with_the_others(tmp_path):
+    root = fake_repo(tmp_path, fit_stage(FIT_SOURCES) + """\
+  figures:
+    foreach: [a, gone]
+    do:
+      cmd: jupytext notebooks/${item}.py
+""")
+    (mismatch,) = compare_stage_deps(root / "dvc.yaml", root)
+    assert mismatch.stage == "figures" and "notebooks/gone.py" in mismatch.error
+    assert "stage figures: cannot derive its deps" in format_mismatches([mismatch])
+
+
 def test_a_source_directory_in_deps_stands_for_all_its_files(tmp_path):
     root = fake_repo(tmp_path, fit_stage(["src/ciderlab/"]))
     (mismatch,) = compare_stage_deps(root / "dvc.yaml", root)

@@ -45,6 +45,7 @@ class Mismatch:
     extra: tuple[str, ...]  # in deps, not imported by the command
     derived: tuple[str, ...]  # what the deps should be
     indent: int  # of the stage's ``deps`` list items in dvc.yaml
+    error: str = ""  # why nothing could be derived (a missing script, an unknown subcommand)
 
 
 # --- imports of one file ------------------------------------------------------------------------
@@ -318,8 +319,12 @@ def compare_stage_deps(dvc_yaml: Path, root: Path, package: str = PACKAGE) -> li
     """Stages whose declared ``src/<package>`` deps are not exactly the derived ones."""
     mismatches = []
     for name, stage in load_stages(dvc_yaml).items():
-        derived = stage_sources(stage, root, package)
         declared = declared_sources(stage, root, package)
+        try:
+            derived = stage_sources(stage, root, package)
+        except (FileNotFoundError, LookupError) as error:  # reported with the other stages
+            mismatches.append(Mismatch(name, (), (), (), 0, str(error)))
+            continue
         if derived != declared:
             mismatches.append(Mismatch(
                 name, tuple(sorted(set(derived) - set(declared))),
@@ -336,6 +341,9 @@ def yaml_lines(paths, indent: int = 6) -> str:
 def format_mismatches(mismatches: list[Mismatch]) -> str:
     blocks = []
     for m in mismatches:
+        if m.error:
+            blocks.append(f"stage {m.stage}: cannot derive its deps: {m.error}")
+            continue
         blocks.append(
             f"stage {m.stage}:\n  missing (imported, not in deps): {list(m.missing) or 'none'}\n"
             f"  extra (in deps, not imported): {list(m.extra) or 'none'}\n"
