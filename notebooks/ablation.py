@@ -58,7 +58,7 @@ glue("ablated_ia", ablation["ablated"]["ia_vs_non_ia"]["accuracy"], display=Fals
 # change with the spread over seeds on the classification page before reading much into it.
 
 # %%
-table
+tables.show(table)
 
 # %% tags=["hide-input"]
 figures.fig_validation_curves({"reference": reference_history, ablation["name"]: history})

@@ -98,7 +98,7 @@ figures.fig_confusion_matrix(metrics["confusion_matrix"], metrics["classes"])
 # scores move a lot between splits.
 
 # %%
-tables.table_classification_report(metrics)
+tables.show(tables.table_classification_report(metrics))
 
 # %% [markdown]
 # ## Over seeds
@@ -109,7 +109,7 @@ tables.table_classification_report(metrics)
 # {glue:text}`macro_f1_seeds`, SN Ia vs non-Ia accuracy {glue:text}`ia_accuracy_seeds`.
 
 # %%
-tables.table_seed_report(seeds)
+tables.show(tables.table_seed_report(seeds))
 
 # %% [markdown]
 # ## Where it falls short, and why
@@ -126,7 +126,7 @@ tables.table_seed_report(seeds)
 # the rare classes all their other objects.
 
 # %%
-tables.table_top_confusions(metrics)
+tables.show(tables.table_top_confusions(metrics))
 
 # %% [markdown]
 # Noise and host light are not the main limit. On the cleanest {glue:text}`clean_n` test
@@ -140,7 +140,7 @@ tables.table_top_confusions(metrics)
 # is the lever; the leave-one-out test below trains on all the other objects of a class.
 
 # %%
-tables.table_object_accuracy(predictions)
+tables.show(tables.table_object_accuracy(predictions))
 
 # %% [markdown]
 # ## Leave one object out: TDE and AGN
@@ -156,7 +156,7 @@ tables.table_object_accuracy(predictions)
 # ({glue:text}`loo_AGN_mostly` mostly correct).
 
 # %%
-tables.table_leave_one_out(loo_objects)
+tables.show(tables.table_leave_one_out(loo_objects))
 
 # %% [markdown]
 # ## One-vs-rest ROC curves
@@ -196,7 +196,8 @@ figures.fig_accuracy_vs(predictions, "host_fraction",
 # by the unchanged model.
 
 # %%
-tables.table_scenarios({"full SEDM coverage": metrics, "narrow coverage": metrics["narrow_coverage"]})
+tables.show(tables.table_scenarios({"full SEDM coverage": metrics,
+                                     "narrow coverage": metrics["narrow_coverage"]}))
 
 # %% [markdown]
 # ## Architecture
@@ -204,8 +205,9 @@ tables.table_scenarios({"full SEDM coverage": metrics, "narrow coverage": metric
 # The network this book was built with, beside the paper's (same class, two configurations).
 
 # %%
-tables.table_architecture({"this run": checkpoint["model_config"],
-                           "paper (authors' code)": SpectraNetConfig(n_outputs=len(metrics["classes"]))})
+tables.show(tables.table_architecture({
+    "this run": checkpoint["model_config"],
+    "paper (authors' code)": SpectraNetConfig(n_outputs=len(metrics["classes"]))}))
 
 # %% [markdown]
 # ## Training curves

@@ -57,7 +57,7 @@ glue("speedup", timing["spectranet_spectra_per_second"] / timing["snid_sage_spec
 # SNID-SAGE {glue:text}`snid_rate:.3f` ({glue:text}`speedup:.0f` times slower).
 
 # %%
-summary
+tables.show(summary, precision=4)
 
 # %%
 figures.fig_method_confusion(comparison, classes, timing["other_class"])
@@ -82,7 +82,7 @@ figures.fig_disagreements(comparison, spectra)
 # not results of this pipeline.
 
 # %%
-tables.table_literature()
+tables.show(tables.table_literature())
 
 # %% [markdown]
 # ## Summary

@@ -55,7 +55,7 @@ glue("n_test_objects", int((split_table["split"] == "test").sum()), display=Fals
 # out for testing.
 
 # %%
-tables.table_dataset(split_table, meta)
+tables.show(tables.table_dataset(split_table, meta))
 
 # %% [markdown]
 # ## Classes that are not trained, and why
@@ -64,17 +64,17 @@ tables.table_dataset(split_table, meta)
 # dropped from training:
 
 # %%
-tables.table_dropped_classes(class_info["dropped_classes"])
+tables.show(tables.table_dropped_classes(class_info["dropped_classes"]))
 
 # %% [markdown]
 # Template spectra left out, by reason (types outside the configured classes, known bad data,
 # too little wavelength coverage), and the label corrections applied (SPEC §3.1):
 
 # %%
-tables.table_dropped_templates(catalogue)
+tables.show(tables.table_dropped_templates(catalogue))
 
 # %%
-tables.table_label_fixes(catalogue)
+tables.show(tables.table_label_fixes(catalogue))
 
 # %% [markdown]
 # ## Distributions of the realised spectra

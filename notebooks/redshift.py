@@ -60,7 +60,7 @@ figures.fig_redshift(predictions["redshift"], predictions["redshift_pred"])
 # comparison.
 
 # %%
-tables.table_redshift_metrics(metrics["redshift"])
+tables.show(tables.table_redshift_metrics(metrics["redshift"]), precision=4)
 
 # %% [markdown]
 # ## Classification with the predicted redshift
@@ -70,7 +70,8 @@ tables.table_redshift_metrics(metrics["redshift"])
 # {glue:text}`known_macro_f1:.3f`; with the predicted one: {glue:text}`e2e_macro_f1:.3f`.
 
 # %%
-tables.table_scenarios({"true redshift": metrics, "predicted redshift": metrics["end_to_end"]})
+tables.show(tables.table_scenarios({"true redshift": metrics,
+                                     "predicted redshift": metrics["end_to_end"]}))
 
 # %% [markdown]
 # ## Training curve

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from ciderlab.training.runs import class_targets, leave_one_out_folds, leave_one_out_summary, seed_summary
-from ciderlab.evaluation.tables import mean_std, table_ablation, table_seed_report, table_top_confusions
+from ciderlab.evaluation.tables import mean_std, table_seed_report
 
 
 def toy_meta():
@@ -77,34 +77,7 @@ def test_seed_summary_is_mean_and_sample_std_over_seeds():
     assert table.loc["A", "F1 / score"] == mean_std(summary["per_class"]["A"]["f1"])
 
 
-def test_ablation_table_reports_the_change_against_the_reference():
-    table = table_ablation({"name": "no EMA", "reference": metrics(0.8, 0.6, 0.4),
-                            "ablated": metrics(0.7, 0.5, 0.5)})
-    assert table.loc["accuracy", "change"] == pytest.approx(-0.1)
-    assert table.loc["F1 B", "change"] == pytest.approx(0.1)
-    assert "F1 C" not in table.index
-
-
-def test_top_confusions_are_the_largest_off_diagonal_fractions():
-    table = table_top_confusions({"classes": ["A", "B"], "confusion_matrix": [[8, 2], [1, 1]]})
-    assert table.iloc[0].to_dict() == {"true class": "B", "predicted as": "A", "spectra": 1,
-                                       "% of true class": 50.0}
-    assert len(table) == 2
-
-
 def test_class_targets_refuses_unknown_labels():
     assert class_targets(pd.Series(["B", "A"]), ["A", "B"]).tolist() == [1, 0]
     with pytest.raises(ValueError, match="SLSN"):
         class_targets(pd.Series(["A", "SLSN-I"]), ["A", "B"])
-
-
-def test_object_accuracy_is_per_object_and_leaves_out_sn_ia():
-    from ciderlab.evaluation.tables import table_object_accuracy
-
-    predictions = pd.DataFrame({"label": ["SN Ib"] * 3 + ["SN Ic"] * 2 + ["SN Ia"],
-                                "object_id": ["b1", "b1", "b2", "c1", "c1", "a1"],
-                                "predicted": ["SN Ib", "SN Ic", "SN Ic", "SN Ic", "SN Ic", "SN Ia"]})
-    table = table_object_accuracy(predictions)
-    assert table["object"].tolist() == ["b1", "b2", "c1"]
-    assert table["accuracy"].tolist() == [0.5, 0.0, 1.0]
-    assert table.set_index("object").loc["b2", "most often called"] == "SN Ic"

@@ -1,12 +1,59 @@
-"""Tables for the book, built from results files' contents (never typed by hand)."""
+"""Tables for the book, built from results files' contents (never typed by hand), and
+``show``, the one way the book displays them."""
 
 from __future__ import annotations
 
+import hashlib
+import numbers
+
 import pandas as pd
+from pandas.io.formats.style import Styler
 
 from ciderlab.evaluation.metrics import object_accuracy
 
 SPLITS = ("train", "val", "test")
+
+
+def show(table: pd.DataFrame, precision: int = 3) -> Styler:
+    """How the book displays a table: as a table, not a DataFrame.
+
+    pandas' row numbers are hidden; an index that carries row labels (metric or class names,
+    as in ``table_ablation``) becomes the first column instead. Floats are shown with
+    ``precision`` decimals, numbers with thousands separators and right-aligned (integers stay
+    integers, also in mixed columns of dtype object), missing values as a dash. Text is never
+    cut short: a Styler renders every character, whatever pandas' ``display.max_colwidth`` and
+    ``display.max_rows`` say.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Any of the ``table_*`` results.
+    precision : int
+        Decimals of floats.
+
+    Returns
+    -------
+    Styler
+        Renders as HTML in a notebook (the CSS in book/_static wraps it to the page width).
+    """
+    if table.index.name is not None or not pd.api.types.is_integer_dtype(table.index):
+        table = table.reset_index(names=table.index.name or "")
+    # The id comes from the content, so the same table renders to the same HTML every build.
+    uuid = hashlib.sha1(table.to_csv().encode()).hexdigest()[:8]
+    right = {column: [{"selector": "th, td", "props": "text-align: right"}]
+             for column in table.columns if _is_numeric(table[column])}
+    return (Styler(table, uuid=uuid, cell_ids=False)
+            .hide(axis="index")
+            .format(precision=precision, thousands=",", na_rep="–", escape="html")
+            .set_table_attributes('class="dataframe ciderlab-table"')
+            .set_table_styles(right, overwrite=False))
+
+
+def _is_numeric(column: pd.Series) -> bool:
+    """True for numbers, also in a column of dtype object that mixes integers and floats."""
+    values = column.dropna()
+    return len(values) > 0 and all(isinstance(v, numbers.Real) and not isinstance(v, bool)
+                                   for v in values)
 
 
 def table_dataset(split_table: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:
@@ -28,6 +75,7 @@ def table_dataset(split_table: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame
 
 
 def table_dropped_classes(dropped: dict[str, str]) -> pd.DataFrame:
+    """The paper's classes that are not trained, each with the reason."""
     return pd.DataFrame([{"class": k, "why it is not trained": v} for k, v in dropped.items()])
 
 
@@ -40,6 +88,7 @@ def table_dropped_templates(catalogue: pd.DataFrame) -> pd.DataFrame:
 
 
 def table_label_fixes(catalogue: pd.DataFrame) -> pd.DataFrame:
+    """Templates whose label was corrected: the corrected subtype and why."""
     fixed = catalogue[catalogue["label_fix"].fillna("") != ""]
     return (fixed.drop_duplicates("template")[["template", "subtype", "label_fix"]]
             .rename(columns={"subtype": "corrected subtype", "label_fix": "reason"})
@@ -58,12 +107,15 @@ def table_classification_report(metrics: dict) -> pd.DataFrame:
 
 
 def table_redshift_metrics(redshift: dict) -> pd.DataFrame:
+    """One row per redshift metric; the value column is of dtype object so that the number of
+    test spectra stays an integer beside the float metrics."""
     names = {"rms": "RMS of dz/(1+z)", "bias": "bias, mean dz/(1+z)",
              "sigma_nmad": "sigma_NMAD (centred)",
              "sigma_nmad_uncentred_authors": "sigma_NMAD, uncentred (authors' code)",
              "outlier_fraction": "outlier fraction, |dz|/(1+z) > 0.15",
              "mae": "mean absolute error in z", "n_spectra": "test spectra"}
-    return pd.DataFrame([{"metric": label, "value": redshift[key]} for key, label in names.items()])
+    return pd.DataFrame({"metric": list(names.values()),
+                         "value": pd.Series([redshift[key] for key in names], dtype=object)})
 
 
 def table_scenarios(scenarios: dict[str, dict]) -> pd.DataFrame:
@@ -83,16 +135,22 @@ LITERATURE_IA_ACCURACY = {"NGSF": 0.876, "SNID": 0.793, "DASH": 0.762}
 
 
 def table_literature() -> pd.DataFrame:
+    """The published SN Ia vs non-Ia accuracies, labelled as literature values."""
     return pd.DataFrame([{"method": name, "SN Ia vs non-Ia accuracy": value,
                           "data": "4,646 real SEDM spectra", "source": "Kim et al. 2024 (literature)"}
                          for name, value in LITERATURE_IA_ACCURACY.items()])
 
 
 def table_method_comparison(comparison: pd.DataFrame, timing: dict) -> pd.DataFrame:
-    """SpectraNet and SNID-SAGE on the identical subset: class and Ia scores, redshift, speed."""
+    """SpectraNet and SNID-SAGE on the identical subset: class and Ia scores, redshift, speed.
+
+    One row per metric (index ``metric``) and one column per method, so the table stays as
+    narrow as the number of methods. Values are of dtype object: counts stay integers, scores
+    are rounded to 4 decimals.
+    """
     from ciderlab.evaluation.metrics import label_scores, redshift_metrics
 
-    rows = []
+    columns = {}
     for method, prefix in (("SpectraNet", "spectranet"), ("SNID-SAGE 0.9.0", "snid")):
         scores = label_scores(comparison["label"], comparison[f"{prefix}_class"])
         z = comparison[f"{prefix}_redshift"].astype(float)
@@ -100,16 +158,17 @@ def table_method_comparison(comparison: pd.DataFrame, timing: dict) -> pd.DataFr
         redshift = (redshift_metrics(z[found], comparison["redshift"][found])
                     if found.any() else {"rms": float("nan"), "outlier_fraction": float("nan")})
         speed_key = "spectranet" if prefix == "spectranet" else "snid_sage"
-        rows.append({"method": method, "spectra": len(comparison),
-                     "class accuracy": scores["accuracy"],
-                     "Ia vs non-Ia accuracy": scores["ia_vs_non_ia"]["accuracy"],
-                     "Ia purity": scores["ia_vs_non_ia"]["purity"],
-                     "Ia completeness": scores["ia_vs_non_ia"]["completeness"],
-                     "redshift RMS dz/(1+z)": redshift["rms"],
-                     "redshift outliers": redshift["outlier_fraction"],
-                     "with a redshift": int(found.sum()),
-                     "spectra per second": timing[f"{speed_key}_spectra_per_second"]})
-    return pd.DataFrame(rows).round(4)
+        scores = {"class accuracy": scores["accuracy"],
+                  "SN Ia vs non-Ia accuracy": scores["ia_vs_non_ia"]["accuracy"],
+                  "SN Ia purity": scores["ia_vs_non_ia"]["purity"],
+                  "SN Ia completeness": scores["ia_vs_non_ia"]["completeness"],
+                  "redshift RMS of dz/(1+z)": redshift["rms"],
+                  "redshift outlier fraction": redshift["outlier_fraction"],
+                  "spectra per second": timing[f"{speed_key}_spectra_per_second"]}
+        columns[method] = {"spectra": len(comparison), "spectra with a redshift": int(found.sum()),
+                           **{name: round(float(value), 4) for name, value in scores.items()}}
+    return pd.DataFrame({method: pd.Series(values, dtype=object)
+                         for method, values in columns.items()}).rename_axis("metric")
 
 
 def table_architecture(configs: dict) -> pd.DataFrame:

@@ -1,0 +1,219 @@
+"""The book's tables hold the numbers their results say, and show() displays them as tables."""
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ciderlab.evaluation import tables
+
+
+def metrics(acc, f1_a, f1_b):
+    """Scores of a classifier on classes A, B (and C, without test spectra)."""
+    per_class = {"A": {"precision": f1_a, "recall": f1_a, "f1": f1_a, "roc_auc": 0.9, "support": 3},
+                 "B": {"precision": f1_b, "recall": f1_b, "f1": f1_b, "roc_auc": 0.8, "support": 2},
+                 "C": {"precision": 0.0, "recall": 0.0, "f1": 0.0, "roc_auc": 0.5, "support": 0}}
+    return {"accuracy": acc, "macro_f1": (f1_a + f1_b) / 2, "top3_accuracy": 1.0,
+            "macro_roc_auc": 0.85, "per_class": per_class,
+            "ia_vs_non_ia": {"accuracy": acc, "purity": 1.0, "completeness": acc}}
+
+
+def cells(styler) -> list[list[str]]:
+    """The rendered table as rows of cell texts, header row first."""
+    html = styler.to_html()
+    rows = re.findall(r"<tr>(.*?)</tr>", html, flags=re.S)
+    return [re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, flags=re.S) for row in rows]
+
+
+def test_dataset_counts_objects_template_spectra_and_realisations_per_split():
+    split_table = pd.DataFrame({"object_id": ["a1", "a2", "a3", "b1"],
+                                "label": ["A", "A", "A", "B"],
+                                "split": ["train", "train", "test", "val"]})
+    # a1: two template spectra realised twice each; a3: one spectrum realised once
+    meta = pd.DataFrame({"template": ["a1", "a1", "a1", "a1", "a3", "b1"],
+                         "epoch": [0, 0, 1, 1, 0, 0], "label": ["A"] * 5 + ["B"],
+                         "split": ["train"] * 4 + ["test", "val"]})
+    table = tables.table_dataset(split_table, meta).set_index("class")
+    assert table.loc["A", "train objects"] == 2 and table.loc["A", "test objects"] == 1
+    assert table.loc["A", "train spectra"] == 2 and table.loc["A", "realised spectra"] == 5
+    assert table.loc["B", "val objects"] == 1
+    assert table.loc["total"].to_dict() == {
+        "train objects": 2, "train spectra": 2, "val objects": 1, "val spectra": 1,
+        "test objects": 1, "test spectra": 1, "realised spectra": 6}
+
+
+def test_dropped_classes_keep_their_reasons():
+    table = tables.table_dropped_classes({"SLSN-I": "no templates", "Ca-rich": "too few"})
+    assert table.values.tolist() == [["SLSN-I", "no templates"], ["Ca-rich", "too few"]]
+
+
+def test_dropped_templates_are_grouped_by_reason_most_common_first():
+    catalogue = pd.DataFrame({"template": ["t1", "t2", "t3", "t4", "t5"],
+                              "object_id": ["o1", "o1", "o2", "o3", "o4"],
+                              "reason": ["bad data", "bad data", "type not configured", None, ""]})
+    table = tables.table_dropped_templates(catalogue)
+    assert table.to_dict("records") == [
+        {"reason": "bad data", "spectra": 2, "objects": 1},
+        {"reason": "type not configured", "spectra": 1, "objects": 1}]
+
+
+def test_label_fixes_list_each_template_once():
+    catalogue = pd.DataFrame({"template": ["t1", "t1", "t2"], "subtype": ["Ib", "Ib", "Ia"],
+                              "label_fix": ["helium seen", "helium seen", None]})
+    table = tables.table_label_fixes(catalogue)
+    assert table.to_dict("records") == [{"template": "t1", "corrected subtype": "Ib",
+                                         "reason": "helium seen"}]
+
+
+def test_classification_report_leaves_out_classes_without_support_and_adds_macro_row():
+    table = tables.table_classification_report(metrics(0.8, 0.6, 0.4)).set_index("class")
+    assert list(table.index) == ["A", "B", "macro average"]
+    assert table.loc["macro average", "f1"] == pytest.approx(0.5)
+    assert table.loc["macro average", "roc_auc"] == pytest.approx(0.85)
+    assert table.loc["macro average", "support"] == 5
+
+
+def test_redshift_metrics_keep_the_spectrum_count_an_integer():
+    redshift = {"rms": 0.0213, "bias": -0.001, "sigma_nmad": 0.012,
+                "sigma_nmad_uncentred_authors": 0.0125, "outlier_fraction": 0.004,
+                "mae": 0.003, "n_spectra": 1234}
+    table = tables.table_redshift_metrics(redshift).set_index("metric")["value"]
+    assert table["RMS of dz/(1+z)"] == 0.0213
+    assert table["test spectra"] == 1234 and isinstance(table["test spectra"], int)
+    assert cells(tables.show(tables.table_redshift_metrics(redshift), precision=4))[-1] == [
+        "test spectra", "1,234"]
+
+
+def test_scenarios_have_one_row_per_test_condition():
+    table = tables.table_scenarios({"true redshift": metrics(0.8, 0.6, 0.4),
+                                    "predicted redshift": metrics(0.7, 0.5, 0.3)})
+    assert table["test condition"].tolist() == ["true redshift", "predicted redshift"]
+    assert table["macro-F1"].tolist() == [0.5, 0.4]
+    assert table["SN Ia vs non-Ia accuracy"].tolist() == [0.8, 0.7]
+
+
+def test_literature_values_are_labelled_as_literature():
+    table = tables.table_literature().set_index("method")
+    assert table.loc["NGSF", "SN Ia vs non-Ia accuracy"] == 0.876
+    assert table["source"].str.contains("literature").all()
+
+
+def comparison():
+    return pd.DataFrame({"label": ["SN Ia", "SN Ia", "SN Ib", "SN Ib"],
+                         "spectranet_class": ["SN Ia", "SN Ia", "SN Ia", "SN Ib"],
+                         "snid_class": ["SN Ia", "other", "SN Ib", "SN Ib"],
+                         "redshift": [0.05, 0.1, 0.03, 0.07],
+                         "spectranet_redshift": [0.05, 0.1, 0.03, 0.07],
+                         "snid_redshift": [0.05, np.nan, 0.5, 0.07]})
+
+
+def test_method_comparison_has_a_row_per_metric_and_a_column_per_method():
+    timing = {"spectranet_spectra_per_second": 5000.0, "snid_sage_spectra_per_second": 0.25}
+    table = tables.table_method_comparison(comparison(), timing)
+    # narrow: one column per method, whatever the number of metrics
+    assert list(table.columns) == ["SpectraNet", "SNID-SAGE 0.9.0"]
+    assert table.loc["class accuracy"].tolist() == [0.75, 0.75]
+    assert table.loc["SN Ia purity"].tolist() == [pytest.approx(2 / 3, abs=1e-4), 1.0]
+    assert table.loc["spectra with a redshift"].tolist() == [4, 3]
+    # SNID-SAGE's one redshift at 0.5 instead of 0.03 is its one outlier in three
+    assert table.loc["redshift outlier fraction", "SNID-SAGE 0.9.0"] == pytest.approx(1 / 3, abs=1e-4)
+    assert table.loc["spectra per second"].tolist() == [5000.0, 0.25]
+    assert cells(tables.show(table))[0] == ["metric", "SpectraNet", "SNID-SAGE 0.9.0"]
+
+
+def test_architecture_counts_parameters_of_each_configuration():
+    from ciderlab.models.spectranet import SpectraNet, SpectraNetConfig, count_parameters
+
+    small = SpectraNetConfig(n_bins=64, n_outputs=3, channels=(4, 8), kernels=((3, 5), (3, 5)),
+                             hidden=16)
+    table = tables.table_architecture({"small": small, "as dict": small.to_dict()})
+    assert table["parameters"].tolist() == [count_parameters(SpectraNet(small))] * 2
+    assert table.loc[0, "channels"] == "4/8" and table.loc[0, "kernels (per stage)"] == "3,5; 3,5"
+
+
+def test_seed_report_has_per_class_rows_then_headline_scores():
+    stats = {"mean": 0.5, "std": 0.1, "values": [0.4, 0.6]}
+    seeds = {"per_class": {"A": {"precision": stats, "recall": stats, "f1": stats}},
+             "accuracy": stats, "macro_f1": stats, "top3_accuracy": stats, "macro_roc_auc": stats,
+             "ia_vs_non_ia": {"accuracy": stats, "purity": stats, "completeness": stats}}
+    table = tables.table_seed_report(seeds)
+    assert list(table.index) == ["A", "accuracy", "macro-F1", "top-3 accuracy", "macro ROC-AUC",
+                                 "SN Ia vs non-Ia accuracy", "SN Ia vs non-Ia purity",
+                                 "SN Ia vs non-Ia completeness"]
+    assert table.loc["A", "precision"] == "0.500 ± 0.100"
+    assert table.loc["accuracy", "precision"] == ""
+    # show() keeps the row labels, as the first column
+    assert [row[0] for row in cells(tables.show(table))][:3] == ["", "A", "accuracy"]
+
+
+def test_leave_one_out_table_renames_and_rounds():
+    objects = pd.DataFrame({"label": ["TDE"], "object_id": ["t1"], "split": ["test"],
+                            "n_spectra": [3], "n_correct": [2], "recall": [2 / 3],
+                            "top_prediction": ["TDE"], "extra": [1]})
+    table = tables.table_leave_one_out(objects)
+    assert table.to_dict("records") == [{"class": "TDE", "object": "t1",
+                                         "split in the main run": "test", "spectra": 3,
+                                         "correct": 2, "recall": 0.667,
+                                         "most often called": "TDE"}]
+
+
+def test_ablation_table_reports_the_change_against_the_reference():
+    table = tables.table_ablation({"name": "no EMA", "reference": metrics(0.8, 0.6, 0.4),
+                                   "ablated": metrics(0.7, 0.5, 0.5)})
+    assert table.loc["accuracy", "change"] == pytest.approx(-0.1)
+    assert table.loc["F1 B", "change"] == pytest.approx(0.1)
+    assert "F1 C" not in table.index
+
+
+def test_top_confusions_are_the_largest_off_diagonal_fractions():
+    table = tables.table_top_confusions({"classes": ["A", "B"],
+                                         "confusion_matrix": [[8, 2], [1, 1]]})
+    assert table.iloc[0].to_dict() == {"true class": "B", "predicted as": "A", "spectra": 1,
+                                       "% of true class": 50.0}
+    assert len(table) == 2
+
+
+def test_object_accuracy_is_per_object_and_leaves_out_sn_ia():
+    predictions = pd.DataFrame({"label": ["SN Ib"] * 3 + ["SN Ic"] * 2 + ["SN Ia"],
+                                "object_id": ["b1", "b1", "b2", "c1", "c1", "a1"],
+                                "predicted": ["SN Ib", "SN Ic", "SN Ic", "SN Ic", "SN Ic", "SN Ia"]})
+    table = tables.table_object_accuracy(predictions)
+    assert table["object"].tolist() == ["b1", "b2", "c1"]
+    assert table["accuracy"].tolist() == [0.5, 0.0, 1.0]
+    assert table.set_index("object").loc["b2", "most often called"] == "SN Ic"
+
+
+def test_show_hides_pandas_row_numbers():
+    table = pd.DataFrame({"class": ["A", "B"], "spectra": [10, 20]})
+    rows = cells(tables.show(table))
+    assert rows == [["class", "spectra"], ["A", "10"], ["B", "20"]]
+    assert "row_heading" not in tables.show(table).to_html()
+
+
+def test_show_keeps_labelled_rows_of_a_table_indexed_by_metric():
+    table = tables.table_ablation({"name": "no EMA", "reference": metrics(0.8, 0.6, 0.4),
+                                   "ablated": metrics(0.7, 0.5, 0.5)})
+    rows = cells(tables.show(table))
+    assert rows[0] == ["", "reference", "no EMA", "change"]
+    assert rows[1] == ["accuracy", "0.800", "0.700", "-0.100"]
+
+
+def test_show_never_cuts_text_short():
+    reason = "no template of this class in the SNID-SAGE 0.9.0 bank " * 4  # ~220 characters
+    table = tables.table_dropped_classes({"SLSN-I": reason})
+    with pd.option_context("display.max_colwidth", 20, "display.max_rows", 1):
+        html = tables.show(table).to_html()
+    assert reason.strip() in html
+    assert "…" not in html and "..." not in html
+
+
+def test_show_formats_numbers_and_missing_values_and_escapes_html():
+    table = pd.DataFrame({"method": ["<b>x</b>", "y"], "score": [0.123456, np.nan]})
+    table = table.assign(spectra=[12345, 7])
+    rows = cells(tables.show(table, precision=2))
+    assert rows[1:] == [["&lt;b&gt;x&lt;/b&gt;", "0.12", "12,345"], ["y", "–", "7"]]
+    # numbers are right-aligned, text is not
+    css = tables.show(table).to_html()
+    assert re.search(r"td\.col1 \{\s*text-align: right", css)
+    assert not re.search(r"td\.col0 \{\s*text-align: right", css)
