@@ -54,6 +54,7 @@ def predictions():
                          "p_SN Ia": [0.9, 0.4, 0.2, 0.1, 0.6, 0.2],
                          "p_SN Ib": [0.05, 0.5, 0.7, 0.1, 0.3, 0.1],
                          "p_TDE": [0.05, 0.1, 0.1, 0.8, 0.1, 0.7],
+                         "p_AGN": [0.0, 0.0, 0.0, 0.0, 0.0, 0.0],  # no AGN among them
                          "snr": [12.0, 15.0, 30.0, 35.0, 60.0, 90.0]})
 
 
@@ -144,10 +145,12 @@ def test_redshift_training_plots_rms_per_epoch():
 
 
 def test_method_confusion_rows_are_present_classes_and_columns_include_other():
-    fig = figures.fig_method_confusion(comparison(), CLASSES, "other")
+    fig = figures.fig_method_confusion(comparison(), CLASSES + ["AGN"], "other")
     ax_net, ax_snid = fig.axes[:2]
     assert len(fig.axes) == 3  # one shared colour bar
-    assert [t.get_text() for t in ax_snid.get_xticklabels()] == CLASSES + ["other"]
+    assert [t.get_text() for t in ax_snid.get_xticklabels()] == CLASSES + ["AGN", "other"]
+    # AGN has no test spectrum here: no row for it
+    assert [t.get_text() for t in ax_snid.get_yticklabels()] == CLASSES
     # SNID-SAGE: SN Ia 50 % right, 50 % other; SN Ib right; TDE called SN Ia
     assert cell_texts(ax_snid) == ["50", "50", "100", "100"]
     assert cell_texts(ax_net) == ["100", "100", "100"]
@@ -177,10 +180,10 @@ def test_disagreements_show_only_spectra_the_methods_disagree_on():
 
 
 def test_roc_reports_one_curve_per_class_with_its_auc():
-    fig = figures.fig_roc(predictions(), CLASSES)
+    fig = figures.fig_roc(predictions(), CLASSES + ["AGN"])
     (ax,) = fig.axes
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert labels[-1] == "chance" and len(labels) == 4
+    assert labels[-1] == "chance" and len(labels) == 4  # no curve for AGN: no AGN spectra
     assert labels[2] == "TDE (AUC 1.000)"
 
 
