@@ -10,22 +10,69 @@ from ciderlab import __version__
 from ciderlab.io import atomic_path
 from ciderlab.models.spectranet import SpectraNet, SpectraNetConfig
 
+# The layout of the payload below. Raise it whenever a key is renamed or its meaning changes,
+# so an old file is refused with a message instead of rebuilding a subtly different model.
+CHECKPOINT_FORMAT = 1
+REQUIRED_KEYS = ("checkpoint_format", "state_dict", "model_config", "ciderlab_version")
+
 
 def save_checkpoint(path: str | Path, state_dict: dict, config: SpectraNetConfig, **describe) -> None:
     """Write weights, model config and any description (recipe, classes, split hash, ...)."""
-    payload = {"state_dict": state_dict, "model_config": config.to_dict(),
-               "ciderlab_version": __version__, **describe}
+    reserved = sorted(set(describe) & set(REQUIRED_KEYS))
+    if reserved:
+        raise ValueError(f"save_checkpoint writes {', '.join(reserved)} itself; "
+                         "pass them under another name")
+    payload = {"checkpoint_format": CHECKPOINT_FORMAT, "state_dict": state_dict,
+               "model_config": config.to_dict(), "ciderlab_version": __version__, **describe}
     with atomic_path(path) as tmp:
         torch.save(payload, tmp)
 
 
+def _read_payload(path: Path, map_location: str) -> dict:
+    """The checkpoint's dictionary, or a ValueError saying why the file is not one."""
+    try:
+        payload = torch.load(path, map_location=map_location, weights_only=False)
+    except OSError:
+        raise  # unreadable (permissions, a directory): the system's message says it best
+    except Exception as error:  # torch raises several unrelated types for a foreign file
+        raise ValueError(f"{path}: not a ciderlab checkpoint (torch.load failed: {error}); "
+                         "pass the .pt file a training stage wrote") from error
+    if not isinstance(payload, dict):
+        raise ValueError(f"{path}: not a ciderlab checkpoint (holds a {type(payload).__name__}, "
+                         "not a dictionary); pass the .pt file a training stage wrote")
+    if "checkpoint_format" not in payload and "ciderlab_version" not in payload:
+        raise ValueError(f"{path}: not a ciderlab checkpoint (no checkpoint_format or "
+                         "ciderlab_version key); pass the .pt file a training stage wrote")
+    found = payload.get("checkpoint_format")
+    if found != CHECKPOINT_FORMAT:
+        written_by = payload.get("ciderlab_version")
+        raise ValueError(
+            f"{path}: checkpoint format {found if found is not None else 'unrecorded'} "
+            f"(written by ciderlab {written_by or 'of an unknown version'}), but ciderlab "
+            f"{__version__} reads format {CHECKPOINT_FORMAT}; retrain (rerun the training "
+            f"stage, e.g. `dvc repro`) or load it with "
+            f"{f'ciderlab {written_by}' if written_by else 'the ciderlab that wrote it'}")
+    missing = [key for key in REQUIRED_KEYS if key not in payload]
+    if missing:
+        raise ValueError(f"{path}: damaged checkpoint (missing {', '.join(missing)}); retrain")
+    return payload
+
+
 def load_checkpoint(path: str | Path, map_location: str = "cpu") -> tuple[SpectraNet, dict]:
-    """Rebuild the model from a checkpoint; return it (eval mode) and the full description."""
+    """Rebuild the model from a checkpoint; return it (eval mode) and the full description.
+
+    Raises FileNotFoundError for a missing file and ValueError, naming the file, for one that
+    is not a ciderlab checkpoint or was written in another checkpoint format.
+    """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no checkpoint; run the training stage first")
-    payload = torch.load(path, map_location=map_location, weights_only=False)
-    model = SpectraNet(SpectraNetConfig(**payload["model_config"]))
-    model.load_state_dict(payload["state_dict"])
+    payload = _read_payload(path, map_location)
+    try:
+        model = SpectraNet(SpectraNetConfig(**payload["model_config"]))
+        model.load_state_dict(payload["state_dict"])
+    except (TypeError, RuntimeError) as error:
+        raise ValueError(f"{path}: the weights do not fit the model config stored with them "
+                         f"({error}); the file is damaged or was edited: retrain") from error
     model.eval()
     return model, payload
