@@ -92,13 +92,26 @@ def test_preprocessing_shows_five_stages_and_quotes_snr_per_resolution_element()
     flux = np.where((wave > 3500) & (wave < 8500), 1.0, 0.0)
     examples = {"wave_template_aa": wave, "wave_obs_aa": wave, "wave_rest_aa": wave,
                 "SN_Ia/info": np.array(["sn2011fe", "3.0", "0.05", "25.0", "0.2"]),
-                "SN_Ia/template": flux, "SN_Ia/degraded": flux + 1, "SN_Ia/noisy": flux + 1,
+                "SN_Ia/template": flux, "SN_Ia/degraded": flux + 1, "SN_Ia/raw_obs": flux + 1,
                 "SN_Ia/covered_obs": flux > 0, "SN_Ia/flux_obs": flux,
                 "SN_Ia/flux_rest": flux, "SN_Ia/covered_rest": flux > 0}
     fig = figures.fig_preprocessing(examples, "SN Ia")
     assert len(fig.axes) == 5
     assert "S/N = 25 per resolution element" in fig.axes[2].get_title(loc="left")
     assert "+3 d" in fig.get_suptitle()
+
+
+def test_continuum_draws_show_temperatures_by_class_and_both_reddenings():
+    table = pd.DataFrame({"label": ["SN Ia", "SN Ia", "TDE", "AGN"],
+                          "age_days": [-5.0, 40.0, 10.0, np.nan],
+                          "temperature_k": [12000.0, 6000.0, 30000.0, np.nan],
+                          "ebv_host": [0.1, 0.0, 0.3, 0.05], "ebv_mw": [0.02, 0.1, 0.05, 0.0]})
+    fig = figures.fig_continuum_draws(table)
+    assert len(fig.axes) == 3
+    # the power-law AGN has no temperature: only SN Ia and TDE get a box
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["SN Ia", "TDE"]
+    assert [t.get_text() for t in fig.axes[2].get_legend().get_texts()] == ["host", "Milky Way"]
+    assert "E(B-V)" in fig.axes[2].get_xlabel()
 
 
 def test_distributions_show_classes_by_split_and_snr_per_resolution_element():

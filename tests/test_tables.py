@@ -147,15 +147,47 @@ def test_seed_report_has_per_class_rows_then_headline_scores():
     assert [row[0] for row in cells(tables.show(table))][:3] == ["", "A", "accuracy"]
 
 
-def test_leave_one_out_table_renames_and_rounds():
-    objects = pd.DataFrame({"label": ["TDE"], "object_id": ["t1"], "split": ["test"],
-                            "n_spectra": [3], "n_correct": [2], "recall": [2 / 3],
-                            "top_prediction": ["TDE"], "extra": [1]})
-    table = tables.table_leave_one_out(objects)
-    assert table.to_dict("records") == [{"class": "TDE", "object": "t1",
-                                         "split in the main run": "test", "spectra": 3,
-                                         "correct": 2, "recall": 0.667,
-                                         "most often called": "TDE"}]
+def cross_validation():
+    stats = lambda mean, std: {"mean": mean, "std": std, "values": [mean - std, mean + std]}
+    return {"n_folds": 5, "headline_classes": ["SN Ia", "TDE"],
+            "macro_f1": stats(0.8, 0.05), "accuracy": stats(0.9, 0.02),
+            "ia_vs_non_ia_accuracy": stats(0.97, 0.01), "redshift_rms": stats(0.0081, 0.0012),
+            "redshift_outlier_fraction": stats(0.0, 0.0), "redshift_sigma_nmad": stats(0.004, 0.001),
+            "pooled": {"macro_f1": 0.79, "accuracy": 0.9, "ia_vs_non_ia": {"accuracy": 0.97},
+                       "n_objects": {"SN Ia": 300, "TDE": 10},
+                       "per_class": {"SN Ia": {"precision": 0.95, "recall": 0.96, "f1": 0.955,
+                                               "support": 1800},
+                                     "TDE": {"precision": 0.7, "recall": 0.6, "f1": 0.646,
+                                             "support": 60},
+                                     "AGN": {"precision": 0.0, "recall": 0.0, "f1": 0.0,
+                                             "support": 0}}},
+            "pooled_redshift": {"rms": 0.0079, "outlier_fraction": 0.0, "sigma_nmad": 0.0041},
+            "separate": {"AGN": {"n_objects": 3, "recall": 1 / 3, "objects_mostly_correct": 1}}}
+
+
+def test_cross_validation_table_has_mean_std_over_folds_and_pooled_scores():
+    table = tables.table_cross_validation(cross_validation())
+    assert table.loc["macro-F1 (SN Ia, TDE)", "mean ± std over 5 folds"] == "0.800 ± 0.050"
+    assert table.loc["macro-F1 (SN Ia, TDE)", "pooled over every object"] == 0.79
+    assert table.loc["redshift RMS Δz/(1+z)", "mean ± std over 5 folds"] == "0.0081 ± 0.0012"
+    assert table.loc["SN Ia vs non-Ia accuracy", "pooled over every object"] == 0.97
+
+
+def test_cross_validation_classes_count_objects_and_keep_agn_apart():
+    table = tables.table_cross_validation_classes(cross_validation())
+    assert list(table.index) == ["SN Ia", "TDE", "AGN (outside the headline)"]
+    assert table.loc["TDE", "objects"] == 10 and table.loc["TDE", "spectra"] == 60
+    assert table.loc["AGN (outside the headline)", "recall"] == pytest.approx(1 / 3)
+    assert pd.isna(table.loc["AGN (outside the headline)", "F1"])
+
+
+def test_preprocessing_options_best_first():
+    options = pd.DataFrame({"option": ["spline 0.074", "median"], "val_macro_f1": [0.5, 0.7],
+                            "val_accuracy": [0.8, 0.9], "val_ia_vs_non_ia_accuracy": [0.9, 0.95],
+                            "best_epoch": [5, 6], "minutes": [1.0, 1.2]})
+    table = tables.table_preprocessing_options(options)
+    assert list(table.index) == ["median", "spline 0.074"]
+    assert table.loc["median", "validation macro-F1"] == 0.7
 
 
 def test_ablation_table_reports_the_change_against_the_reference():

@@ -104,8 +104,9 @@ def fig_validation_curves(histories: dict[str, pd.DataFrame], metric: str = "val
 
 
 def fig_preprocessing(examples: dict[str, np.ndarray], label: str) -> Figure:
-    """A template's path to the model: rest-frame template -> host-mixed, degraded, redshifted,
-    noisy SEDM-like spectrum -> flattened observed-frame input -> de-redshifted classifier input."""
+    """A template's path to the model: rest-frame flattened template -> with a continuum and
+    host, reddened, degraded -> redshifted, noisy SEDM-like observation -> continuum removed and
+    normalised (redshift-model input) -> de-redshifted (classifier input)."""
     key = label.replace(" ", "_")
     name, age, redshift, snr, host = examples[f"{key}/info"]
     wave_t, wave_o, wave_r = (examples["wave_template_aa"], examples["wave_obs_aa"],
@@ -114,12 +115,12 @@ def fig_preprocessing(examples: dict[str, np.ndarray], label: str) -> Figure:
     panels = [
         (wave_t, examples[f"{key}/template"] + 1, covered_t, "template (rest frame, flattened + 1)"),
         (wave_t, examples[f"{key}/degraded"], covered_t,
-         f"+ host ({float(host):.0%}), degraded to R~100"),
-        (wave_o, examples[f"{key}/noisy"], examples[f"{key}/covered_obs"],
-         f"redshifted to z = {float(redshift):.3f}, SEDM grid, "
+         f"x random continuum, + host ({float(host):.0%}), reddened, degraded to R~100"),
+        (wave_o, examples[f"{key}/raw_obs"], examples[f"{key}/covered_obs"],
+         f"redshifted to z = {float(redshift):.3f}, SEDM grid, instrument response, "
          f"S/N = {float(snr):.0f} per resolution element"),
         (wave_o, examples[f"{key}/flux_obs"], examples[f"{key}/covered_obs"],
-         "re-flattened, normalised: redshift-model input (observed frame)"),
+         "continuum removed, normalised: redshift-model input (observed frame)"),
         (wave_r, examples[f"{key}/flux_rest"], examples[f"{key}/covered_rest"],
          "de-redshifted: classifier input (rest frame)"),
     ]
@@ -134,6 +135,35 @@ def fig_preprocessing(examples: dict[str, np.ndarray], label: str) -> Figure:
     axes[-1].set_xlabel("wavelength (Angstrom)")
     age_text = "unknown phase" if age == "nan" else f"{float(age):+.0f} d"
     fig.suptitle(f"{label}: {name} ({age_text})")
+    return fig
+
+
+def fig_continuum_draws(meta: pd.DataFrame) -> Figure:
+    """The random continua of the realised spectra: colour temperature by class and against
+    phase, and the reddening drawn (host and Milky Way E(B-V)).
+
+    Parameters
+    ----------
+    meta : DataFrame
+        One row per realised spectrum with ``label``, ``age_days``, ``temperature_k``,
+        ``ebv_host`` and ``ebv_mw`` (NaN temperature for power-law continua).
+    """
+    fig = Figure(figsize=(12, 3.8), layout="constrained")
+    axes = fig.subplots(1, 3)
+    hot = meta.dropna(subset=["temperature_k"])
+    with warnings.catch_warnings():
+        # seaborn 0.13.2 passes boxplot's deprecated `vert` to Matplotlib 3.11
+        warnings.filterwarnings("ignore", "vert: bool", MatplotlibDeprecationWarning)
+        sns.boxplot(data=hot, x="temperature_k", y="label", ax=axes[0], color="C0", fliersize=1)
+    axes[0].set(xlabel="colour temperature (K)", ylabel="", xscale="log")
+    phased = hot[hot["age_days"].between(-30, 200)]
+    sns.scatterplot(data=phased, x="age_days", y="temperature_k", hue="label", s=4,
+                    linewidth=0, ax=axes[1], legend=False)
+    axes[1].set(xlabel="days from maximum", ylabel="colour temperature (K)", yscale="log")
+    for column, text in (("ebv_host", "host"), ("ebv_mw", "Milky Way")):
+        sns.histplot(meta[column], bins=40, element="step", fill=False, ax=axes[2], label=text)
+    axes[2].set(xlabel="E(B-V) (mag)", ylabel="spectra")
+    axes[2].legend()
     return fig
 
 

@@ -209,14 +209,52 @@ def table_seed_report(seeds: dict) -> pd.DataFrame:
     return table.rename(columns={"f1": "F1 / score"})
 
 
-def table_leave_one_out(objects: pd.DataFrame) -> pd.DataFrame:
-    """One row per held-out object: its spectra, how many got its class, what it was called."""
-    table = objects[["label", "object_id", "split", "n_spectra", "n_correct", "recall",
-                     "top_prediction"]].copy()
-    table["recall"] = table["recall"].round(3)
-    return table.rename(columns={"label": "class", "object_id": "object",
-                                 "split": "split in the main run", "n_spectra": "spectra",
-                                 "n_correct": "correct", "top_prediction": "most often called"})
+def table_cross_validation(cv: dict) -> pd.DataFrame:
+    """The cross-validated headline scores: mean ± std over folds, and pooled over all objects."""
+    pooled, z = cv["pooled"], cv["pooled_redshift"]
+    rows = [
+        ("macro-F1 (" + ", ".join(cv["headline_classes"]) + ")", cv["macro_f1"],
+         pooled["macro_f1"]),
+        ("accuracy", cv["accuracy"], pooled["accuracy"]),
+        ("SN Ia vs non-Ia accuracy", cv["ia_vs_non_ia_accuracy"],
+         pooled["ia_vs_non_ia"]["accuracy"]),
+        ("redshift RMS Δz/(1+z)", cv["redshift_rms"], z["rms"]),
+        ("redshift outlier fraction (|Δz|/(1+z) > 0.15)", cv["redshift_outlier_fraction"],
+         z["outlier_fraction"]),
+        ("redshift σ_NMAD", cv["redshift_sigma_nmad"], z["sigma_nmad"]),
+    ]
+    digits = {"redshift RMS Δz/(1+z)": 4, "redshift σ_NMAD": 4}
+    return pd.DataFrame(
+        [{"score": name, f"mean ± std over {cv['n_folds']} folds":
+          mean_std(stats, digits.get(name, 3)), "pooled over every object":
+          round(float(value), digits.get(name, 3))} for name, stats, value in rows]
+    ).set_index("score")
+
+
+def table_cross_validation_classes(cv: dict) -> pd.DataFrame:
+    """Per class, pooled over every fold: objects, spectra, precision, recall, F1 — each object
+    tested once — with the classes kept out of the headline (AGN) on their own lines."""
+    pooled = cv["pooled"]
+    rows = [{"class": name, "objects": int(pooled["n_objects"].get(name, 0)),
+             "spectra": values["support"], "precision": values["precision"],
+             "recall": values["recall"], "F1": values["f1"]}
+            for name, values in pooled["per_class"].items() if values["support"] > 0]
+    for name, values in cv.get("separate", {}).items():
+        rows.append({"class": f"{name} (outside the headline)", "objects": values["n_objects"],
+                     "spectra": None, "precision": None, "recall": values["recall"], "F1": None})
+    return pd.DataFrame(rows).set_index("class")
+
+
+def table_preprocessing_options(options: pd.DataFrame) -> pd.DataFrame:
+    """The continuum-removal options side by side, best validation macro-F1 first."""
+    table = options.sort_values("val_macro_f1", ascending=False)
+    return (table[["option", "val_macro_f1", "val_accuracy", "val_ia_vs_non_ia_accuracy",
+                   "best_epoch", "minutes"]]
+            .rename(columns={"val_macro_f1": "validation macro-F1",
+                             "val_accuracy": "validation accuracy",
+                             "val_ia_vs_non_ia_accuracy": "SN Ia vs non-Ia (validation)",
+                             "best_epoch": "best epoch"})
+            .set_index("option"))
 
 
 def table_ablation(ablation: dict) -> pd.DataFrame:

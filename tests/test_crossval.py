@@ -1,0 +1,103 @@
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from ciderlab.data.split import assign_folds
+from ciderlab.evaluation.cross_validation import (cross_validation_predictions,
+                                                  cross_validation_scores)
+from ciderlab.models.spectranet import SpectraNet, SpectraNetConfig
+from ciderlab.training.crossval import cross_validate, fold_meta
+from ciderlab.training.loop import TrainConfig
+
+TINY = SpectraNetConfig(n_bins=32, n_outputs=2, channels=(4, 4, 4, 4, 4), kernels=((3, 5, 7),) * 5,
+                        hidden=8, dropout=0.0)
+RECIPE = TrainConfig(seed=1, lr=3e-3, batch_size=16, max_epochs=1, warmup_epochs=0, patience=1)
+
+
+def toy_set(n_objects=12, n_realisations=3):
+    """Two classes, ``n_objects`` objects each, two spectra per object; the first realisations
+    of every spectrum are scored, rare extras (realisation 2) train only."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for label in ("SN Ia", "TDE"):
+        for i in range(n_objects):
+            for epoch in range(2):
+                for r in range(n_realisations):
+                    rows.append({"object_id": f"{label[-2:]}{i}", "label": label,
+                                 "epoch": epoch, "realisation": r,
+                                 "redshift": rng.uniform(0.01, 0.2)})
+    meta = pd.DataFrame(rows)
+    objects = meta.drop_duplicates("object_id")[["object_id", "label"]]
+    folds = assign_folds(objects, 3, "salt")
+    meta = meta.merge(folds[["object_id", "fold"]], on="object_id")
+    flux = rng.normal(size=(len(meta), 32)).astype(np.float32)
+    flux[meta["label"].to_numpy() == "TDE", 10:20] += 2.0
+    target = torch.as_tensor((meta["label"] == "TDE").to_numpy().astype(np.int64))
+    return meta, folds, flux, target
+
+
+def test_every_scored_spectrum_is_tested_once_in_its_own_fold():
+    meta, folds, flux, target = toy_set()
+    predictions = cross_validate("classifier", flux, target, meta, folds, 0.2, "salt", 2, TINY,
+                                 RECIPE, "toy", progress=False)
+    scored = np.flatnonzero(meta["realisation"].to_numpy() < 2)
+    assert sorted(predictions["row"]) == sorted(scored)
+    assert (predictions["fold"].to_numpy() == meta["fold"].to_numpy()[predictions["row"]]).all()
+    assert np.allclose(predictions[["p_0", "p_1"]].sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_a_fold_never_trains_or_stops_on_its_test_objects():
+    meta, folds, _, _ = toy_set()
+    for fold in range(3):
+        split = fold_meta(meta, folds, fold, 0.2, "salt")
+        test = set(split.loc[split["split"] == "test", "object_id"])
+        assert test == set(folds.loc[folds["fold"] == fold, "object_id"])
+        assert not test & set(split.loc[split["split"] != "test", "object_id"])
+        assert (split["split"] == "val").any() and (split["split"] == "train").any()
+
+
+def test_a_model_already_trained_on_a_fold_is_reused():
+    meta, folds, flux, target = toy_set()
+    fixed = SpectraNet(TINY).eval()
+    predictions = cross_validate("classifier", flux, target, meta, folds, 0.2, "salt", 2, TINY,
+                                 RECIPE, "toy", trained={0: fixed}, progress=False)
+    assert (predictions.loc[predictions["fold"] == 0, "best_epoch"] == -1).all()
+    assert (predictions.loc[predictions["fold"] != 0, "best_epoch"] >= 1).all()
+
+
+def test_redshift_folds_predict_one_redshift_per_spectrum():
+    meta, folds, flux, _ = toy_set()
+    z = torch.as_tensor(meta["redshift"].to_numpy(copy=True), dtype=torch.float32)
+    config = SpectraNetConfig(**{**TINY.to_dict(), "n_outputs": 1, "head": "redshift"})
+    predictions = cross_validate("redshift", flux, z, meta, folds, 0.2, "salt", 2, config,
+                                 RECIPE, "toy", progress=False)
+    assert predictions["redshift_pred"].notna().all() and (predictions["redshift_pred"] >= 0).all()
+
+
+def test_scores_are_mean_and_std_over_folds_and_pooled_over_every_object():
+    meta, folds, _, _ = toy_set()
+    classes = ["SN Ia", "TDE", "AGN"]
+    scored = meta[meta["realisation"] < 2]
+    # A perfect classifier except on one TDE object, which it calls SN Ia.
+    wrong = (scored["object_id"] == "DE0").to_numpy()
+    truth = scored["label"].map({"SN Ia": 0, "TDE": 1}).to_numpy()
+    predicted = np.where(wrong, 0, truth)
+    proba = np.eye(3)[predicted]
+    class_predictions = pd.DataFrame({"row": scored.index, "fold": scored["fold"].to_numpy(),
+                                      **{f"p_{k}": proba[:, k] for k in range(3)}})
+    z_predictions = pd.DataFrame({"row": scored.index, "fold": scored["fold"].to_numpy(),
+                                  "redshift_pred": scored["redshift"].to_numpy() * 1.01})
+    scores = cross_validation_scores(class_predictions, z_predictions, meta, classes,
+                                     ["SN Ia", "TDE"])
+    assert scores["n_folds"] == 3
+    fold_of_wrong = int(folds.set_index("object_id").loc["DE0", "fold"])
+    per_fold = {f["fold"]: f for f in scores["per_fold"]}
+    assert per_fold[fold_of_wrong]["accuracy"] < 1.0
+    assert all(per_fold[f]["macro_f1"] == 1.0 for f in per_fold if f != fold_of_wrong)
+    assert scores["macro_f1"]["mean"] == pytest.approx(np.mean([f["macro_f1"] for f in per_fold.values()]))
+    assert scores["pooled"]["per_class"]["TDE"]["recall"] == pytest.approx(11 / 12)
+    assert scores["pooled"]["n_objects"] == {"SN Ia": 12, "TDE": 12}
+    assert scores["redshift_rms"]["mean"] < 0.01
+    table = cross_validation_predictions(class_predictions, z_predictions, meta, classes)
+    assert len(table) == len(scored) and set(table.loc[wrong, "predicted"]) == {"SN Ia"}
