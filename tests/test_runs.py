@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ciderlab.training.runs import class_targets, leave_one_out_folds, leave_one_out_summary, seed_summary
+from ciderlab.training.runs import class_targets, scored_rows, seed_summary, train_one
 from ciderlab.evaluation.tables import mean_std, table_seed_report
 
 
@@ -19,37 +19,36 @@ def toy_meta():
     return pd.DataFrame(rows)
 
 
-def test_leave_one_out_holds_out_exactly_one_object_per_fold():
+def test_only_the_first_realisations_are_scored():
     meta = toy_meta()
-    folds = leave_one_out_folds(meta, ["TDE"], n_realisations=2)
-    assert [f.object_id for f in folds] == ["t1", "t2", "t3"]
-    for fold in folds:
-        held = set(np.flatnonzero(meta["object_id"] == fold.object_id))
-        assert held.isdisjoint(fold.train_rows) and held.isdisjoint(fold.val_rows)
-        assert set(fold.test_rows) <= held
-        # the other TDE objects train, whatever their split; the common class trains on its
-        # training split only, and validation holds no TDE at all
-        train_objects = set(meta.loc[fold.train_rows, "object_id"])
-        assert train_objects == {"ia1"} | ({"t1", "t2", "t3"} - {fold.object_id})
-        assert set(meta.loc[fold.val_rows, "object_id"]) == {"ia2"}
-    # t1 is a training object with 5 realisations per spectrum; its test keeps 2 per spectrum
-    assert len(folds[0].test_rows) == 4
-    assert (meta.loc[folds[0].test_rows, "realisation"] < 2).all()
+    rows = scored_rows(meta, "train", 2)
+    assert set(meta.loc[rows, "object_id"]) == {"ia1", "t1"}
+    assert (meta.loc[rows, "realisation"] < 2).all() and len(rows) == 8  # t1's extras left out
+    assert len(scored_rows(meta, "train", 10**9)) == 14
 
 
-def test_leave_one_out_refuses_a_class_without_spectra():
-    with pytest.raises(ValueError, match="AGN"):
-        leave_one_out_folds(toy_meta(), ["AGN"], n_realisations=2)
+def test_training_does_not_touch_the_callers_random_state():
+    import torch
 
+    from ciderlab.models.spectranet import SpectraNetConfig
+    from ciderlab.training.loop import TrainConfig
 
-def test_leave_one_out_summary_counts_spectra_and_objects():
-    objects = pd.DataFrame({"object_id": ["a", "b"], "label": ["TDE", "TDE"],
-                            "n_spectra": [4, 2], "n_correct": [4, 0], "recall": [1.0, 0.0],
-                            "top_prediction": ["TDE", "SN Ia"]})
-    summary = leave_one_out_summary(objects)["TDE"]
-    assert summary["recall"] == pytest.approx(4 / 6)  # over spectra
-    assert summary["mean_object_recall"] == pytest.approx(0.5)  # over objects
-    assert summary["objects_mostly_correct"] == 1 and summary["n_objects"] == 2
+    config = SpectraNetConfig(n_bins=16, n_outputs=2, channels=(2, 2, 2, 2, 2),
+                              kernels=((3, 3, 3),) * 5, hidden=4, dropout=0.0)
+    rng = np.random.default_rng(0)
+    flux = rng.normal(size=(12, 16)).astype(np.float32)
+    target = torch.as_tensor(np.arange(12) % 2)
+    torch.manual_seed(123)
+    before = torch.get_rng_state()
+    trained = train_one("classifier", flux, target, np.arange(8), np.arange(8, 12), config,
+                        TrainConfig(seed=5, max_epochs=1, batch_size=4, warmup_epochs=0), "toy",
+                        progress=False)
+    assert torch.equal(torch.get_rng_state(), before)
+    again = train_one("classifier", flux, target, np.arange(8), np.arange(8, 12), config,
+                      TrainConfig(seed=5, max_epochs=1, batch_size=4, warmup_epochs=0), "toy",
+                      progress=False)
+    for a, b in zip(trained.model.parameters(), again.model.parameters()):
+        assert torch.equal(a, b)  # the seed alone fixes the result
 
 
 def metrics(acc, f1_a, f1_b):

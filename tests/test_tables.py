@@ -43,6 +43,26 @@ def test_dataset_counts_objects_template_spectra_and_realisations_per_split():
         "test objects": 1, "test spectra": 1, "realised spectra": 6}
 
 
+def test_folds_count_objects_per_class_and_fold():
+    split = pd.DataFrame({"object_id": ["a", "b", "c", "d", "e"],
+                          "label": ["SN Ia", "SN Ia", "SN Ia", "TDE", "TDE"],
+                          "fold": [0, 1, 1, 0, 2]})
+    table = tables.table_folds(split)
+    assert table.loc["SN Ia"].to_dict() == {"fold 0": 1, "fold 1": 2, "fold 2": 0, "objects": 3}
+    assert table.loc["TDE", "objects"] == 2
+
+
+def test_duplicates_table_names_both_names_and_the_evidence():
+    duplicates = pd.DataFrame({"object_id": ["ptf11kly"], "duplicate_of": ["sn2011fe"],
+                               "label": ["SN Ia"], "duplicate_of_label": ["SN Ia"],
+                               "n_matching_spectra": [3], "max_correlation": [0.9997]})
+    table = tables.table_duplicates(duplicates)
+    assert table.to_dict("records") == [{"name merged away": "ptf11kly", "kept as": "sn2011fe",
+                                         "class": "SN Ia", "matching spectra": 3,
+                                         "correlation": 0.9997}]
+    assert tables.table_duplicates(duplicates.iloc[:0]).empty
+
+
 def test_dropped_classes_keep_their_reasons():
     table = tables.table_dropped_classes({"SLSN-I": "no templates", "Ca-rich": "too few"})
     assert table.values.tolist() == [["SLSN-I", "no templates"], ["Ca-rich", "too few"]]

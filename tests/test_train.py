@@ -10,11 +10,13 @@ TINY = dict(n_bins=64, n_outputs=3, channels=(4, 4, 8, 8, 8),
 
 
 def toy_data(n=96, seed=0):
-    """Three classes told apart by where a bump sits; enough to learn in a few epochs."""
+    """Three classes told apart by where a bump sits (inside the span edge masking keeps)."""
     rng = np.random.default_rng(seed)
     labels = rng.integers(0, 3, n)
     x = np.arange(64)
-    flux = rng.normal(0, 0.3, (n, 64)) + np.exp(-0.5 * ((x[None] - (12 + 20 * labels[:, None])) / 3) ** 2)
+    flux = rng.normal(0, 0.3, (n, 64)) + np.exp(-0.5 * ((x[None] - (20 + 12 * labels[:, None])) / 3) ** 2)
+    # normalised per spectrum, as every model input is (the preprocessing's last step)
+    flux = (flux - flux.mean(axis=1, keepdims=True)) / flux.std(axis=1, keepdims=True)
     return torch.tensor(flux, dtype=torch.float32), torch.tensor(labels)
 
 
@@ -75,18 +77,22 @@ def test_early_stopping_stops_after_patience_epochs_without_gain():
     assert len(result["history"]) == 3 and result["best_epoch"] == 1
 
 
-def test_edge_mask_zeroes_only_the_ends_of_the_covered_span():
+def test_edge_mask_cuts_only_the_ends_of_the_covered_span_and_renormalises():
+    generator = torch.Generator().manual_seed(0)
     flux = torch.zeros(200, 100)
-    flux[:, 10:90] = 1.0
+    flux[:, 10:90] = torch.randn(200, 80, generator=generator) + 3.0
     masked = edge_mask(flux, 0.25, torch.Generator().manual_seed(0))
     assert torch.all(masked[:, :10] == 0) and torch.all(masked[:, 90:] == 0)
     kept = (masked != 0).sum(dim=1)
     assert kept.min() >= 80 * 0.5 - 2 and kept.max() <= 80
     assert (kept < 80).float().mean() > 0.9  # nearly every spectrum loses something
-    # the kept part is one contiguous block in the middle
-    for row in masked[:20]:
+    for row, original in zip(masked[:20], flux[:20]):
         nz = torch.nonzero(row).squeeze(1)
-        assert nz[-1] - nz[0] + 1 == len(nz)
+        assert nz[-1] - nz[0] + 1 == len(nz)  # one contiguous block in the middle
+        # the kept bins are re-normalised, as the preprocessing does to a short spectrum
+        assert row[nz].mean().abs() < 1e-5 and (row[nz].std(unbiased=False) - 1).abs() < 1e-4
+        expected = (original[nz] - original[nz].mean()) / original[nz].std(unbiased=False)
+        assert torch.allclose(row[nz], expected, atol=1e-5)
     assert torch.equal(edge_mask(flux, 0.0, torch.Generator()), flux)
 
 

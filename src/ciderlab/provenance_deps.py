@@ -32,8 +32,9 @@ from pathlib import Path
 PACKAGE = "ciderlab"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # Stages that score something must declare a DVC metrics file (our rule; see scoring_stages).
-SCORING_STAGES = ("evaluate", "baselines")
-SCORING_NAME_PARTS = ("cross_valid", "compare")
+# cross_validate only predicts; evaluate scores its predictions (and declares them).
+SCORING_STAGES = ("evaluate", "baselines", "ablation")
+SCORING_NAME_PARTS = ("compare",)
 
 
 @dataclass(frozen=True)
@@ -356,7 +357,7 @@ def format_mismatches(mismatches: list[Mismatch]) -> str:
 def scoring_stages(dvc_yaml: Path, root: Path, package: str = PACKAGE) -> dict[str, str]:
     """Stages that must declare a DVC ``metrics`` file, each with the reason.
 
-    evaluate and baselines; any stage whose name contains cross_valid or compare; and any
+    evaluate, baselines and ablation; any stage whose name contains compare; and any
     ``<package> <sub>`` stage whose command writes a file named ``metrics.json``.
     """
     required = {}

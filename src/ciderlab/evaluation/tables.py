@@ -74,6 +74,22 @@ def table_dataset(split_table: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame
     return pd.concat([table, pd.DataFrame([{"class": "total", **total}])], ignore_index=True)
 
 
+def table_folds(split_table: pd.DataFrame) -> pd.DataFrame:
+    """Objects per class in each cross-validation fold (each object is tested in one fold)."""
+    table = split_table.pivot_table(index="label", columns="fold", values="object_id",
+                                    aggfunc="count", fill_value=0)
+    table.columns = [f"fold {fold}" for fold in table.columns]
+    table["objects"] = table.sum(axis=1)
+    return table.rename_axis("class")
+
+
+def table_duplicates(duplicates: pd.DataFrame) -> pd.DataFrame:
+    """Objects filed under two names and merged before splitting, with the evidence."""
+    columns = {"object_id": "name merged away", "duplicate_of": "kept as", "label": "class",
+               "n_matching_spectra": "matching spectra", "max_correlation": "correlation"}
+    return duplicates[list(columns)].rename(columns=columns)
+
+
 def table_dropped_classes(dropped: dict[str, str]) -> pd.DataFrame:
     """The paper's classes that are not trained, each with the reason."""
     return pd.DataFrame([{"class": k, "why it is not trained": v} for k, v in dropped.items()])
