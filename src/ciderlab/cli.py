@@ -58,7 +58,8 @@ def cmd_realise(args) -> None:
     save_arrays(examples, out / "examples.npz")
     print(f"realise: {len(realised.meta)} SEDM-like spectra from "
           f"{realised.meta[['template', 'epoch']].drop_duplicates().shape[0]} templates "
-          f"({cfg.preprocess.n_bins} bins, continuum: {cfg.preprocess.continuum}) -> {out / 'spectra.h5'}")
+          f"({cfg.preprocess.n_bins} bins, continuum: {cfg.preprocess.continuum}) "
+          f"-> {out / 'spectra.h5'}")
 
 
 def _training_inputs(args, head: str):
@@ -77,25 +78,6 @@ def _training_inputs(args, head: str):
                 class_targets(spectra.meta["label"], class_info["classes"]))
     target = torch.as_tensor(spectra.meta["redshift"].to_numpy(copy=True), dtype=torch.float32)
     return params, class_info, spectra, spectra.flux_obs, target
-
-
-def _model_config(params: dict, head: str, n_outputs: int, overrides: dict | None = None):
-    from ciderlab.models.spectranet import SpectraNetConfig
-    from ciderlab.params import merge
-
-    return SpectraNetConfig(n_bins=params["grid"]["n_bins"], n_outputs=n_outputs, head=head,
-                            **merge(params["model"], overrides or {}))
-
-
-def _recipe(params: dict, stage: str, overrides: dict | None = None):
-    """The recipe of ``stage`` (with ``overrides``) at the stage's first seed."""
-    from ciderlab.params import merge
-    from ciderlab.training.loop import TrainConfig
-    from ciderlab.training.runs import with_seed
-
-    section = merge(params[stage], overrides or {})
-    cfg = TrainConfig.from_params(section)
-    return with_seed(cfg, (section.get("seeds") or [cfg.seed])[0])
 
 
 def _save_trained(trained, path: Path, head: str, class_info: dict, params: dict) -> None:
@@ -123,22 +105,23 @@ def _save_trained(trained, path: Path, head: str, class_info: dict, params: dict
 
 
 def _train(args, head: str) -> None:
-    """train_classifier (rest frame, labels) or train_redshift (observed frame, z) on the fixed fold.
+    """train_classifier (rest frame, labels) or train_redshift (observed frame, z), fixed fold.
 
     One model per seed in ``<stage>.seeds``: the first is *the* model every later stage uses
     (``<out>/<head>.pt``), the others go to ``<out>/seeds/seed_<seed>/``.
     """
     from ciderlab.data.pull import sha256_of
-    from ciderlab.training.runs import scored_rows, train_seeds
+    from ciderlab.training.runs import (model_config_from_params, recipe_from_params, scored_rows,
+                                        train_seeds)
 
     stage = f"train_{head}"
     params, class_info, spectra, flux, target = _training_inputs(args, head)
-    cfg = _recipe(params, stage)
+    cfg = recipe_from_params(params, stage)
     seeds = params[stage].get("seeds") or [cfg.seed]
     n_scored = params["realise"]["n_realisations"]
     train_rows = scored_rows(spectra.meta, "train", 10**9)
     val_rows = scored_rows(spectra.meta, "val", n_scored)
-    model_cfg = _model_config(params, head, len(class_info["classes"]) if head == "classifier" else 1)
+    model_cfg = model_config_from_params(params, head, class_info["classes"])
     trained = train_seeds(head, flux, target, train_rows, val_rows, model_cfg, cfg, seeds,
                           sha256_of(args.spectra), state_dir=Path(args.state_dir))
     out = Path(args.out)
@@ -156,6 +139,7 @@ def cmd_train_redshift(args) -> None:
 
 
 def cmd_compare_preprocessing(args) -> None:
+    from ciderlab.training.runs import model_config_from_params, recipe_from_params
     from ciderlab.data.pull import sha256_of
     from ciderlab.io import load_json, load_spectra, save_json, save_table
     from ciderlab.params import load_params
@@ -167,23 +151,26 @@ def cmd_compare_preprocessing(args) -> None:
     classes = load_json(Path(args.split_dir) / "classes.json")["classes"]
     table = compare_preprocessing(
         load_spectra(args.spectra), section["options"], PreprocessConfig.from_params(params),
-        classes, _model_config(params, "classifier", len(classes)),
-        _recipe(params, "train_classifier", section["train_classifier"]),
+        classes, model_config_from_params(params, "classifier", classes),
+        recipe_from_params(params, "train_classifier", section["train_classifier"]),
         params["realise"]["n_realisations"], sha256_of(args.spectra))
     out = Path(args.out)
     save_table(table, out / "options.csv")
     best = table.loc[table["val_macro_f1"].idxmax()]
     save_json({"options": table.set_index("option").to_dict("index"),
-               "best_option": best["option"], "default": params["preprocess"]}, out / "metrics.json")
+               "best_option": best["option"], "default": params["preprocess"]},
+              out / "metrics.json")
     print(f"compare_preprocessing: {len(table)} options; best on validation objects "
           f"'{best['option']}' (macro-F1 {best['val_macro_f1']:.3f}) -> {out}")
 
 
 def cmd_cross_validate(args) -> None:
+    from ciderlab.training.runs import model_config_from_params, recipe_from_params
     from ciderlab.data.pull import sha256_of
     from ciderlab.io import load_table, save_table
     from ciderlab.models.checkpoint import load_checkpoint
     from ciderlab.training.crossval import cross_validate
+    from ciderlab.training.loop import recipe_dict
 
     split_dir, out = Path(args.split_dir), Path(args.out)
     folds = load_table(split_dir / "split.csv")
@@ -191,43 +178,39 @@ def cmd_cross_validate(args) -> None:
         params, class_info, spectra, flux, target = _training_inputs(args, head)
         section = params["split"]
         model, described = load_checkpoint(checkpoint)
-        cfg = _recipe(params, f"train_{head}")
+        cfg = recipe_from_params(params, f"train_{head}")
         # The main model was trained on the fixed fold with this very recipe: it is that fold.
-        reuse = {section["fixed_fold"]: model} if described["recipe"] == _recipe_dict(cfg) else {}
+        reuse = {section["fixed_fold"]: model} if described["recipe"] == recipe_dict(cfg) else {}
         predictions = cross_validate(
             head, flux, target, spectra.meta, folds, section["val_fraction"], section["salt"],
             params["realise"]["n_realisations"],
-            _model_config(params, head, len(class_info["classes"]) if head == "classifier" else 1),
+            model_config_from_params(params, head, class_info["classes"]),
             cfg, sha256_of(args.spectra), trained=reuse, state_dir=Path(args.state_dir))
         save_table(predictions, out / f"{head}_predictions.csv")
     print(f"cross_validate: {predictions['fold'].nunique()} folds, "
           f"{len(predictions)} test spectra each predicted once -> {out}")
 
 
-def _recipe_dict(cfg) -> dict:
-    from ciderlab.training.loop import recipe_dict
-
-    return recipe_dict(cfg)
-
-
 def cmd_ablation(args) -> None:
     import pandas as pd
-
     from ciderlab.data.pull import sha256_of
     from ciderlab.evaluation.evaluate import scored_test_set
     from ciderlab.io import save_json, save_table
     from ciderlab.models.checkpoint import load_checkpoint
-    from ciderlab.training.runs import evaluate_classifier, scored_rows, train_one
+    from ciderlab.training.runs import (evaluate_classifier, model_config_from_params,
+                                        recipe_from_params, scored_rows, train_one)
+
 
     params, class_info, spectra, flux, target = _training_inputs(args, "classifier")
     section = params["ablation"]
     classes = class_info["classes"]
     n_scored = params["realise"]["n_realisations"]
-    cfg = _recipe(params, "train_classifier", section.get("train_classifier"))
+    cfg = recipe_from_params(params, "train_classifier", section.get("train_classifier"))
     state = Path(args.state_dir) / "ablation.pt"
     trained = train_one("classifier", flux, target, scored_rows(spectra.meta, "train", 10**9),
                         scored_rows(spectra.meta, "val", n_scored),
-                        _model_config(params, "classifier", len(classes), section.get("model")),
+                        model_config_from_params(params, "classifier", classes,
+                                                 section.get("model")),
                         cfg, sha256_of(args.spectra), state_path=state)
     reference, _ = load_checkpoint(args.classifier)
     test, y_true = scored_test_set(spectra, classes, n_scored)

@@ -17,6 +17,7 @@ from tqdm import tqdm
 
 from ciderlab.evaluation.metrics import classification_metrics
 from ciderlab.models.spectranet import SpectraNet, SpectraNetConfig
+from ciderlab.params import merge
 from ciderlab.provenance import fingerprint
 from ciderlab.training.loop import (TrainConfig, classifier_objective, fit, predict, recipe_dict,
                     redshift_objective, to_tensor)
@@ -140,6 +141,22 @@ def seed_summary(metrics_by_seed: dict[int, dict], classes: list[str]) -> dict:
                for key in ("precision", "recall", "f1")}
         for name in classes if runs[0]["per_class"][name]["support"] > 0}
     return summary
+
+
+def model_config_from_params(params: dict, head: str, classes: list[str],
+                             overrides: dict | None = None) -> SpectraNetConfig:
+    """SpectraNet's config from resolved params.yaml (``grid.n_bins`` and ``model``): one output
+    per class for the classifier, one for the redshift model."""
+    n_outputs = len(classes) if head == "classifier" else 1
+    return SpectraNetConfig(n_bins=params["grid"]["n_bins"], n_outputs=n_outputs, head=head,
+                            **merge(params["model"], overrides or {}))
+
+
+def recipe_from_params(params: dict, stage: str, overrides: dict | None = None) -> TrainConfig:
+    """The training recipe of section ``stage`` (with ``overrides``) at the stage's first seed."""
+    section = merge(params[stage], overrides or {})
+    cfg = TrainConfig.from_params(section)
+    return with_seed(cfg, (section.get("seeds") or [cfg.seed])[0])
 
 
 def with_seed(cfg: TrainConfig, seed: int) -> TrainConfig:
