@@ -11,10 +11,10 @@ import torch
 from ciderlab.baselines import compare
 from ciderlab.baselines.compare import (N_THREADS, compare_with_snid_sage, run_spectranet,
                                         score_comparison, snid_inputs, torch_threads)
-from ciderlab.baselines.snid_sage import (install_snid_sage, parse_snid_output,
-                                          rebuild_flat_observation, run_snid_sage,
-                                          select_baseline_subset, snid_type_to_class,
-                                          templates_of_objects, write_spectrum_file)
+from ciderlab.baselines.snid_input import rebuild_flat_observation, write_spectrum_file
+from ciderlab.baselines.snid_output import parse_snid_output, snid_type_to_class
+from ciderlab.baselines.snid_sage import install_snid_sage, run_snid_sage, templates_of_objects
+from ciderlab.baselines.subset import select_baseline_subset
 from ciderlab.data.labels import EXTENDED_CLASSES
 from ciderlab.data.templates import TemplateBank, TemplateSpectrum, load_template_bank
 from ciderlab.spectra.grid import make_log_grid

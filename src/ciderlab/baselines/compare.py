@@ -20,10 +20,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ciderlab.baselines.snid_sage import (OTHER, installed_template_names,
-                                          rebuild_flat_observation, run_snid_sage,
-                                          select_baseline_subset, snid_type_to_class,
-                                          templates_of_objects, write_spectrum_file)
+from ciderlab.baselines.snid_input import rebuild_flat_observation, write_spectrum_file
+from ciderlab.baselines.snid_output import OTHER, snid_type_to_class
+from ciderlab.baselines.snid_sage import (installed_template_names, run_snid_sage,
+                                          templates_of_objects)
+from ciderlab.baselines.subset import select_baseline_subset
 from ciderlab.data.templates import TemplateBank
 from ciderlab.evaluation.metrics import label_scores, redshift_metrics
 from ciderlab.io import SpectraSet

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -23,20 +22,14 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-import numpy as np
 import pandas as pd
 
-from ciderlab.io import atomic_path
-from ciderlab.data.labels import PAPER_CLASSES, SUBTYPE_TO_CLASS, class_of_subtype, normalise_object_id
+from ciderlab.baselines.snid_output import parse_snid_output
+from ciderlab.data.labels import normalise_object_id
 from ciderlab.data.pull import SNID_SAGE_WHEEL, verify_archive
-from ciderlab.spectra.continua import draw_continuum
-from ciderlab.spectra.grid import check_spectrum, coverage_of
-from ciderlab.spectra.realise import Draw, RealiseConfig, draw_conditions, realise_one, rng_for
-from ciderlab.data.templates import TemplateSpectrum
 
 _DIST_INFO = "snid_sage-0.9.0.dist-info"
 _BANK_INDEX = Path("snid_sage/templates/template_index.json")
-OTHER = "other"  # the class of any SNID-SAGE answer outside our classes
 RESULT_COLUMNS = ("path", "status", "type", "subtype", "redshift", "redshift_best", "rlap",
                   "rlap_metric", "best_template", "seconds", "error")
 
@@ -102,75 +95,6 @@ def templates_of_objects(object_ids: Sequence[str], template_names: Sequence[str
     for name in sorted(template_names):
         by_object.setdefault(normalise_object_id(name), []).append(name)
     return [by_object.get(object_id, []) for object_id in object_ids]
-
-
-# --- input --------------------------------------------------------------------------------------
-
-def write_spectrum_file(path: str | os.PathLike, wave_aa: np.ndarray, flux: np.ndarray,
-                        covered: np.ndarray | None = None, flattened: bool = True) -> None:
-    """Write a spectrum as the 2-column ASCII file SNID-SAGE reads, covered bins only.
-
-    SNID-SAGE fits its own continuum (a spline to log flux; bins with flux <= 0 drop out), so
-    it wants flux with a continuum: an observed spectrum as it is (``flattened=False``), or a
-    flattened one as continuum-normalised flux, ``flux + 1``. Zeros outside the coverage would
-    read as data, so they are left out.
-
-    Parameters
-    ----------
-    wave_aa : (n,) wavelength, Angstrom (observed frame)
-    flux : (n,) flattened flux (continuum-divided minus one), or observed flux, any units, if
-        ``flattened`` is False
-    covered : (n,) bool, optional
-        Bins holding data; default: from the first to the last non-zero bin.
-    """
-    wave_aa, flux = np.asarray(wave_aa, float), np.asarray(flux, float)
-    covered = coverage_of(flux) if covered is None else np.asarray(covered, bool)
-    if wave_aa.shape != flux.shape:
-        raise ValueError(f"{path}: wavelength {wave_aa.shape} and flux {flux.shape} differ")
-    check_spectrum(flux, covered, what=str(path))
-    table = np.column_stack([wave_aa[covered], flux[covered] + (1.0 if flattened else 0.0)])
-    with atomic_path(path) as tmp:
-        np.savetxt(tmp, table, fmt="%.4f %.6f")  # no header: SNID-SAGE sniffs header words
-
-
-def rebuild_flat_observation(template: TemplateSpectrum, hosts: list[TemplateSpectrum],
-                             wave_template_aa: np.ndarray, row: pd.Series,
-                             cfg: RealiseConfig) -> tuple[np.ndarray, np.ndarray]:
-    """Re-draw one realised observation (a metadata ``row``) in its flattened, un-normalised form.
-
-    For spectra stored without ``flux_raw_obs``: the stored model input is normalised to unit
-    standard deviation, which SNID-SAGE cannot use (its continuum fit drops every bin at or
-    below zero). The realisation is seeded by (template, epoch, realisation), so it is rebuilt
-    exactly, with the redshift, host and S/N the row records: ``normalise_spectrum(flux_flat,
-    covered)`` equals the stored ``flux_obs``.
-
-    Parameters
-    ----------
-    template : the row's template spectrum (``row.template``, ``row.epoch``)
-    hosts : the Galaxy templates, in the order ``realise`` used
-    wave_template_aa : (1024,) the bank's rest-frame grid, Angstrom
-    row : one row of the realised-spectra metadata
-    cfg : the realise configuration that made the row
-
-    Returns
-    -------
-    flux_flat : (cfg.n_bins,) flattened flux on ``cfg.wave_obs_aa``, zero off coverage
-    covered : (cfg.n_bins,) bool
-    """
-    rng = rng_for(cfg.seed, template.name, template.epoch, int(row["realisation"]))
-    drawn = draw_conditions(rng, cfg, len(hosts))  # moves rng to where the noise was drawn
-    if not np.isclose(drawn.redshift, row["redshift"], rtol=0, atol=1e-9):
-        raise ValueError(f"{template.name} epoch {template.epoch}: the seed or redshift range in "
-                         "the realise parameters differ from those that made this row")
-    host_names = [host.name for host in hosts]
-    if row["host_template"] not in host_names:
-        raise ValueError(f"host {row['host_template']!r} is not among the {len(hosts)} hosts")
-    draw = Draw(redshift=float(row["redshift"]), host_fraction=float(row["host_fraction"]),
-                host_index=host_names.index(row["host_template"]), snr=float(row["snr"]))
-    continuum = draw_continuum(rng, row["label"], template.age_days, cfg.continuum)
-    steps = realise_one(wave_template_aa, template.flux, hosts[draw.host_index].flux, draw,
-                        continuum, rng, cfg)
-    return steps["flat"], steps["covered_obs"]
 
 
 # --- running ------------------------------------------------------------------------------------
@@ -348,112 +272,3 @@ def _result_row(path: Path, output_path: Path, record: dict | None, workdir: Pat
     else:
         row["error"] = f"exit code {record['code']}: {log_tail}"
     return row
-
-
-# --- output -------------------------------------------------------------------------------------
-
-_FIELDS = {
-    "best_template": re.compile(r"^Best Template:\s*(\S+)", re.M),
-    "best_match": re.compile(r"^\W*(RLAP(?:-CCC)?):\s*(\S+)\s*\|\s*z=(\S+)", re.M),
-    "type": re.compile(r"^Best Type:\s*(\S+)", re.M),
-    "subtype": re.compile(r"^Best Subtype:\s*(\S+)", re.M),
-    "redshift": re.compile(r"^Redshift:\s*(\S+)", re.M),
-}
-
-
-def parse_snid_output(text: str) -> dict:
-    """The answer in a SNID-SAGE 0.9.0 ``.output`` file (``identify --minimal``).
-
-    SNID-SAGE has no machine-readable output from its CLI; this text format is fixed by the
-    pinned version. "Best Subtype" is absent when SNID-SAGE has none, and "Redshift" when too
-    few templates match; the best template's redshift stands in for it then.
-
-    Returns
-    -------
-    dict
-        type, subtype ("" if none), redshift, redshift_best, rlap (the best template's RLAP or
-        RLAP-CCC, whichever SNID-SAGE ranked by), rlap_metric, best_template.
-    """
-    found = {key: pattern.search(text) for key, pattern in _FIELDS.items()}
-    for key in ("best_template", "best_match", "type"):
-        if found[key] is None:
-            raise ValueError(f"no '{_FIELDS[key].pattern}' line: not a SNID-SAGE 0.9.0 result")
-    metric, rlap, z_best = found["best_match"].groups()
-    redshift = found["redshift"].group(1) if found["redshift"] else z_best
-    return {"type": found["type"].group(1),
-            "subtype": found["subtype"].group(1) if found["subtype"] else "",
-            "redshift": float(redshift), "redshift_best": float(z_best), "rlap": float(rlap),
-            "rlap_metric": metric, "best_template": found["best_template"].group(1)}
-
-
-def snid_type_to_class(sn_type: str, subtype: str,
-                       classes: tuple[str, ...] = PAPER_CLASSES) -> str:
-    """Our class for SNID-SAGE's (type, subtype) answer, or ``OTHER``.
-
-    The subtype decides (``labels.class_of_subtype``). Without a known subtype, a type decides
-    only if all its subtypes share one class (``Ia`` -> SN Ia, but ``II`` could be IIP/IIb/IIn).
-    """
-    if subtype in SUBTYPE_TO_CLASS:
-        return class_of_subtype(subtype, classes) or OTHER
-    candidates = {label for name, label in SUBTYPE_TO_CLASS.items()
-                  if name == sn_type or name.startswith(f"{sn_type}-")}
-    if len(candidates) == 1 and candidates <= set(classes):
-        return candidates.pop()
-    return OTHER
-
-
-# --- which spectra ------------------------------------------------------------------------------
-
-def _class_quotas(available: pd.Series, n_total: int) -> dict[str, int]:
-    """Share ``n_total`` over classes as evenly as ``available`` (rows per class) allows."""
-    quotas = dict.fromkeys(available.index, 0)
-    remaining = min(n_total, int(available.sum()))
-    while remaining > 0:
-        open_classes = [c for c in sorted(quotas) if quotas[c] < available[c]]
-        share = max(remaining // len(open_classes), 1)
-        for label in open_classes:
-            take = min(share, available[label] - quotas[label], remaining)
-            quotas[label] += take
-            remaining -= take
-    return quotas
-
-
-def select_baseline_subset(meta: pd.DataFrame, n_spectra: int, seed: int) -> pd.DataFrame:
-    """A deterministic, class-balanced subset of the test rows of realised-spectra metadata.
-
-    Classes share ``n_spectra`` as evenly as their rows allow. Within a class, rows are taken
-    one realisation per template spectrum, in rounds across objects (each object's first
-    spectrum, then each one's second, ...); only when a class runs out of template spectra
-    does it take second realisations. The order depends on ``seed`` and the rows' keys, not on
-    the table's order.
-
-    Parameters
-    ----------
-    meta : one row per realised spectrum: object_id, template, epoch, label, split, realisation
-    n_spectra : how many rows to select (all test rows if there are fewer)
-    seed : picks which rows
-
-    Returns
-    -------
-    DataFrame
-        The selected rows of ``meta`` with their original index (so ``spectra.select(
-        subset.index.to_numpy())`` picks the same spectra), ordered by label and object.
-    """
-    if n_spectra < 1:
-        raise ValueError(f"n_spectra must be at least 1, got {n_spectra}")
-    keys = ["label", "object_id", "template", "epoch", "realisation"]
-    test = meta[meta["split"] == "test"].sort_values(keys)
-    if test.empty:
-        raise ValueError("no rows with split == 'test'; is this the realised-spectra metadata?")
-    rng = np.random.default_rng(seed)
-    test = test.assign(_key=rng.permutation(len(test)))
-    spectrum = ["object_id", "template", "epoch"]
-    test["_round"] = test.groupby(spectrum)["_key"].rank(method="first")
-    first = test.groupby(spectrum)["_key"].transform("min")
-    test["_turn"] = first.groupby(test["object_id"]).rank(method="dense")
-    test["_object"] = test.groupby("object_id")["_key"].transform("min")
-    ranked = test.sort_values(["_round", "_turn", "_object"], kind="stable")
-    quotas = _class_quotas(test.groupby("label").size(), n_spectra)
-    chosen = pd.concat([ranked[ranked["label"] == label].head(quota)
-                        for label, quota in quotas.items() if quota])
-    return meta.loc[chosen.sort_values(keys).index]
