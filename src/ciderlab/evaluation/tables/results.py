@@ -1,114 +1,12 @@
-"""Tables for the book, built from results files' contents (never typed by hand), and
-``show``, the one way the book displays them."""
+"""Tables of our models' results: classification and redshift scores, scores over seeds and folds,
+the architecture, preprocessing options and ablation compared, and where the classifier errs."""
 
 from __future__ import annotations
 
-import hashlib
-import numbers
-
 import pandas as pd
-from pandas.io.formats.style import Styler
 
 from ciderlab.evaluation.metrics import object_accuracy
-
-SPLITS = ("train", "val", "test")
-
-
-def show(table: pd.DataFrame, precision: int = 3) -> Styler:
-    """How the book displays a table: as a table, not a DataFrame.
-
-    pandas' row numbers are hidden; an index that carries row labels (metric or class names,
-    as in ``table_ablation``) becomes the first column instead. Floats are shown with
-    ``precision`` decimals, numbers with thousands separators and right-aligned (integers stay
-    integers, also in mixed columns of dtype object), missing values as a dash. Text is never
-    cut short: a Styler renders every character, whatever pandas' ``display.max_colwidth`` and
-    ``display.max_rows`` say.
-
-    Parameters
-    ----------
-    table : DataFrame
-        Any of the ``table_*`` results.
-    precision : int
-        Decimals of floats.
-
-    Returns
-    -------
-    Styler
-        Renders as HTML in a notebook (the CSS in book/_static wraps it to the page width).
-    """
-    if table.index.name is not None or not pd.api.types.is_integer_dtype(table.index):
-        table = table.reset_index(names=table.index.name or "")
-    # The id comes from the content, so the same table renders to the same HTML every build.
-    uuid = hashlib.sha1(table.to_csv().encode()).hexdigest()[:8]
-    right = {column: [{"selector": "th, td", "props": "text-align: right"}]
-             for column in table.columns if _is_numeric(table[column])}
-    return (Styler(table, uuid=uuid, cell_ids=False)
-            .hide(axis="index")
-            .format(precision=precision, thousands=",", na_rep="–", escape="html")
-            .set_table_attributes('class="dataframe ciderlab-table"')
-            .set_table_styles(right, overwrite=False))
-
-
-def _is_numeric(column: pd.Series) -> bool:
-    """True for numbers, also in a column of dtype object that mixes integers and floats."""
-    values = column.dropna()
-    return len(values) > 0 and all(isinstance(v, numbers.Real) and not isinstance(v, bool)
-                                   for v in values)
-
-
-def table_dataset(split_table: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:
-    """Objects, template spectra and realised spectra per class and split."""
-    templates = meta.drop_duplicates(["template", "epoch"])
-    rows = []
-    for label in sorted(split_table["label"].unique()):
-        row = {"class": label}
-        for split in SPLITS:
-            row[f"{split} objects"] = int(((split_table["label"] == label)
-                                           & (split_table["split"] == split)).sum())
-            row[f"{split} spectra"] = int(((templates["label"] == label)
-                                           & (templates["split"] == split)).sum())
-        row["realised spectra"] = int((meta["label"] == label).sum())
-        rows.append(row)
-    table = pd.DataFrame(rows)
-    total = table.drop(columns="class").sum().to_dict()
-    return pd.concat([table, pd.DataFrame([{"class": "total", **total}])], ignore_index=True)
-
-
-def table_folds(split_table: pd.DataFrame) -> pd.DataFrame:
-    """Objects per class in each cross-validation fold (each object is tested in one fold)."""
-    table = split_table.pivot_table(index="label", columns="fold", values="object_id",
-                                    aggfunc="count", fill_value=0)
-    table.columns = [f"fold {fold}" for fold in table.columns]
-    table["objects"] = table.sum(axis=1)
-    return table.rename_axis("class")
-
-
-def table_duplicates(duplicates: pd.DataFrame) -> pd.DataFrame:
-    """Objects filed under two names and merged before splitting, with the evidence."""
-    columns = {"object_id": "name merged away", "duplicate_of": "kept as", "label": "class",
-               "n_matching_spectra": "matching spectra", "max_correlation": "correlation"}
-    return duplicates[list(columns)].rename(columns=columns)
-
-
-def table_dropped_classes(dropped: dict[str, str]) -> pd.DataFrame:
-    """The paper's classes that are not trained, each with the reason."""
-    return pd.DataFrame([{"class": k, "why it is not trained": v} for k, v in dropped.items()])
-
-
-def table_dropped_templates(catalogue: pd.DataFrame) -> pd.DataFrame:
-    """Template spectra left out, grouped by reason."""
-    dropped = catalogue[catalogue["reason"].fillna("") != ""]
-    return (dropped.groupby("reason").agg(spectra=("template", "size"),
-                                          objects=("object_id", "nunique"))
-            .sort_values("spectra", ascending=False).reset_index())
-
-
-def table_label_fixes(catalogue: pd.DataFrame) -> pd.DataFrame:
-    """Templates whose label was corrected: the corrected subtype and why."""
-    fixed = catalogue[catalogue["label_fix"].fillna("") != ""]
-    return (fixed.drop_duplicates("template")[["template", "subtype", "label_fix"]]
-            .rename(columns={"subtype": "corrected subtype", "label_fix": "reason"})
-            .reset_index(drop=True))
+from ciderlab.evaluation.tables.display import mean_std
 
 
 def table_classification_report(metrics: dict) -> pd.DataFrame:
@@ -145,48 +43,6 @@ def table_scenarios(scenarios: dict[str, dict]) -> pd.DataFrame:
     return pd.DataFrame(rows).round(3)
 
 
-# Published SN Ia vs non-Ia accuracies on 4,646 SEDM spectra (Kim et al. 2024). Literature
-# values, quoted, not computed here: the book labels them as such.
-LITERATURE_IA_ACCURACY = {"NGSF": 0.876, "SNID": 0.793, "DASH": 0.762}
-
-
-def table_literature() -> pd.DataFrame:
-    """The published SN Ia vs non-Ia accuracies, labelled as literature values."""
-    return pd.DataFrame([{"method": name, "SN Ia vs non-Ia accuracy": value,
-                          "data": "4,646 real SEDM spectra", "source": "Kim et al. 2024 (literature)"}
-                         for name, value in LITERATURE_IA_ACCURACY.items()])
-
-
-def table_method_comparison(comparison: pd.DataFrame, timing: dict) -> pd.DataFrame:
-    """SpectraNet and SNID-SAGE on the identical subset: class and Ia scores, redshift, speed.
-
-    One row per metric (index ``metric``) and one column per method, so the table stays as
-    narrow as the number of methods. Values are of dtype object: counts stay integers, scores
-    are rounded to 4 decimals.
-    """
-    from ciderlab.evaluation.metrics import label_scores, redshift_metrics
-
-    columns = {}
-    for method, prefix in (("SpectraNet", "spectranet"), ("SNID-SAGE 0.9.0", "snid")):
-        scores = label_scores(comparison["label"], comparison[f"{prefix}_class"])
-        z = comparison[f"{prefix}_redshift"].astype(float)
-        found = z.notna()
-        redshift = (redshift_metrics(z[found], comparison["redshift"][found])
-                    if found.any() else {"rms": float("nan"), "outlier_fraction": float("nan")})
-        speed_key = "spectranet" if prefix == "spectranet" else "snid_sage"
-        scores = {"class accuracy": scores["accuracy"],
-                  "SN Ia vs non-Ia accuracy": scores["ia_vs_non_ia"]["accuracy"],
-                  "SN Ia purity": scores["ia_vs_non_ia"]["purity"],
-                  "SN Ia completeness": scores["ia_vs_non_ia"]["completeness"],
-                  "redshift RMS of dz/(1+z)": redshift["rms"],
-                  "redshift outlier fraction": redshift["outlier_fraction"],
-                  "spectra per second": timing[f"{speed_key}_spectra_per_second"]}
-        columns[method] = {"spectra": len(comparison), "spectra with a redshift": int(found.sum()),
-                           **{name: round(float(value), 4) for name, value in scores.items()}}
-    return pd.DataFrame({method: pd.Series(values, dtype=object)
-                         for method, values in columns.items()}).rename_axis("metric")
-
-
 def table_architecture(configs: dict) -> pd.DataFrame:
     """Parameters and multiply-accumulates per spectrum of SpectraNet configurations."""
     from ciderlab.models.spectranet import SpectraNet, SpectraNetConfig, count_macs, count_parameters
@@ -201,13 +57,6 @@ def table_architecture(configs: dict) -> pd.DataFrame:
                      "parameters": count_parameters(SpectraNet(config)),
                      "MMAC per spectrum": round(count_macs(config) / 1e6, 1)})
     return pd.DataFrame(rows)
-
-
-def mean_std(stats: dict, digits: int = 3) -> str:
-    """'0.812 ± 0.013' from a seed_summary entry (just the mean when there is one seed)."""
-    if len(stats["values"]) < 2:
-        return f"{stats['mean']:.{digits}f}"
-    return f"{stats['mean']:.{digits}f} ± {stats['std']:.{digits}f}"
 
 
 def table_seed_report(seeds: dict) -> pd.DataFrame:

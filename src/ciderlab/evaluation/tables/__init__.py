@@ -1,0 +1,26 @@
+"""Tables for the book, built from results files' contents (never typed by hand), and
+``show``, the one way the book displays them."""
+
+from ciderlab.evaluation.tables.comparison import (LITERATURE_IA_ACCURACY, table_literature,
+                                                   table_method_comparison)
+from ciderlab.evaluation.tables.data import (SPLITS, table_dataset, table_dropped_classes,
+                                             table_dropped_templates, table_duplicates,
+                                             table_folds, table_label_fixes)
+from ciderlab.evaluation.tables.display import mean_std, show
+from ciderlab.evaluation.tables.results import (table_ablation, table_architecture,
+                                                table_classification_report,
+                                                table_cross_validation,
+                                                table_cross_validation_classes,
+                                                table_object_accuracy,
+                                                table_preprocessing_options,
+                                                table_redshift_metrics, table_scenarios,
+                                                table_seed_report, table_top_confusions)
+
+__all__ = [
+    "LITERATURE_IA_ACCURACY", "SPLITS", "mean_std", "show", "table_ablation", "table_architecture",
+    "table_classification_report", "table_cross_validation", "table_cross_validation_classes",
+    "table_dataset", "table_dropped_classes", "table_dropped_templates", "table_duplicates",
+    "table_folds", "table_label_fixes", "table_literature", "table_method_comparison",
+    "table_object_accuracy", "table_preprocessing_options", "table_redshift_metrics",
+    "table_scenarios", "table_seed_report", "table_top_confusions",
+]
