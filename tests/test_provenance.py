@@ -5,9 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from ciderlab.provenance_deps import (REPO_ROOT, command_function, compare_stage_deps,
-                                      format_mismatches, load_stages, main, metrics_problems,
-                                      scoring_stages, stage_sources)
+from ciderlab.provenance_deps import (REPO_ROOT, compare_stage_deps, format_mismatches,
+                                      load_stages, main, stage_sources)
+from ciderlab.provenance_imports import command_function
+from ciderlab.provenance_metrics import metrics_problems, scoring_stages
 
 DVC_YAML = REPO_ROOT / "dvc.yaml"
 
@@ -225,7 +226,7 @@ def test_the_real_cli_analysis_sees_lazy_imports_and_keeps_stages_apart():
     assert {"src/ciderlab/baselines/compare.py",
             "src/ciderlab/baselines/snid_sage.py"} <= set(baselines)
     figures = stage_sources({"cmd": "jupytext notebooks/comparison.py"}, REPO_ROOT)
-    assert "src/ciderlab/evaluation/figures.py" in figures
+    assert "src/ciderlab/evaluation/figures/__init__.py" in figures
     assert "src/ciderlab/cli.py" not in figures
 
 
