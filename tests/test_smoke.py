@@ -92,6 +92,17 @@ def test_smoke_profile_runs_from_raw_data_to_book(tmp_path):
     assert sum(cv["pooled"]["n_objects"].values()) + sum(
         v["n_objects"] for v in cv["separate"].values()) == len(split)
 
+    # A checkpoint alone can prepare a real spectrum: it carries the preprocessing it was
+    # trained with, which is the resolved params.yaml's.
+    from ciderlab.models.checkpoint import load_checkpoint
+    from ciderlab.params import load_params
+    from ciderlab.spectra.preprocess import PreprocessConfig
+
+    for path in ("results/train_classifier/classifier.pt", "results/train_redshift/redshift.pt"):
+        _, described = load_checkpoint(repo / path)
+        assert PreprocessConfig.from_dict(described["preprocess"]) == \
+            PreprocessConfig.from_params(load_params(params_path)), path
+
     # The paper's three seeds, the preprocessing comparison and the worked ablation.
     seeds = metrics["seeds"]
     assert seeds["seeds"] == [42, 777, 888] and math.isfinite(seeds["macro_f1"]["std"])

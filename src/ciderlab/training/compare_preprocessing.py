@@ -60,6 +60,8 @@ def compare_preprocessing(spectra: SpectraSet, options: dict[str, dict], base: P
         trained = train_one("classifier", flux, local_target, np.arange(n_train),
                             np.arange(n_train, len(flux)), model_config, recipe,
                             f"{data_id}:{name}", progress=progress)
+        if progress:
+            print(f"compare_preprocessing: '{name}' trained to epoch {trained.best_epoch}")
         proba = classify(trained.model, flux[n_train:])
         scores = classification_metrics(local_target[n_train:].numpy(), proba, classes)
         rows.append({"option": name, **{f"preprocess.{k}": v for k, v in overrides.items()},
