@@ -148,22 +148,13 @@ def test_split_with_a_missing_wheel_names_it(tmp_path, capsys):
     assert str(wheel) in stderr_error(capsys, "split")
 
 
-def test_evaluate_with_a_missing_classifier_names_it(tmp_path, capsys):
-    classifier = tmp_path / "missing" / "classifier.pt"
-    assert main(evaluate_argv(tmp_path, classifier=classifier)) == 1
-    assert str(classifier) in stderr_error(capsys, "evaluate")
-
-
-def test_evaluate_with_a_missing_redshift_model_names_it(tmp_path, capsys):
-    redshift = tmp_path / "missing" / "redshift.pt"
-    assert main(evaluate_argv(tmp_path, redshift=redshift)) == 1
-    assert str(redshift) in stderr_error(capsys, "evaluate")
-
-
-def test_evaluate_with_missing_spectra_names_them(tmp_path, capsys):
-    spectra = tmp_path / "missing" / "spectra.h5"
-    assert main(evaluate_argv(tmp_path, spectra=spectra)) == 1
-    assert str(spectra) in stderr_error(capsys, "evaluate")
+@pytest.mark.parametrize("which, name", [("classifier", "classifier.pt"),
+                                         ("redshift", "redshift.pt"),
+                                         ("spectra", "spectra.h5")])
+def test_evaluate_with_a_missing_input_names_it(tmp_path, capsys, which, name):
+    missing = tmp_path / "missing" / name
+    assert main(evaluate_argv(tmp_path, **{which: missing})) == 1
+    assert str(missing) in stderr_error(capsys, "evaluate")
 
 
 def test_evaluate_with_a_file_that_is_not_a_checkpoint_says_so(tmp_path, capsys):

@@ -153,7 +153,8 @@ def cmd_compare_preprocessing(args) -> None:
         load_spectra(args.spectra), section["options"], PreprocessConfig.from_params(params),
         classes, model_config_from_params(params, "classifier", classes),
         recipe_from_params(params, "train_classifier", section["train_classifier"]),
-        params["realise"]["n_realisations"], sha256_of(args.spectra))
+        params["realise"]["n_realisations"], sha256_of(args.spectra),
+        max_train_spectra=section.get("max_train_spectra"))
     out = Path(args.out)
     save_table(table, out / "options.csv")
     best = table.loc[table["val_macro_f1"].idxmax()]

@@ -39,15 +39,23 @@ def prepare_rest_inputs(spectra: SpectraSet, rows: np.ndarray, cfg: PreprocessCo
 def compare_preprocessing(spectra: SpectraSet, options: dict[str, dict], base: PreprocessConfig,
                           classes: list[str], model_config: SpectraNetConfig,
                           recipe: TrainConfig, n_scored: int, data_id: str,
+                          max_train_spectra: int | None = None,
                           progress: bool = True) -> pd.DataFrame:
     """One row per option: validation scores of a classifier trained on spectra so prepared.
 
     ``options`` maps a name to overrides of ``base`` (e.g. ``{"continuum": "median"}``).
     Training and validation follow the ``split`` column (one fold); validation scores the first
     ``n_scored`` realisations of each validation spectrum. The test objects are never used.
+    ``max_train_spectra`` caps the training pool (a fixed random subset, the same for every
+    option): each option prepares its own copy of every spectrum, which costs more than the
+    short training itself.
     """
     meta = spectra.meta
     train_rows = np.flatnonzero(meta["split"].to_numpy() == "train")
+    if max_train_spectra and len(train_rows) > max_train_spectra:
+        chosen = np.random.default_rng(recipe.seed).choice(len(train_rows), max_train_spectra,
+                                                           replace=False)
+        train_rows = train_rows[np.sort(chosen)]
     val_rows = scored_rows(meta, "val", n_scored)
     target = class_targets(meta["label"], classes)
     rows = []
