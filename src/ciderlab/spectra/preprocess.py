@@ -112,13 +112,24 @@ def fit_median_continuum(wave_aa: np.ndarray, flux: np.ndarray, covered: np.ndar
     return continuum
 
 
+def fit_power_law(wave_aa: np.ndarray, flux: np.ndarray, covered: np.ndarray) -> np.ndarray:
+    """A power law F ~ lambda^a fitted in log-log over the covered bins with positive flux."""
+    check_spectrum(flux, covered)
+    positive = covered & (flux > 0)
+    if positive.sum() < 2:
+        raise ValueError("fewer than two positive flux values; is this a flux spectrum?")
+    slope, offset = np.polyfit(np.log(wave_aa[positive]), np.log(flux[positive]), 1)
+    return np.where(covered, np.exp(offset + slope * np.log(wave_aa)), 0.0)
+
+
 def remove_continuum(wave_aa: np.ndarray, flux: np.ndarray, covered: np.ndarray,
                      cfg: PreprocessConfig) -> np.ndarray:
     """Continuum-divided flux minus one (SNID's flattened form), zero off coverage.
 
     ``cfg.continuum`` picks the method: ``spline`` (knots every ``knot_spacing_lnwave``),
-    ``median`` (running median over ``median_window_lnwave``) or ``none`` (divide by the median
-    flux: the continuum's shape stays; the network sees it).
+    ``median`` (running median over ``median_window_lnwave``) or ``none`` (no continuum
+    removal, only a slope-robust normalisation: divide by a power law fitted to the flux, so an
+    overall tilt from temperature or reddening goes and every curved shape stays).
     """
     check_spectrum(flux, covered)
     if cfg.continuum == "spline":
@@ -126,7 +137,7 @@ def remove_continuum(wave_aa: np.ndarray, flux: np.ndarray, covered: np.ndarray,
     elif cfg.continuum == "median":
         continuum = fit_median_continuum(wave_aa, flux, covered, cfg.median_window_lnwave)
     else:
-        continuum = np.where(covered, np.median(flux[covered]), 0.0)
+        continuum = fit_power_law(wave_aa, flux, covered)
     floor = 1e-3 * np.median(np.abs(continuum[covered]))
     if not floor > 0:
         raise ValueError("the continuum is zero everywhere; is this a flux spectrum?")
