@@ -48,6 +48,11 @@ glue("n_options", len(options), display=False)
 glue("default_continuum", default["continuum"], display=False)
 glue("default_spacing", default["knot_spacing_lnwave"], display=False)
 glue("default_window", default["median_window_lnwave"], display=False)
+rank = comparison["default_rank"]
+glue("default_rank", "not among the options compared here" if rank is None else
+     "the best option in this run" if rank == 1 else
+     f"ranked {rank} of {len(options)} in this short run (options within a few hundredths of "
+     "each other are within the spread of one split)", display=False)
 
 # %% [markdown]
 # ## From template to model input
@@ -91,7 +96,8 @@ tables.show(tables.table_preprocessing_options(options))
 # %% [markdown]
 # The pipeline runs with continuum removal {glue:text}`default_continuum` (`preprocess` in
 # `params.yaml`: spline knots every {glue:text}`default_spacing` in ln λ, running-median
-# window {glue:text}`default_window`). Each option is one experiment with the full recipe:
+# window {glue:text}`default_window`), {glue:text}`default_rank`. Each option is one
+# experiment with the full recipe:
 #
 # ```bash
 # dvc exp run -S preprocess.continuum=median -S preprocess.median_window_lnwave=0.2

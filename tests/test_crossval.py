@@ -101,3 +101,14 @@ def test_scores_are_mean_and_std_over_folds_and_pooled_over_every_object():
     assert scores["redshift_rms"]["mean"] < 0.01
     table = cross_validation_predictions(class_predictions, z_predictions, meta, classes)
     assert len(table) == len(scored) and set(table.loc[wrong, "predicted"]) == {"SN Ia"}
+
+
+def test_the_default_preprocessing_is_ranked_among_the_options():
+    from ciderlab.training.compare_preprocessing import rank_of_default
+
+    table = pd.DataFrame({"option": ["a", "b", "c"], "val_macro_f1": [0.5, 0.7, 0.6],
+                          "preprocess.continuum": ["spline", "spline", "median"],
+                          "preprocess.knot_spacing_lnwave": [0.074, 0.115, np.nan]})
+    assert rank_of_default(table, {"continuum": "spline", "knot_spacing_lnwave": 0.115}) == 1
+    assert rank_of_default(table, {"continuum": "median", "knot_spacing_lnwave": 0.115}) == 2
+    assert rank_of_default(table, {"continuum": "none"}) is None

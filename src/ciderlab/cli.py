@@ -144,7 +144,7 @@ def cmd_compare_preprocessing(args) -> None:
     from ciderlab.io import load_json, load_spectra, save_json, save_table
     from ciderlab.params import load_params
     from ciderlab.spectra.preprocess import PreprocessConfig
-    from ciderlab.training.compare_preprocessing import compare_preprocessing
+    from ciderlab.training.compare_preprocessing import compare_preprocessing, rank_of_default
 
     params = load_params(args.params)
     section = params["compare_preprocessing"]
@@ -159,7 +159,8 @@ def cmd_compare_preprocessing(args) -> None:
     save_table(table, out / "options.csv")
     best = table.loc[table["val_macro_f1"].idxmax()]
     save_json({"options": table.set_index("option").to_dict("index"),
-               "best_option": best["option"], "default": params["preprocess"]},
+               "best_option": best["option"], "default": params["preprocess"],
+               "default_rank": rank_of_default(table, params["preprocess"])},
               out / "metrics.json")
     print(f"compare_preprocessing: {len(table)} options; best on validation objects "
           f"'{best['option']}' (macro-F1 {best['val_macro_f1']:.3f}) -> {out}")

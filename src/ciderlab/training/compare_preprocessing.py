@@ -78,3 +78,16 @@ def compare_preprocessing(spectra: SpectraSet, options: dict[str, dict], base: P
                      "best_epoch": trained.best_epoch,
                      "minutes": (time.perf_counter() - started) / 60})
     return pd.DataFrame(rows)
+
+
+def rank_of_default(table: pd.DataFrame, preprocess: dict) -> int | None:
+    """Rank (1 = best validation macro-F1) of the option that matches ``preprocess``, if any.
+
+    An option matches when every setting it overrides equals the one in ``preprocess``.
+    """
+    settings = [c for c in table.columns if c.startswith("preprocess.")]
+    for _, row in table.iterrows():
+        overrides = {c.split(".", 1)[1]: row[c] for c in settings if pd.notna(row[c])}
+        if all(preprocess.get(key) == value for key, value in overrides.items()):
+            return int((table["val_macro_f1"] > row["val_macro_f1"]).sum()) + 1
+    return None

@@ -107,7 +107,7 @@ def table_cross_validation_classes(cv: dict) -> pd.DataFrame:
     for name, values in cv.get("separate", {}).items():
         rows.append({"class": f"{name} (outside the headline)", "objects": values["n_objects"],
                      "spectra": None, "precision": None, "recall": values["recall"], "F1": None})
-    return pd.DataFrame(rows).set_index("class")
+    return pd.DataFrame(rows).astype({"objects": "Int64", "spectra": "Int64"}).set_index("class")
 
 
 def table_preprocessing_options(options: pd.DataFrame) -> pd.DataFrame:
