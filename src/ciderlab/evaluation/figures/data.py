@@ -10,6 +10,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib import MatplotlibDeprecationWarning
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from ciderlab.spectra.grid import coverage_of
 
@@ -68,11 +69,17 @@ def fig_continuum_draws(meta: pd.DataFrame) -> Figure:
         # seaborn 0.13.2 passes boxplot's deprecated `vert` to Matplotlib 3.11
         warnings.filterwarnings("ignore", "vert: bool", MatplotlibDeprecationWarning)
         sns.boxplot(data=hot, x="temperature_k", y="label", ax=axes[0], color="C0", fliersize=1)
-    axes[0].set(xlabel="colour temperature (K)", ylabel="", xscale="log")
+    axes[0].set(xlabel="colour temperature (1000 K)", ylabel="", xscale="log")
     phased = hot[hot["age_days"].between(-30, 200)]
     sns.scatterplot(data=phased, x="age_days", y="temperature_k", hue="label", s=4,
                     linewidth=0, ax=axes[1], legend=False)
-    axes[1].set(xlabel="days from maximum", ylabel="colour temperature (K)", yscale="log")
+    # Plain thousands of kelvin on the log axes, without crowded minor-tick labels.
+    kilo = FuncFormatter(lambda value, _: f"{value / 1000:g}")
+    axes[0].xaxis.set_major_formatter(kilo)
+    axes[0].xaxis.set_minor_formatter(NullFormatter())
+    axes[1].yaxis.set_major_formatter(kilo)
+    axes[1].yaxis.set_minor_formatter(NullFormatter())
+    axes[1].set(xlabel="days from maximum", ylabel="colour temperature (1000 K)", yscale="log")
     for column, text in (("ebv_host", "host"), ("ebv_mw", "Milky Way")):
         sns.histplot(meta[column], bins=40, element="step", fill=False, ax=axes[2], label=text)
     axes[2].set(xlabel="E(B-V) (mag)", ylabel="spectra")
