@@ -77,3 +77,13 @@ def test_centred_and_uncentred_nmad_differ_under_bias():
 def test_row_normalise_keeps_empty_rows_zero():
     out = row_normalise(np.array([[2, 2], [0, 0]]))
     assert out.tolist() == [[0.5, 0.5], [0.0, 0.0]]
+
+
+def test_spread_is_mean_and_sample_std_with_the_values():
+    from ciderlab.evaluation.metrics import spread
+
+    result = spread([0.6, 0.8])
+    assert result["mean"] == pytest.approx(0.7)
+    assert result["std"] == pytest.approx(np.std([0.6, 0.8], ddof=1))
+    assert result["values"] == [0.6, 0.8]
+    assert np.isnan(spread([0.5])["std"])

@@ -6,13 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ciderlab.evaluation.metrics import (classification_metrics, macro_f1_over, object_accuracy,
-                                         redshift_metrics)
-
-
-def _stats(values) -> dict:
-    values = np.asarray(values, float)
-    std = float(np.std(values, ddof=1)) if len(values) > 1 else float("nan")
-    return {"mean": float(np.mean(values)), "std": std, "values": values.tolist()}
+                                         redshift_metrics, spread)
 
 
 def cross_validation_scores(class_predictions: pd.DataFrame, redshift_predictions: pd.DataFrame,
@@ -51,10 +45,10 @@ def cross_validation_scores(class_predictions: pd.DataFrame, redshift_prediction
     result = {"n_folds": len(per_fold), "headline_classes": list(headline_classes),
               "per_fold": per_fold, "redshift_per_fold": redshift_per_fold}
     for key in ("macro_f1", "accuracy", "ia_vs_non_ia_accuracy"):
-        result[key] = _stats([f[key] for f in per_fold])
+        result[key] = spread([f[key] for f in per_fold])
     for key, name in (("rms", "redshift_rms"), ("outlier_fraction", "redshift_outlier_fraction"),
                       ("sigma_nmad", "redshift_sigma_nmad")):
-        result[name] = _stats([f[key] for f in redshift_per_fold])
+        result[name] = spread([f[key] for f in redshift_per_fold])
     # Pooled over every fold: each object is tested once, so per-class scores rest on all of them.
     rows = class_predictions["row"].to_numpy()
     y_all = np.array([index[c] for c in labels[rows]])

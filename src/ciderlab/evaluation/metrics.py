@@ -55,6 +55,14 @@ def classification_metrics(y_true: np.ndarray, proba: np.ndarray, classes: list[
     return result
 
 
+def spread(values) -> dict:
+    """Mean, sample standard deviation (ddof = 1; NaN for one value) and the values themselves:
+    how the book reports a score over seeds or folds."""
+    values = np.asarray(values, float)
+    std = float(np.std(values, ddof=1)) if len(values) > 1 else float("nan")
+    return {"mean": float(np.mean(values)), "std": std, "values": values.tolist()}
+
+
 def macro_f1_over(y_true: np.ndarray, y_pred: np.ndarray, labels: list[int]) -> float:
     """Macro-F1 over exactly the class indices ``labels`` (a fixed set, so subsets compare).
 

@@ -15,7 +15,7 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
-from ciderlab.evaluation.metrics import classification_metrics
+from ciderlab.evaluation.metrics import classification_metrics, spread
 from ciderlab.models.spectranet import SpectraNet, SpectraNetConfig
 from ciderlab.params import merge
 from ciderlab.provenance import fingerprint
@@ -124,20 +124,15 @@ def seed_summary(metrics_by_seed: dict[int, dict], classes: list[str]) -> dict:
     if not metrics_by_seed:
         raise ValueError("no seeds to summarise")
 
-    def stats(values):
-        values = np.asarray(values, float)
-        std = float(np.std(values, ddof=1)) if len(values) > 1 else float("nan")
-        return {"mean": float(np.mean(values)), "std": std, "values": values.tolist()}
-
     runs = list(metrics_by_seed.values())
     summary = {"seeds": list(metrics_by_seed)}
     for key in SEED_SUMMARY_KEYS:
-        summary[key] = stats([m[key] for m in runs])
+        summary[key] = spread([m[key] for m in runs])
     if all("ia_vs_non_ia" in m for m in runs):
-        summary["ia_vs_non_ia"] = {key: stats([m["ia_vs_non_ia"][key] for m in runs])
+        summary["ia_vs_non_ia"] = {key: spread([m["ia_vs_non_ia"][key] for m in runs])
                                    for key in ("accuracy", "purity", "completeness")}
     summary["per_class"] = {
-        name: {key: stats([m["per_class"][name][key] for m in runs])
+        name: {key: spread([m["per_class"][name][key] for m in runs])
                for key in ("precision", "recall", "f1")}
         for name in classes if runs[0]["per_class"][name]["support"] > 0}
     return summary
