@@ -10,6 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from ciderlab.errors import CiderlabError
+
 DEFAULT_WHEEL = "data/raw/snid_sage-0.9.0-py3-none-any.whl"
 
 
@@ -368,7 +370,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
-    except (FileNotFoundError, ValueError, RuntimeError) as error:
+    except (CiderlabError, OSError, ValueError, RuntimeError) as error:
         print(f"ciderlab {args.command}: error: {error}", file=sys.stderr)
         return 1
     return 0
