@@ -14,11 +14,13 @@ paste into dvc.yaml; ``--check`` exits 1 when dvc.yaml disagrees.
 from __future__ import annotations
 
 import argparse
+import re
 import shlex
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from ciderlab.io import atomic_path
 from ciderlab.provenance_imports import (PACKAGE, cli_command_files, import_closure,
                                          imported_files, is_inert_init, module_file)
 
@@ -149,6 +151,25 @@ def format_mismatches(mismatches: list[Mismatch]) -> str:
     return "\n".join(blocks)
 
 
+def write_stage_deps(dvc_yaml: Path, root: Path, package: str = PACKAGE) -> None:
+    """Rewrite each stage's ``src/<package>/`` deps in place from its imports (comments kept)."""
+    stages = load_stages(dvc_yaml)
+    prefix = re.compile(rf"^\s+- src/{package}/")
+    out, stage = [], None
+    for line in dvc_yaml.read_text().splitlines():
+        match = re.match(r"^  (\w+):\s*$", line)
+        if match and match.group(1) in stages:
+            stage = match.group(1)
+        if prefix.match(line):
+            continue  # re-derived below, after the stage's "deps:" line
+        out.append(line)
+        if stage and re.match(r"^\s+deps:\s*$", line):
+            indent = " " * (len(line) - len(line.lstrip()) + 2)
+            out.extend(f"{indent}- {src}" for src in stage_sources(stages[stage], root, package))
+    with atomic_path(dvc_yaml) as tmp:
+        tmp.write_text("\n".join(out) + "\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ciderlab.provenance_deps",
                                      description=__doc__.splitlines()[0])
@@ -156,10 +177,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dvc-yaml", type=Path, default=None, help="default: <root>/dvc.yaml")
     parser.add_argument("--check", action="store_true",
                         help="only report stages whose deps differ; exit 1 if any")
+    parser.add_argument("--write", action="store_true",
+                        help="rewrite dvc.yaml's src deps from the imports (after adding a module)")
     args = parser.parse_args(argv)
     root = args.root.resolve()
     dvc_yaml = args.dvc_yaml or root / "dvc.yaml"
-    if args.check:
+    if args.write:
+        write_stage_deps(dvc_yaml, root)
+    if args.check or args.write:
         mismatches = compare_stage_deps(dvc_yaml, root)
         print(format_mismatches(mismatches) or "dvc.yaml: every stage's src deps match")
         return 1 if mismatches else 0
