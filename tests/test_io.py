@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ciderlab.errors import InputError
 from ciderlab.io import (SpectraSet, atomic_path, load_json, load_spectra, load_table, save_json,
                          save_spectra, save_table)
 
@@ -42,3 +43,46 @@ def test_spectra_round_trip(tmp_path):
     assert back.meta["label"].tolist() == ["SN Ia", "TDE"]
     assert back.meta["redshift"].tolist() == [0.1, 0.2]
     assert back.select([1]).meta["object_id"].tolist() == ["b"]
+
+
+def small_spectra(n=5, bins=8):
+    rng = np.random.default_rng(1)
+    meta = pd.DataFrame({"object_id": [f"o{i}" for i in range(n)], "redshift": rng.uniform(size=n)})
+    return SpectraSet(np.arange(bins, dtype=float), np.arange(bins, dtype=float),
+                      rng.normal(size=(n, bins)).astype("f4"), rng.normal(size=(n, bins)).astype("f4"),
+                      rng.uniform(size=(n, bins)) > 0.3, rng.uniform(size=(n, bins)) > 0.6, meta,
+                      flux_raw_obs=rng.normal(size=(n, bins)).astype("f4"))
+
+
+ARRAYS = ("flux_obs", "flux_rest", "covered_obs", "covered_rest", "flux_raw_obs")
+
+
+def test_lazy_load_maps_the_file_and_equals_the_eager_load(tmp_path):
+    save_spectra(small_spectra(), tmp_path / "s.h5")
+    eager = load_spectra(tmp_path / "s.h5")
+    lazy = load_spectra(tmp_path / "s.h5", lazy=True)
+    for name in ARRAYS:
+        mapped = getattr(lazy, name)
+        assert isinstance(mapped, np.memmap) and not mapped.flags.writeable, name
+        assert mapped.dtype == getattr(eager, name).dtype, name
+        assert np.array_equal(mapped, getattr(eager, name)), name
+    pd.testing.assert_frame_equal(lazy.meta, eager.meta)
+    # selected rows are read into memory, in the order asked for
+    picked = lazy.select([3, 0, 3])
+    assert not isinstance(picked.flux_rest, np.memmap)
+    assert np.array_equal(picked.flux_rest, eager.flux_rest[[3, 0, 3]])
+    assert np.array_equal(picked.covered_obs, eager.covered_obs[[3, 0, 3]])
+    assert picked.meta["object_id"].tolist() == ["o3", "o0", "o3"]
+
+
+def test_lazy_load_of_a_compressed_file_names_the_array_and_the_fix(tmp_path):
+    import h5py
+
+    spectra = small_spectra()
+    save_spectra(spectra, tmp_path / "s.h5")
+    with h5py.File(tmp_path / "s.h5", "a") as handle:  # as an older realise wrote it
+        del handle["flux_rest"]
+        handle.create_dataset("flux_rest", data=spectra.flux_rest, compression="lzf", chunks=True)
+    with pytest.raises(InputError, match=r"s\.h5: 'flux_rest' is stored chunked.*re-run"):
+        load_spectra(tmp_path / "s.h5", lazy=True)
+    assert np.array_equal(load_spectra(tmp_path / "s.h5").flux_rest, spectra.flux_rest)

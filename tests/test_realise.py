@@ -5,8 +5,10 @@ import pytest
 from ciderlab.data.templates import TemplateSpectrum
 from ciderlab.spectra.continua import ContinuumConfig, ContinuumDraw, draw_continuum
 from ciderlab.spectra.grid import make_log_grid
-from ciderlab.spectra.realise import (Draw, add_noise, draw_conditions, realisations_per_spectrum,
-                                      realise_examples, realise_one, realise_spectra, rng_for)
+from ciderlab.errors import InputError
+from ciderlab.spectra.realise import (Draw, add_noise, chunk_bounds, draw_conditions,
+                                      realisations_per_spectrum, realise_examples, realise_one,
+                                      realise_spectra, resolve_workers, rng_for)
 from conftest import SMALL_REALISE_CONFIG
 
 CFG = SMALL_REALISE_CONFIG  # shared with the other tests (conftest.py)
@@ -166,3 +168,28 @@ def test_a_narrow_template_keeps_its_line_where_it_belongs():
     assert np.all(np.isfinite(realised.flux_rest)) and realised.flux_rest[0][covered].std() > 0
     line = realised.wave_rest_aa[np.argmin(np.where(covered, realised.flux_rest[0], np.inf))]
     assert line == pytest.approx(6000.0, rel=0.01)
+
+
+def test_parallel_workers_give_the_serial_result_byte_for_byte():
+    spectra, labels, hosts = two_templates()
+    counts = np.array([3, 2])
+    serial = realise_spectra(WAVE, spectra, labels, hosts, CFG, counts, progress=False, workers=1)
+    # one template spectrum per chunk: two chunks on two processes, reassembled in order
+    parallel = realise_spectra(WAVE, spectra, labels, hosts, CFG, counts, progress=False,
+                               workers=2, realisations_per_chunk=1)
+    for name in ("flux_obs", "flux_rest", "flux_raw_obs", "covered_obs", "covered_rest"):
+        assert getattr(parallel, name).tobytes() == getattr(serial, name).tobytes(), name
+    pd.testing.assert_frame_equal(parallel.meta, serial.meta)
+    assert parallel.meta["realisation"].tolist() == [0, 1, 2, 0, 1]
+
+
+def test_chunks_cover_every_spectrum_once_in_order():
+    assert chunk_bounds(np.array([3, 2, 6, 1, 1]), 4) == [(0, 2), (2, 3), (3, 5)]
+    assert chunk_bounds(np.array([2, 2]), 1) == [(0, 1), (1, 2)]
+
+
+def test_workers_zero_means_every_available_cpu_and_negative_is_an_error():
+    assert resolve_workers(0) >= 1
+    assert resolve_workers(3) == 3
+    with pytest.raises(InputError, match="realise.workers"):
+        resolve_workers(-1)

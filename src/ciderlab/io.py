@@ -13,6 +13,8 @@ from typing import Any, Iterator
 import numpy as np
 import pandas as pd
 
+from ciderlab.errors import InputError
+
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
@@ -107,8 +109,9 @@ def save_spectra(spectra: SpectraSet, path: str | os.PathLike) -> None:
         for name in ("flux_obs", "flux_rest", "covered_obs", "covered_rest", "flux_raw_obs"):
             if getattr(spectra, name) is None:
                 continue
-            handle.create_dataset(name, data=getattr(spectra, name), compression="lzf",
-                                  chunks=True)
+            # Contiguous, uncompressed: a set larger than memory can then be memory-mapped
+            # (``load_spectra(lazy=True)``) and read one batch of rows at a time.
+            handle.create_dataset(name, data=getattr(spectra, name))
         meta = handle.create_group("meta")
         for column in spectra.meta.columns:
             values = spectra.meta[column].to_numpy()
@@ -119,7 +122,24 @@ def save_spectra(spectra: SpectraSet, path: str | os.PathLike) -> None:
                 meta[column] = values
 
 
-def load_spectra(path: str | os.PathLike) -> SpectraSet:
+SPECTRA_ARRAYS = ("flux_obs", "flux_rest", "covered_obs", "covered_rest", "flux_raw_obs")
+
+
+def load_spectra(path: str | os.PathLike, lazy: bool = False) -> SpectraSet:
+    """Read a ``SpectraSet`` written by ``save_spectra``.
+
+    Parameters
+    ----------
+    path : the HDF5 file
+    lazy : if true, the (N, L) arrays are read-only ``np.memmap`` views of the file: nothing
+        is read until rows are indexed, so a set larger than memory can be used one batch at a
+        time. Needs contiguous, uncompressed datasets (what ``save_spectra`` writes).
+
+    Raises
+    ------
+    InputError
+        The file holds no spectra, or ``lazy`` and an array is stored chunked or compressed.
+    """
     import h5py
 
     with h5py.File(path, "r") as handle:
@@ -129,11 +149,24 @@ def load_spectra(path: str | os.PathLike) -> SpectraSet:
             columns[column] = values.astype(str) if data.attrs.get("kind") == "str" else values
         meta = pd.DataFrame(columns)
         if meta.empty:
-            raise ValueError(f"{path}: holds no spectra; re-run `ciderlab realise`")
+            raise InputError(f"{path}: holds no spectra; re-run `ciderlab realise`")
+        read = (lambda name: _memmap_dataset(path, handle[name])) if lazy else (
+            lambda name: handle[name][:])
+        arrays = {name: read(name) if name in handle else None for name in SPECTRA_ARRAYS}
         return SpectraSet(handle["wave_obs_aa"][:], handle["wave_rest_aa"][:],
-                          handle["flux_obs"][:], handle["flux_rest"][:],
-                          handle["covered_obs"][:], handle["covered_rest"][:], meta,
-                          handle["flux_raw_obs"][:] if "flux_raw_obs" in handle else None)
+                          arrays["flux_obs"], arrays["flux_rest"], arrays["covered_obs"],
+                          arrays["covered_rest"], meta, arrays["flux_raw_obs"])
+
+
+def _memmap_dataset(path: str | os.PathLike, dataset) -> np.memmap:
+    """A read-only memory map of a contiguous, uncompressed HDF5 dataset."""
+    offset = dataset.id.get_offset()
+    if dataset.chunks is not None or dataset.compression is not None or offset is None:
+        raise InputError(
+            f"{path}: '{dataset.name.lstrip('/')}' is stored chunked or compressed (written by "
+            "an older `ciderlab realise`), so it cannot be read lazily; re-run `ciderlab "
+            "realise` to rewrite it contiguous, or load it with lazy=False")
+    return np.memmap(path, dtype=dataset.dtype, mode="r", offset=offset, shape=dataset.shape)
 
 
 def save_arrays(arrays: dict[str, np.ndarray], path: str | os.PathLike) -> None:

@@ -10,14 +10,19 @@ real spectra take at inference.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import zlib
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
 from ciderlab.data.templates import TemplateSpectrum
+from ciderlab.errors import InputError
 from ciderlab.io import SpectraSet
 from ciderlab.spectra.continua import (ContinuumConfig, ContinuumDraw, blackbody_shape,
                                        draw_continuum, instrument_response, redden, sky_variance,
@@ -150,33 +155,48 @@ def realisations_per_spectrum(labels: pd.Series, n_realisations: int,
     return counts
 
 
-def realise_spectra(wave_template_aa: np.ndarray, spectra: list[TemplateSpectrum],
-                    labels: pd.DataFrame, hosts: list[TemplateSpectrum],
-                    cfg: RealiseConfig, counts: np.ndarray | None = None,
-                    progress: bool = True) -> SpectraSet:
-    """Realise template spectrum ``i`` ``counts[i]`` times (default ``cfg.n_realisations``).
+def resolve_workers(workers: int) -> int:
+    """Worker processes to use: ``workers``, or every CPU this process may run on when 0."""
+    if workers < 0:
+        raise InputError(f"realise.workers = {workers}: use 0 (every available CPU) or a "
+                         "positive number of processes")
+    if workers == 0:
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+            os.cpu_count() or 1)
+    return workers
 
-    ``labels`` has one row per spectrum (same order) with object_id, label and any columns to
-    carry along (split, fold).
+
+def chunk_bounds(counts: np.ndarray, per_chunk: int) -> list[tuple[int, int]]:
+    """Consecutive spectrum ranges ``[start, stop)`` of about ``per_chunk`` realisations each."""
+    bounds, start, size = [], 0, 0
+    for s, n in enumerate(counts):
+        size += int(n)
+        if size >= per_chunk:
+            bounds.append((start, s + 1))
+            start, size = s + 1, 0
+    if start < len(counts):
+        bounds.append((start, len(counts)))
+    return bounds
+
+
+def realise_chunk(wave_template_aa: np.ndarray, spectra: list[TemplateSpectrum],
+                  label_rows: list[dict], counts: np.ndarray, hosts: list[TemplateSpectrum],
+                  cfg: RealiseConfig) -> tuple[dict[str, np.ndarray], list[dict]]:
+    """Realise ``spectra[i]`` ``counts[i]`` times, in order: one worker's share of the work.
+
+    ``label_rows[i]`` holds spectrum ``i``'s object_id, label and columns to carry along.
+    Returns the arrays (``flux_obs``, ``flux_rest``, ``raw_obs``, ``covered_obs``,
+    ``covered_rest``, each (sum(counts), L)) and one metadata row per realisation.
     """
-    if len(spectra) != len(labels):
-        raise ValueError(f"{len(spectra)} spectra but {len(labels)} label rows")
-    if not hosts:
-        raise ValueError("no host-galaxy templates: host contamination needs at least one")
-    if counts is None:
-        counts = np.full(len(spectra), cfg.n_realisations, dtype=int)
-    n_bins = cfg.preprocess.n_bins
-    n_out = int(np.sum(counts))
+    n_bins, n_out = cfg.preprocess.n_bins, int(np.sum(counts))
     arrays = {name: np.zeros((n_out, n_bins), np.float32)
               for name in ("flux_obs", "flux_rest", "raw_obs")}
-    covered_obs = np.zeros((n_out, n_bins), bool)
-    covered_rest = np.zeros((n_out, n_bins), bool)
-    carry = [c for c in labels.columns if c not in ("object_id", "label")]
+    arrays.update({name: np.zeros((n_out, n_bins), bool)
+                   for name in ("covered_obs", "covered_rest")})
     rows = []
     pairs = [(s, r) for s in range(len(spectra)) for r in range(int(counts[s]))]
-    for row, (s, r) in enumerate(tqdm(pairs, desc="realise", unit="spectrum",
-                                      disable=not progress, mininterval=2)):
-        spectrum, label_row = spectra[s], labels.iloc[s]
+    for row, (s, r) in enumerate(pairs):
+        spectrum, label_row = spectra[s], label_rows[s]
         rng = rng_for(cfg.seed, spectrum.name, spectrum.epoch, r)
         draw = draw_conditions(rng, cfg, len(hosts))
         continuum = draw_continuum(rng, label_row["label"], spectrum.age_days, cfg.continuum)
@@ -188,10 +208,10 @@ def realise_spectra(wave_template_aa: np.ndarray, spectra: list[TemplateSpectrum
                              f"{r} at z = {draw.redshift:.3f}: {error}") from error
         for name in arrays:
             arrays[name][row] = steps[name]
-        covered_obs[row], covered_rest[row] = steps["covered_obs"], steps["covered_rest"]
         rows.append({"object_id": label_row["object_id"], "template": spectrum.name,
                      "epoch": spectrum.epoch, "label": label_row["label"],
-                     **{c: label_row[c] for c in carry}, "age_days": spectrum.age_days,
+                     **{c: v for c, v in label_row.items() if c not in ("object_id", "label")},
+                     "age_days": spectrum.age_days,
                      "realisation": r, "redshift": draw.redshift, "snr": draw.snr,
                      "host_fraction": draw.host_fraction,
                      "host_template": hosts[draw.host_index].name,
@@ -199,8 +219,61 @@ def realise_spectra(wave_template_aa: np.ndarray, spectra: list[TemplateSpectrum
                      "temperature_k": continuum.temperature_k,
                      "power_index": continuum.power_index, "ebv_mw": continuum.ebv_mw,
                      "ebv_host": continuum.ebv_host})
-    return SpectraSet(cfg.wave_obs_aa, cfg.wave_rest_aa, arrays["flux_obs"], arrays["flux_rest"],
-                      covered_obs, covered_rest, pd.DataFrame(rows), flux_raw_obs=arrays["raw_obs"])
+    return arrays, rows
+
+
+# Realisations per unit of work: a few seconds each, so the progress bar moves and the last
+# worker to finish waits little for the others (our choice).
+REALISATIONS_PER_CHUNK = 500
+
+
+def realise_spectra(wave_template_aa: np.ndarray, spectra: list[TemplateSpectrum],
+                    labels: pd.DataFrame, hosts: list[TemplateSpectrum],
+                    cfg: RealiseConfig, counts: np.ndarray | None = None,
+                    progress: bool = True, workers: int = 1,
+                    realisations_per_chunk: int = REALISATIONS_PER_CHUNK) -> SpectraSet:
+    """Realise template spectrum ``i`` ``counts[i]`` times (default ``cfg.n_realisations``).
+
+    ``labels`` has one row per spectrum (same order) with object_id, label and any columns to
+    carry along (split, fold). ``workers`` processes (0: one per available CPU) share the
+    spectra; each realisation's generator depends only on its template and index, so the
+    result is identical, byte for byte, whatever the number of workers. The spectra go to the
+    workers in consecutive chunks of about ``realisations_per_chunk`` realisations.
+    """
+    if len(spectra) != len(labels):
+        raise ValueError(f"{len(spectra)} spectra but {len(labels)} label rows")
+    if not hosts:
+        raise ValueError("no host-galaxy templates: host contamination needs at least one")
+    if counts is None:
+        counts = np.full(len(spectra), cfg.n_realisations, dtype=int)
+    counts = np.asarray(counts, dtype=int)
+    label_rows = labels.to_dict("records")
+    bounds = chunk_bounds(counts, realisations_per_chunk)
+    work = partial(realise_chunk, wave_template_aa, hosts=hosts, cfg=cfg)
+    tasks = [(spectra[a:b], label_rows[a:b], counts[a:b]) for a, b in bounds]
+    n_out, n_bins = int(counts.sum()), cfg.preprocess.n_bins
+    out = {name: np.zeros((n_out, n_bins), np.float32) for name in ("flux_obs", "flux_rest",
+                                                                  "raw_obs")}
+    out.update({name: np.zeros((n_out, n_bins), bool) for name in ("covered_obs",
+                                                                  "covered_rest")})
+    rows: list[dict] = []
+    workers = min(resolve_workers(workers), max(len(tasks), 1))
+    with contextlib.ExitStack() as stack, tqdm(total=n_out, desc="realise", unit="spectrum",
+                                               disable=not progress, mininterval=2) as bar:
+        if workers == 1:
+            results = (work(*task) for task in tasks)
+        else:
+            pool = stack.enter_context(ProcessPoolExecutor(workers))
+            results = pool.map(work, *zip(*tasks))  # in submission order: the serial order
+        for arrays, chunk_rows in results:
+            start = len(rows)
+            for name, array in arrays.items():
+                out[name][start:start + len(array)] = array
+            rows.extend(chunk_rows)
+            bar.update(len(chunk_rows))
+    return SpectraSet(cfg.wave_obs_aa, cfg.wave_rest_aa, out["flux_obs"], out["flux_rest"],
+                      out["covered_obs"], out["covered_rest"], pd.DataFrame(rows),
+                      flux_raw_obs=out["raw_obs"])
 
 
 def realise_examples(wave_template_aa: np.ndarray, spectra: list[TemplateSpectrum],
@@ -247,11 +320,12 @@ def select_spectra(catalogue: pd.DataFrame, split: pd.DataFrame,
 
 
 def realise_dataset(bank, catalogue: pd.DataFrame, split: pd.DataFrame, cfg: RealiseConfig,
-                    max_spectra_per_object: int | None = None,
-                    progress: bool = True) -> tuple[SpectraSet, dict[str, np.ndarray]]:
+                    max_spectra_per_object: int | None = None, progress: bool = True,
+                    workers: int = 1) -> tuple[SpectraSet, dict[str, np.ndarray]]:
     """Every used template spectrum realised (rare classes more often), and the figure's examples.
 
-    ``bank`` is the ``TemplateBank``; its galaxy templates are the hosts.
+    ``bank`` is the ``TemplateBank``; its galaxy templates are the hosts. ``workers``: processes
+    sharing the work (0: one per available CPU); the result does not depend on it.
     """
     used = select_spectra(catalogue, split, max_spectra_per_object)
     hosts = [s for s in bank.spectra if s.sn_type == "Galaxy"]
@@ -260,5 +334,6 @@ def realise_dataset(bank, catalogue: pd.DataFrame, split: pd.DataFrame, cfg: Rea
                                        cfg.min_realisations_per_class,
                                        cfg.max_realisations_per_spectrum)
     labels = used[["object_id", "label", "split", "fold"]]
-    realised = realise_spectra(bank.wave_rest_aa, spectra, labels, hosts, cfg, counts, progress)
+    realised = realise_spectra(bank.wave_rest_aa, spectra, labels, hosts, cfg, counts, progress,
+                               workers)
     return realised, realise_examples(bank.wave_rest_aa, spectra, labels, hosts, cfg)
