@@ -1,0 +1,414 @@
+"""The one command-line interface: ``ciderlab <stage>``, one subcommand per DVC stage.
+
+Each subcommand reads its inputs, calls one library function, writes its outputs and prints
+one line. Paths come from the command line (dvc.yaml); numbers from params.yaml.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ciderlab.errors import CiderlabError
+
+DEFAULT_WHEEL = "data/raw/snid_sage-0.9.0-py3-none-any.whl"
+
+
+def cmd_pull(args) -> None:
+    from ciderlab.data.pull import pull_raw_data
+
+    paths = pull_raw_data(Path(args.out), cache_dir=args.cache_dir, index_url=args.index_url)
+    total = sum(p.stat().st_size for p in paths)
+    print(f"pull: {len(paths)} archives verified in {args.out} ({total / 1e6:.1f} MB)")
+
+
+def cmd_split(args) -> None:
+    from ciderlab.data.dataset import build_dataset
+    from ciderlab.data.templates import load_template_bank
+    from ciderlab.io import save_json, save_table
+    from ciderlab.params import load_params
+
+    dataset = build_dataset(load_template_bank(args.wheel), load_params(args.params))
+    out = Path(args.out)
+    save_table(dataset.split, out / "split.csv")
+    save_table(dataset.catalogue, out / "catalogue.csv")
+    save_table(dataset.duplicates, out / "duplicates.csv")
+    save_json(dataset.class_info, out / "classes.json")
+    counts = dataset.split["fold"].value_counts().sort_index()
+    print(f"split: {len(dataset.split)} objects in {len(dataset.classes)} classes, "
+          f"{len(counts)} folds of {counts.min()}-{counts.max()} objects; "
+          f"{len(dataset.duplicates)} duplicate names merged; "
+          f"dropped classes: {', '.join(dataset.dropped_classes) or 'none'}")
+
+
+def cmd_realise(args) -> None:
+    from ciderlab.data.templates import load_template_bank
+    from ciderlab.io import load_table, save_arrays, save_spectra, save_table
+    from ciderlab.params import load_params
+    from ciderlab.spectra.realise import RealiseConfig, realise_dataset
+
+    params = load_params(args.params)
+    cfg = RealiseConfig.from_params(params)
+    split_dir = Path(args.split_dir)
+    realised, examples = realise_dataset(
+        load_template_bank(args.wheel), load_table(split_dir / "catalogue.csv"),
+        load_table(split_dir / "split.csv"), cfg, params["realise"].get("max_spectra_per_object"))
+    out = Path(args.out)
+    save_spectra(realised, out / "spectra.h5")
+    save_table(realised.meta, out / "meta.csv")
+    save_arrays(examples, out / "examples.npz")
+    print(f"realise: {len(realised.meta)} SEDM-like spectra from "
+          f"{realised.meta[['template', 'epoch']].drop_duplicates().shape[0]} templates "
+          f"({cfg.preprocess.n_bins} bins, continuum: {cfg.preprocess.continuum}) "
+          f"-> {out / 'spectra.h5'}")
+
+
+def _training_inputs(args, head: str):
+    """(params, class_info, spectra, flux, target) for a training stage of ``head``."""
+    import torch
+
+    from ciderlab.io import load_json, load_spectra
+    from ciderlab.params import load_params
+    from ciderlab.training.runs import class_targets
+
+    params = load_params(args.params)
+    class_info = load_json(Path(args.split_dir) / "classes.json")
+    spectra = load_spectra(args.spectra)
+    if head == "classifier":
+        return (params, class_info, spectra, spectra.flux_rest,
+                class_targets(spectra.meta["label"], class_info["classes"]))
+    target = torch.as_tensor(spectra.meta["redshift"].to_numpy(copy=True), dtype=torch.float32)
+    return params, class_info, spectra, spectra.flux_obs, target
+
+
+def _save_trained(trained, path: Path, head: str, class_info: dict, params: dict) -> None:
+    """The self-describing checkpoint (with its preprocessing) and the run's history."""
+    import pandas as pd
+
+    from ciderlab.io import save_table
+    from ciderlab.models.checkpoint import save_checkpoint
+    from ciderlab.provenance import git_revision
+    from ciderlab.spectra.preprocess import PreprocessConfig
+    from ciderlab.training.loop import recipe_dict
+
+    metric = "val_macro_f1" if head == "classifier" else "val_loss"
+    best = trained.best_score if head == "classifier" else -trained.best_score
+    preprocess = PreprocessConfig.from_params(params)
+    save_checkpoint(path / f"{head}.pt", trained.model.state_dict(), trained.model_config,
+                    recipe=recipe_dict(trained.recipe), classes=class_info["classes"],
+                    split_hash=class_info["split_hash"], git_revision=git_revision(),
+                    epoch=trained.best_epoch, best_metric={metric: best},
+                    input_frame="rest" if head == "classifier" else "observed",
+                    preprocess=preprocess.to_dict(), run_id=trained.run_id)
+    save_table(pd.DataFrame(trained.history), path / "history.csv")
+    print(f"train_{head}: seed {trained.recipe.seed}, best {metric} {best:.4f} at epoch "
+          f"{trained.best_epoch} of {trained.epochs_run} -> {path / f'{head}.pt'}")
+
+
+def _train(args, head: str) -> None:
+    """train_classifier (rest frame, labels) or train_redshift (observed frame, z), fixed fold.
+
+    One model per seed in ``<stage>.seeds``: the first is *the* model every later stage uses
+    (``<out>/<head>.pt``), the others go to ``<out>/seeds/seed_<seed>/``.
+    """
+    from ciderlab.data.pull import sha256_of
+    from ciderlab.training.runs import (model_config_from_params, recipe_from_params, scored_rows,
+                                        train_seeds)
+
+    stage = f"train_{head}"
+    params, class_info, spectra, flux, target = _training_inputs(args, head)
+    cfg = recipe_from_params(params, stage)
+    seeds = params[stage].get("seeds") or [cfg.seed]
+    n_scored = params["realise"]["n_realisations"]
+    train_rows = scored_rows(spectra.meta, "train", 10**9)
+    val_rows = scored_rows(spectra.meta, "val", n_scored)
+    model_cfg = model_config_from_params(params, head, class_info["classes"])
+    trained = train_seeds(head, flux, target, train_rows, val_rows, model_cfg, cfg, seeds,
+                          sha256_of(args.spectra), state_dir=Path(args.state_dir))
+    out = Path(args.out)
+    for i, run in enumerate(trained):
+        _save_trained(run, out if i == 0 else out / "seeds" / f"seed_{run.recipe.seed}", head,
+                      class_info, params)
+
+
+def cmd_train_classifier(args) -> None:
+    _train(args, "classifier")
+
+
+def cmd_train_redshift(args) -> None:
+    _train(args, "redshift")
+
+
+def cmd_compare_preprocessing(args) -> None:
+    from ciderlab.training.runs import model_config_from_params, recipe_from_params
+    from ciderlab.data.pull import sha256_of
+    from ciderlab.io import load_json, load_spectra, save_json, save_table
+    from ciderlab.params import load_params
+    from ciderlab.spectra.preprocess import PreprocessConfig
+    from ciderlab.training.compare_preprocessing import compare_preprocessing, rank_of_default
+
+    params = load_params(args.params)
+    section = params["compare_preprocessing"]
+    classes = load_json(Path(args.split_dir) / "classes.json")["classes"]
+    table = compare_preprocessing(
+        load_spectra(args.spectra), section["options"], PreprocessConfig.from_params(params),
+        classes, model_config_from_params(params, "classifier", classes),
+        recipe_from_params(params, "train_classifier", section["train_classifier"]),
+        params["realise"]["n_realisations"], sha256_of(args.spectra),
+        max_train_spectra=section.get("max_train_spectra"))
+    out = Path(args.out)
+    save_table(table, out / "options.csv")
+    best = table.loc[table["val_macro_f1"].idxmax()]
+    save_json({"options": table.set_index("option").to_dict("index"),
+               "best_option": best["option"], "default": params["preprocess"],
+               "default_rank": rank_of_default(table, params["preprocess"])},
+              out / "metrics.json")
+    print(f"compare_preprocessing: {len(table)} options; best on validation objects "
+          f"'{best['option']}' (macro-F1 {best['val_macro_f1']:.3f}) -> {out}")
+
+
+def cmd_cross_validate(args) -> None:
+    from ciderlab.training.runs import model_config_from_params, recipe_from_params
+    from ciderlab.data.pull import sha256_of
+    from ciderlab.io import load_table, save_table
+    from ciderlab.models.checkpoint import load_checkpoint
+    from ciderlab.training.crossval import cross_validate
+    from ciderlab.training.loop import recipe_dict
+
+    split_dir, out = Path(args.split_dir), Path(args.out)
+    folds = load_table(split_dir / "split.csv")
+    for head, checkpoint in (("classifier", args.classifier), ("redshift", args.redshift)):
+        params, class_info, spectra, flux, target = _training_inputs(args, head)
+        section = params["split"]
+        model, described = load_checkpoint(checkpoint)
+        cfg = recipe_from_params(params, f"train_{head}")
+        # The main model was trained on the fixed fold with this very recipe: it is that fold.
+        reuse = {section["fixed_fold"]: model} if described["recipe"] == recipe_dict(cfg) else {}
+        predictions = cross_validate(
+            head, flux, target, spectra.meta, folds, section["val_fraction"], section["salt"],
+            params["realise"]["n_realisations"],
+            model_config_from_params(params, head, class_info["classes"]),
+            cfg, sha256_of(args.spectra), trained=reuse, state_dir=Path(args.state_dir))
+        save_table(predictions, out / f"{head}_predictions.csv")
+    print(f"cross_validate: {predictions['fold'].nunique()} folds, "
+          f"{len(predictions)} test spectra each predicted once -> {out}")
+
+
+def cmd_ablation(args) -> None:
+    import pandas as pd
+    from ciderlab.data.pull import sha256_of
+    from ciderlab.evaluation.evaluate import scored_test_set
+    from ciderlab.io import save_json, save_table
+    from ciderlab.models.checkpoint import load_checkpoint
+    from ciderlab.training.runs import (evaluate_classifier, model_config_from_params,
+                                        recipe_from_params, scored_rows, train_one)
+
+
+    params, class_info, spectra, flux, target = _training_inputs(args, "classifier")
+    section = params["ablation"]
+    classes = class_info["classes"]
+    n_scored = params["realise"]["n_realisations"]
+    cfg = recipe_from_params(params, "train_classifier", section.get("train_classifier"))
+    state = Path(args.state_dir) / "ablation.pt"
+    trained = train_one("classifier", flux, target, scored_rows(spectra.meta, "train", 10**9),
+                        scored_rows(spectra.meta, "val", n_scored),
+                        model_config_from_params(params, "classifier", classes,
+                                                 section.get("model")),
+                        cfg, sha256_of(args.spectra), state_path=state)
+    reference, _ = load_checkpoint(args.classifier)
+    test, y_true = scored_test_set(spectra, classes, n_scored)
+    out = Path(args.out)
+    save_table(pd.DataFrame(trained.history), out / "history.csv")
+    save_json({"name": section["name"],
+               "overrides": {"train_classifier": section.get("train_classifier") or {},
+                             "model": section.get("model") or {}},
+               "seed": cfg.seed, "best_epoch": trained.best_epoch,
+               "reference": evaluate_classifier(reference, test.flux_rest, y_true, classes),
+               "ablated": evaluate_classifier(trained.model, test.flux_rest, y_true, classes)},
+              out / "metrics.json")
+    state.unlink(missing_ok=True)
+    print(f"ablation: '{section['name']}' trained to epoch {trained.best_epoch} -> {out}")
+
+
+def cmd_evaluate(args) -> None:
+    from ciderlab.evaluation.cross_validation import (cross_validation_predictions,
+                                                      cross_validation_scores)
+    from ciderlab.evaluation.evaluate import EvaluateConfig, evaluate_test_set, scored_test_set
+    from ciderlab.io import load_spectra, load_table, save_json, save_table
+    from ciderlab.models.checkpoint import load_checkpoint
+    from ciderlab.params import load_params
+    from ciderlab.spectra.preprocess import PreprocessConfig
+
+    params = load_params(args.params)
+    classifier, checkpoint = load_checkpoint(args.classifier)
+    classes = checkpoint["classes"]
+    seed_models = {checkpoint["recipe"]["seed"]: classifier}
+    for seed_dir in sorted(Path(args.seeds_dir).glob("seed_*")) if args.seeds_dir else []:
+        model, described = load_checkpoint(seed_dir / "classifier.pt")
+        seed_models[described["recipe"]["seed"]] = model
+    redshift_model, _ = load_checkpoint(args.redshift)
+    spectra = load_spectra(args.spectra)
+    test, y_true = scored_test_set(spectra, classes, params["realise"]["n_realisations"])
+    metrics, predictions = evaluate_test_set(
+        classifier, classes, test, y_true, PreprocessConfig.from_dict(checkpoint["preprocess"]),
+        EvaluateConfig.from_params(params["evaluate"]), seed_models, redshift_model)
+    cv_dir = Path(args.cross_validation)
+    class_cv = load_table(cv_dir / "classifier_predictions.csv")
+    redshift_cv = load_table(cv_dir / "redshift_predictions.csv")
+    headline = [c for c in classes if c not in params["evaluate"]["separate_classes"]]
+    metrics["cross_validation"] = cross_validation_scores(class_cv, redshift_cv, spectra.meta,
+                                                          classes, headline)
+    out = Path(args.out)
+    save_table(predictions, out / "predictions.csv")
+    save_table(cross_validation_predictions(class_cv, redshift_cv, spectra.meta, classes),
+               out / "cross_validation_predictions.csv")
+    save_json(metrics, out / "metrics.json")
+    cv = metrics["cross_validation"]
+    print(f"evaluate: cross-validated over {cv['n_folds']} folds: macro-F1 "
+          f"{cv['macro_f1']['mean']:.3f} +- {cv['macro_f1']['std']:.3f}, SN Ia vs non-Ia "
+          f"{cv['ia_vs_non_ia_accuracy']['mean']:.3f}, redshift RMS dz/(1+z) "
+          f"{cv['redshift_rms']['mean']:.4f}; fixed split: macro-F1 {metrics['macro_f1']:.3f}")
+
+
+def cmd_baselines(args) -> None:
+    import tempfile
+
+    from ciderlab.baselines.compare import compare_with_snid_sage
+    from ciderlab.baselines.snid_sage import install_snid_sage
+    from ciderlab.data.pull import default_cache_dir
+    from ciderlab.data.templates import load_template_bank
+    from ciderlab.io import load_spectra, save_arrays, save_json, save_table
+    from ciderlab.models.checkpoint import load_checkpoint
+    from ciderlab.params import load_params
+    from ciderlab.spectra.realise import RealiseConfig
+
+    params = load_params(args.params)
+    section = params["baselines"]
+    spectra = load_spectra(args.spectra)
+    # Spectra realised before flux_raw_obs existed are rebuilt from the bank's templates.
+    has_raw = getattr(spectra, "flux_raw_obs", None) is not None
+    bank = None if has_raw else load_template_bank(args.wheel)
+    classifier, checkpoint = load_checkpoint(args.classifier)
+    redshift_model, _ = load_checkpoint(args.redshift)
+    install_dir = install_snid_sage(args.wheel, Path(args.install_dir or default_cache_dir())
+                                    / "snid_sage-0.9.0")
+    with tempfile.TemporaryDirectory(prefix="ciderlab-snid-") as work:
+        table, timing, metrics, arrays = compare_with_snid_sage(
+            spectra, classifier, redshift_model, checkpoint["classes"],
+            RealiseConfig.from_params(params), install_dir, work, section["n_spectra"],
+            section["seed"], bank=bank)
+    out = Path(args.out)
+    save_table(table, out / "comparison.csv")
+    save_arrays(arrays, out / "spectra.npz")
+    save_json(timing, out / "timing.json")
+    save_json(metrics, out / "metrics.json")
+    net, snid = metrics["spectranet"], metrics["snid_sage"]
+    print(f"baselines: {len(table)} test spectra, accuracy SpectraNet {net['accuracy']:.3f} vs "
+          f"SNID-SAGE {snid['accuracy']:.3f}; on 1 thread each {net['spectra_per_second']:.0f} "
+          f"vs {snid['spectra_per_second']:.3f} spectra/s -> {out}")
+
+
+def cmd_export(args) -> None:
+    from ciderlab.data.pull import sha256_of
+    from ciderlab.io import atomic_path, save_json
+    from ciderlab.models.checkpoint import load_checkpoint
+    from ciderlab.models.export import export_checkpoint
+
+    if not args.onnx:
+        raise ValueError("name the format to export to: --onnx (the only one so far)")
+    exported = {}
+    for head, path in (("classifier", args.classifier), ("redshift", args.redshift)):
+        model, payload = load_checkpoint(path)
+        if model.config.head != head:
+            raise ValueError(f"{path}: holds a {model.config.head} model; pass the {head}'s "
+                             f"checkpoint to --{head}")
+        exported[head] = export_checkpoint(model, payload, sha256_of(path), str(path))
+    out = Path(args.out)  # written only once both models exported and checked
+    for head, (proto, description) in exported.items():
+        with atomic_path(out / f"{head}.onnx") as tmp:
+            tmp.write_bytes(proto.SerializeToString())
+        save_json(description, out / f"{head}.json")
+    diffs = {h: max(d["check"]["max_abs_diff"].values()) for h, (_, d) in exported.items()}
+    print(f"export: classifier and redshift model -> ONNX opset "
+          f"{exported['classifier'][1]['opset']} with JSON sidecars in {out} (ONNX Runtime vs "
+          f"torch: max |diff| {diffs['classifier']:.1e} and {diffs['redshift']:.1e})")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ciderlab", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    pull = sub.add_parser("pull", help="download and verify the raw archives (SPEC §3)")
+    pull.add_argument("--out", default="data/raw")
+    pull.add_argument("--cache-dir", type=Path, default=None,
+                      help="download cache (default: $CIDERLAB_CACHE_DIR or ~/.cache/ciderlab)")
+    pull.add_argument("--index-url", default=None, help="package index to download from")
+    pull.set_defaults(func=cmd_pull)
+
+    def stage(name, helptext, func, *paths):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("--params", default="params.yaml")
+        for flag, default in paths:
+            p.add_argument(flag, default=default)
+        p.set_defaults(func=func)
+
+    stage("split", "objects, merged duplicates, folds and the fixed split", cmd_split,
+          ("--wheel", DEFAULT_WHEEL), ("--out", "results/split"))
+    stage("realise", "templates -> SEDM-like spectra", cmd_realise,
+          ("--wheel", DEFAULT_WHEEL), ("--split-dir", "results/split"),
+          ("--out", "results/realise"))
+    stage("train_classifier", "train the SpectraNet classifier", cmd_train_classifier,
+          ("--spectra", "results/realise/spectra.h5"), ("--split-dir", "results/split"),
+          ("--state-dir", "results/.resume"), ("--out", "results/train_classifier"))
+    stage("train_redshift", "train the SpectraNet redshift model", cmd_train_redshift,
+          ("--spectra", "results/realise/spectra.h5"), ("--split-dir", "results/split"),
+          ("--state-dir", "results/.resume"), ("--out", "results/train_redshift"))
+    stage("compare_preprocessing", "continuum removal options scored on validation objects",
+          cmd_compare_preprocessing, ("--spectra", "results/realise/spectra.h5"),
+          ("--split-dir", "results/split"), ("--out", "results/compare_preprocessing"))
+    stage("cross_validate", "k-fold cross-validation by object: every object tested once",
+          cmd_cross_validate, ("--spectra", "results/realise/spectra.h5"),
+          ("--split-dir", "results/split"),
+          ("--classifier", "results/train_classifier/classifier.pt"),
+          ("--redshift", "results/train_redshift/redshift.pt"),
+          ("--state-dir", "results/.resume"), ("--out", "results/cross_validate"))
+    stage("evaluate", "score the test objects and the cross-validated predictions", cmd_evaluate,
+          ("--spectra", "results/realise/spectra.h5"),
+          ("--classifier", "results/train_classifier/classifier.pt"),
+          ("--seeds-dir", "results/train_classifier/seeds"),
+          ("--redshift", "results/train_redshift/redshift.pt"),
+          ("--cross-validation", "results/cross_validate"), ("--out", "results/evaluate"))
+    stage("ablation", "the book's worked ablation: the classifier with one switch flipped",
+          cmd_ablation, ("--spectra", "results/realise/spectra.h5"),
+          ("--split-dir", "results/split"),
+          ("--classifier", "results/train_classifier/classifier.pt"),
+          ("--state-dir", "results/.resume"), ("--out", "results/ablation"))
+    stage("baselines", "SNID-SAGE template matching on the same test spectra", cmd_baselines,
+          ("--wheel", DEFAULT_WHEEL), ("--spectra", "results/realise/spectra.h5"),
+          ("--classifier", "results/train_classifier/classifier.pt"),
+          ("--redshift", "results/train_redshift/redshift.pt"),
+          ("--install-dir", None), ("--out", "results/baselines"))
+
+    # Not a DVC stage: a deliverable for alert brokers, run on demand after training.
+    export = sub.add_parser("export", help="the classifier and redshift model as ONNX + JSON")
+    export.add_argument("--onnx", action="store_true", help="export to ONNX (the only format)")
+    export.add_argument("--classifier", default="results/train_classifier/classifier.pt")
+    export.add_argument("--redshift", default="results/train_redshift/redshift.pt")
+    export.add_argument("--out", default="results/export")
+    export.set_defaults(func=cmd_export)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except (CiderlabError, OSError, ValueError, RuntimeError) as error:
+        print(f"ciderlab {args.command}: error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
