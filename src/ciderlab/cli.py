@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from ciderlab.errors import CiderlabError
@@ -106,6 +107,27 @@ def _save_trained(trained, path: Path, head: str, class_info: dict, params: dict
           f"{trained.best_epoch} of {trained.epochs_run} -> {path / f'{head}.pt'}")
 
 
+def _device(args, params: dict, local_rank: int | None = None):
+    """The torch device of ``--device``, else params.yaml's ``device``, made repeatable."""
+    from ciderlab.training.device import configure_determinism, resolve_device
+
+    device = resolve_device(args.device or params.get("device", "auto"), local_rank)
+    configure_determinism(device)
+    return device
+
+
+@contextmanager
+def _runtime(args, params: dict):
+    """The training device; under torchrun this process drives GPU ``LOCAL_RANK`` (or a CPU)
+    and is in the process group for the block, else it is the only process."""
+    from ciderlab.training.distributed import context_from_env, process_group
+
+    context = context_from_env()
+    device = _device(args, params, context.local_rank if context.is_distributed else None)
+    with process_group(context, device):
+        yield device
+
+
 def _train(args, head: str) -> None:
     """train_classifier (rest frame, labels) or train_redshift (observed frame, z), fixed fold.
 
@@ -113,6 +135,7 @@ def _train(args, head: str) -> None:
     (``<out>/<head>.pt``), the others go to ``<out>/seeds/seed_<seed>/``.
     """
     from ciderlab.data.pull import sha256_of
+    from ciderlab.training.distributed import barrier, is_main
     from ciderlab.training.runs import (model_config_from_params, recipe_from_params, scored_rows,
                                         train_seeds)
 
@@ -124,12 +147,16 @@ def _train(args, head: str) -> None:
     train_rows = scored_rows(spectra.meta, "train", 10**9)
     val_rows = scored_rows(spectra.meta, "val", n_scored)
     model_cfg = model_config_from_params(params, head, class_info["classes"])
-    trained = train_seeds(head, flux, target, train_rows, val_rows, model_cfg, cfg, seeds,
-                          sha256_of(args.spectra), state_dir=Path(args.state_dir))
-    out = Path(args.out)
-    for i, run in enumerate(trained):
-        _save_trained(run, out if i == 0 else out / "seeds" / f"seed_{run.recipe.seed}", head,
-                      class_info, params)
+    with _runtime(args, params) as device:
+        trained = train_seeds(head, flux, target, train_rows, val_rows, model_cfg, cfg, seeds,
+                              sha256_of(args.spectra), state_dir=Path(args.state_dir),
+                              device=device)
+        out = Path(args.out)
+        if is_main():  # under torchrun rank 0 writes, the other ranks wait at the barrier
+            for i, run in enumerate(trained):
+                _save_trained(run, out if i == 0 else out / "seeds" / f"seed_{run.recipe.seed}",
+                              head, class_info, params)
+        barrier()
 
 
 def cmd_train_classifier(args) -> None:
@@ -173,26 +200,35 @@ def cmd_cross_validate(args) -> None:
     from ciderlab.data.pull import sha256_of
     from ciderlab.io import load_table, save_table
     from ciderlab.models.checkpoint import load_checkpoint
+    from ciderlab.params import load_params
     from ciderlab.training.crossval import cross_validate
+    from ciderlab.training.distributed import barrier, is_main
     from ciderlab.training.loop import recipe_dict
 
     split_dir, out = Path(args.split_dir), Path(args.out)
     folds = load_table(split_dir / "split.csv")
-    for head, checkpoint in (("classifier", args.classifier), ("redshift", args.redshift)):
-        params, class_info, spectra, flux, target = _training_inputs(args, head)
-        section = params["split"]
-        model, described = load_checkpoint(checkpoint)
-        cfg = recipe_from_params(params, f"train_{head}")
-        # The main model was trained on the fixed fold with this very recipe: it is that fold.
-        reuse = {section["fixed_fold"]: model} if described["recipe"] == recipe_dict(cfg) else {}
-        predictions = cross_validate(
-            head, flux, target, spectra.meta, folds, section["val_fraction"], section["salt"],
-            params["realise"]["n_realisations"],
-            model_config_from_params(params, head, class_info["classes"]),
-            cfg, sha256_of(args.spectra), trained=reuse, state_dir=Path(args.state_dir))
-        save_table(predictions, out / f"{head}_predictions.csv")
-    print(f"cross_validate: {predictions['fold'].nunique()} folds, "
-          f"{len(predictions)} test spectra each predicted once -> {out}")
+    with _runtime(args, load_params(args.params)) as device:
+        for head, checkpoint in (("classifier", args.classifier), ("redshift", args.redshift)):
+            params, class_info, spectra, flux, target = _training_inputs(args, head)
+            section = params["split"]
+            model, described = load_checkpoint(checkpoint, map_location=device)
+            cfg = recipe_from_params(params, f"train_{head}")
+            # The main model was trained on the fixed fold with this very recipe: it is that fold.
+            reuse = ({section["fixed_fold"]: model} if described["recipe"] == recipe_dict(cfg)
+                     else {})
+            predictions = cross_validate(
+                head, flux, target, spectra.meta, folds, section["val_fraction"], section["salt"],
+                params["realise"]["n_realisations"],
+                model_config_from_params(params, head, class_info["classes"]),
+                cfg, sha256_of(args.spectra), trained=reuse, state_dir=Path(args.state_dir),
+                device=device)
+            if is_main():  # under torchrun rank 0 writes, the other ranks wait at the barrier
+                save_table(predictions, out / f"{head}_predictions.csv")
+        main = is_main()
+        barrier()
+    if main:
+        print(f"cross_validate: {predictions['fold'].nunique()} folds, "
+              f"{len(predictions)} test spectra each predicted once -> {out}")
 
 
 def cmd_ablation(args) -> None:
@@ -201,9 +237,9 @@ def cmd_ablation(args) -> None:
     from ciderlab.evaluation.evaluate import scored_test_set
     from ciderlab.io import save_json, save_table
     from ciderlab.models.checkpoint import load_checkpoint
+    from ciderlab.training.distributed import barrier, is_main
     from ciderlab.training.runs import (evaluate_classifier, model_config_from_params,
                                         recipe_from_params, scored_rows, train_one)
-
 
     params, class_info, spectra, flux, target = _training_inputs(args, "classifier")
     section = params["ablation"]
@@ -211,12 +247,17 @@ def cmd_ablation(args) -> None:
     n_scored = params["realise"]["n_realisations"]
     cfg = recipe_from_params(params, "train_classifier", section.get("train_classifier"))
     state = Path(args.state_dir) / "ablation.pt"
-    trained = train_one("classifier", flux, target, scored_rows(spectra.meta, "train", 10**9),
-                        scored_rows(spectra.meta, "val", n_scored),
-                        model_config_from_params(params, "classifier", classes,
-                                                 section.get("model")),
-                        cfg, sha256_of(args.spectra), state_path=state)
-    reference, _ = load_checkpoint(args.classifier)
+    with _runtime(args, params) as device:
+        trained = train_one("classifier", flux, target, scored_rows(spectra.meta, "train", 10**9),
+                            scored_rows(spectra.meta, "val", n_scored),
+                            model_config_from_params(params, "classifier", classes,
+                                                     section.get("model")),
+                            cfg, sha256_of(args.spectra), state_path=state, device=device)
+        main = is_main()  # under torchrun rank 0 scores and writes, the others are done
+        barrier()
+    if not main:
+        return
+    reference, _ = load_checkpoint(args.classifier, map_location=device)
     test, y_true = scored_test_set(spectra, classes, n_scored)
     out = Path(args.out)
     save_table(pd.DataFrame(trained.history), out / "history.csv")
@@ -241,13 +282,14 @@ def cmd_evaluate(args) -> None:
     from ciderlab.spectra.preprocess import PreprocessConfig
 
     params = load_params(args.params)
-    classifier, checkpoint = load_checkpoint(args.classifier)
+    device = _device(args, params)
+    classifier, checkpoint = load_checkpoint(args.classifier, map_location=device)
     classes = checkpoint["classes"]
     seed_models = {checkpoint["recipe"]["seed"]: classifier}
     for seed_dir in sorted(Path(args.seeds_dir).glob("seed_*")) if args.seeds_dir else []:
-        model, described = load_checkpoint(seed_dir / "classifier.pt")
+        model, described = load_checkpoint(seed_dir / "classifier.pt", map_location=device)
         seed_models[described["recipe"]["seed"]] = model
-    redshift_model, _ = load_checkpoint(args.redshift)
+    redshift_model, _ = load_checkpoint(args.redshift, map_location=device)
     spectra = load_spectra(args.spectra)
     test, y_true = scored_test_set(spectra, classes, params["realise"]["n_realisations"])
     metrics, predictions = evaluate_test_set(
@@ -360,10 +402,12 @@ def build_parser() -> argparse.ArgumentParser:
           ("--out", "results/realise"))
     stage("train_classifier", "train the SpectraNet classifier", cmd_train_classifier,
           ("--spectra", "results/realise/spectra.h5"), ("--split-dir", "results/split"),
-          ("--state-dir", "results/.resume"), ("--out", "results/train_classifier"))
+          ("--state-dir", "results/.resume"), ("--out", "results/train_classifier"),
+          ("--device", None))
     stage("train_redshift", "train the SpectraNet redshift model", cmd_train_redshift,
           ("--spectra", "results/realise/spectra.h5"), ("--split-dir", "results/split"),
-          ("--state-dir", "results/.resume"), ("--out", "results/train_redshift"))
+          ("--state-dir", "results/.resume"), ("--out", "results/train_redshift"),
+          ("--device", None))
     stage("compare_preprocessing", "continuum removal options scored on validation objects",
           cmd_compare_preprocessing, ("--spectra", "results/realise/spectra.h5"),
           ("--split-dir", "results/split"), ("--out", "results/compare_preprocessing"))
@@ -372,18 +416,21 @@ def build_parser() -> argparse.ArgumentParser:
           ("--split-dir", "results/split"),
           ("--classifier", "results/train_classifier/classifier.pt"),
           ("--redshift", "results/train_redshift/redshift.pt"),
-          ("--state-dir", "results/.resume"), ("--out", "results/cross_validate"))
+          ("--state-dir", "results/.resume"), ("--out", "results/cross_validate"),
+          ("--device", None))
     stage("evaluate", "score the test objects and the cross-validated predictions", cmd_evaluate,
           ("--spectra", "results/realise/spectra.h5"),
           ("--classifier", "results/train_classifier/classifier.pt"),
           ("--seeds-dir", "results/train_classifier/seeds"),
           ("--redshift", "results/train_redshift/redshift.pt"),
-          ("--cross-validation", "results/cross_validate"), ("--out", "results/evaluate"))
+          ("--cross-validation", "results/cross_validate"), ("--out", "results/evaluate"),
+          ("--device", None))
     stage("ablation", "the book's worked ablation: the classifier with one switch flipped",
           cmd_ablation, ("--spectra", "results/realise/spectra.h5"),
           ("--split-dir", "results/split"),
           ("--classifier", "results/train_classifier/classifier.pt"),
-          ("--state-dir", "results/.resume"), ("--out", "results/ablation"))
+          ("--state-dir", "results/.resume"), ("--out", "results/ablation"),
+          ("--device", None))
     stage("baselines", "SNID-SAGE template matching on the same test spectra", cmd_baselines,
           ("--wheel", DEFAULT_WHEEL), ("--spectra", "results/realise/spectra.h5"),
           ("--classifier", "results/train_classifier/classifier.pt"),

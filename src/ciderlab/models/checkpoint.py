@@ -28,7 +28,7 @@ def save_checkpoint(path: str | Path, state_dict: dict, config: SpectraNetConfig
         torch.save(payload, tmp)
 
 
-def _read_payload(path: Path, map_location: str) -> dict:
+def _read_payload(path: Path, map_location: str | torch.device = "cpu") -> dict:
     """The checkpoint's dictionary, or a ValueError saying why the file is not one."""
     try:
         payload = torch.load(path, map_location=map_location, weights_only=False)
@@ -58,8 +58,13 @@ def _read_payload(path: Path, map_location: str) -> dict:
     return payload
 
 
-def load_checkpoint(path: str | Path, map_location: str = "cpu") -> tuple[SpectraNet, dict]:
+def load_checkpoint(path: str | Path,
+                    map_location: str | torch.device = "cpu") -> tuple[SpectraNet, dict]:
     """Rebuild the model from a checkpoint; return it (eval mode) and the full description.
+
+    The model is placed on ``map_location`` (``"cpu"``, ``"cuda:0"``, a torch.device) whatever
+    device the checkpoint was saved from; the file is read onto the CPU first, so a device
+    this machine lacks fails in ``Module.to``, not as an unreadable file.
 
     Raises FileNotFoundError for a missing file and ValueError, naming the file, for one that
     is not a ciderlab checkpoint or was written in another checkpoint format.
@@ -67,12 +72,12 @@ def load_checkpoint(path: str | Path, map_location: str = "cpu") -> tuple[Spectr
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no checkpoint; run the training stage first")
-    payload = _read_payload(path, map_location)
+    payload = _read_payload(path, "cpu")
     try:
         model = SpectraNet(SpectraNetConfig(**payload["model_config"]))
         model.load_state_dict(payload["state_dict"])
     except (TypeError, RuntimeError) as error:
         raise ValueError(f"{path}: the weights do not fit the model config stored with them "
                          f"({error}); the file is damaged or was edited: retrain") from error
-    model.eval()
+    model.to(map_location).eval()
     return model, payload

@@ -16,6 +16,7 @@ from tqdm import tqdm
 
 from ciderlab.data.split import split_for_fold
 from ciderlab.models.spectranet import SpectraNetConfig
+from ciderlab.training import distributed
 from ciderlab.training.loop import TrainConfig, predict, to_tensor
 from ciderlab.training.runs import classify, scored_rows, train_one
 
@@ -41,7 +42,8 @@ def cross_validate(head: str, flux: np.ndarray, target: torch.Tensor, meta: pd.D
                    folds: pd.DataFrame, val_fraction: float, salt: str, n_scored: int,
                    model_config: SpectraNetConfig, cfg: TrainConfig, data_id: str,
                    trained: dict[int, torch.nn.Module] | None = None,
-                   state_dir: Path | None = None, progress: bool = True) -> pd.DataFrame:
+                   state_dir: Path | None = None, progress: bool = True,
+                   device: torch.device | str = "cpu") -> pd.DataFrame:
     """Train one model per fold and predict each fold's test spectra.
 
     ``flux`` (N, L) and ``target`` (N,) cover every realised spectrum, ``meta`` its rows
@@ -49,6 +51,7 @@ def cross_validate(head: str, flux: np.ndarray, target: torch.Tensor, meta: pd.D
     fold's split with this recipe (the main classifier is fold 0), which is reused instead of
     trained again. Returns one row per scored test spectrum: ``row`` (index into ``flux``),
     ``fold``, ``best_epoch``, and ``p_<k>`` class probabilities or ``redshift_pred``.
+    Models train on ``device`` (data-parallel under torchrun) and predict on their own device.
     """
     trained = trained or {}
     pieces = []
@@ -66,7 +69,7 @@ def cross_validate(head: str, flux: np.ndarray, target: torch.Tensor, meta: pd.D
             val_rows = scored_rows(split_meta, "val", n_scored)
             state = None if state_dir is None else Path(state_dir) / f"cv_{head}_fold{fold}.pt"
             result = train_one(head, flux, target, train_rows, val_rows, model_config, cfg,
-                               data_id, state_path=state, progress=False)
+                               data_id, state_path=state, progress=False, device=device)
             model, best_epoch = result.model, result.best_epoch
         output = predict_rows(model, head, flux[test_rows])
         piece = pd.DataFrame({"row": test_rows, "fold": fold, "best_epoch": best_epoch})
@@ -78,7 +81,7 @@ def cross_validate(head: str, flux: np.ndarray, target: torch.Tensor, meta: pd.D
             piece["redshift_pred"] = output
         pieces.append(piece)
     # Finished folds keep their state until all are done: a rerun recovers them at once.
-    if state_dir is not None:
+    if state_dir is not None and distributed.is_main():
         for fold in range(n_folds):
             (Path(state_dir) / f"cv_{head}_fold{fold}.pt").unlink(missing_ok=True)
     return pd.concat(pieces, ignore_index=True)

@@ -2,7 +2,7 @@
 
 AdamW; linear warm-up then cosine warm restarts, stepped per epoch; EMA weights for
 validation and the saved model; gradient clipping; train-time edge masking; early stopping;
-mixed precision on GPU; resumable from a per-epoch state file.
+mixed precision on GPU; resumable from a per-epoch state file; data-parallel under torchrun.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm import tqdm
 
 from ciderlab.io import atomic_path
+from ciderlab.training import distributed
 from ciderlab.training.losses import class_balanced_weights, focal_loss
 from ciderlab.evaluation.metrics import classification_metrics
 
@@ -138,15 +139,49 @@ def redshift_objective():
     return loss_fn, score_fn
 
 
+def rng_state(device: torch.device) -> dict:
+    """This process's global RNG states (dropout draws from them): CPU, and the GPU's if used."""
+    state = {"cpu": torch.get_rng_state()}
+    if device.type == "cuda":
+        state["cuda"] = torch.cuda.get_rng_state(device)
+    return state
+
+
+def set_rng_state(state: dict, device: torch.device) -> None:
+    torch.set_rng_state(state["cpu"])
+    if device.type == "cuda" and "cuda" in state:
+        torch.cuda.set_rng_state(state["cuda"], device)
+
+
+def load_resume_state(state_path: Path | None, run_id: str) -> dict | None:
+    """The saved state of run ``run_id`` (tensors on the CPU), or None to start afresh.
+
+    Rank 0 reads the file and every rank gets its content, so the file need only be where
+    rank 0 runs.
+    """
+    saved = None
+    if distributed.is_main() and state_path is not None and Path(state_path).exists():
+        saved = torch.load(state_path, map_location="cpu", weights_only=False)
+        if saved.get("run_id") != run_id:
+            saved = None
+    return distributed.broadcast_from_main(saved)
+
+
 def fit(model: torch.nn.Module, flux_train: torch.Tensor, target_train: torch.Tensor,
         flux_val: torch.Tensor, target_val: torch.Tensor, cfg: TrainConfig,
         loss_fn: Callable, score_fn: Callable, state_path: Path | None = None,
         run_id: str = "", progress: bool = True) -> dict:
     """Train ``model`` in place; return the best (EMA) weights, history and best score.
 
-    ``score_fn(model, flux_val, target_val) -> (score, row)``: higher score is better; ``row``
-    joins the history. If ``state_path`` holds the state of the same run (``run_id``) the run
-    resumes from its last completed epoch.
+    Training runs on the device of ``model``'s parameters (bf16 autocast on CUDA); the data
+    may be on the CPU. ``score_fn(model, flux_val, target_val) -> (score, row)``: higher score
+    is better; ``row`` joins the history. If ``state_path`` holds the state of the same run
+    (``run_id``) the run resumes from its last completed epoch.
+
+    Under a torch.distributed process group (torchrun; see ``training.distributed``) each
+    rank trains on its share of every global batch of ``cfg.batch_size`` and the result
+    matches one process's; rank 0 validates and writes ``state_path``. Every rank returns the
+    same result.
     """
     device = next(model.parameters()).device
     generator = torch.Generator().manual_seed(cfg.seed)
@@ -156,49 +191,62 @@ def fit(model: torch.nn.Module, flux_train: torch.Tensor, target_train: torch.Te
     use_amp = device.type == "cuda"
     state = {"epoch": 0, "history": [], "best_score": -math.inf, "best_epoch": -1,
              "best_state_dict": None, "stale_epochs": 0}
-    if state_path is not None and Path(state_path).exists():
-        saved = torch.load(state_path, map_location=device, weights_only=False)
-        if saved.get("run_id") == run_id:
-            model.load_state_dict(saved["model"])
-            ema.load_state_dict(saved["ema"])
-            optimizer.load_state_dict(saved["optimizer"])
-            scheduler.load_state_dict(saved["scheduler"])
-            generator.set_state(saved["generator"])
-            torch.set_rng_state(saved["torch_rng"])
-            state = saved["loop"]
-            if progress:
-                print(f"resuming {run_id} after epoch {state['epoch']}")
+    saved = load_resume_state(state_path, run_id)
+    if saved is not None:
+        model.load_state_dict(saved["model"])
+        ema.load_state_dict(saved["ema"])
+        optimizer.load_state_dict(saved["optimizer"])
+        scheduler.load_state_dict(saved["scheduler"])
+        generator.set_state(saved["generator"])
+        by_rank = saved.get("rng_by_rank") or [{"cpu": saved["torch_rng"]}]
+        set_rng_state(by_rank[distributed.rank() % len(by_rank)], device)
+        state = saved["loop"]
+        if progress and distributed.is_main():
+            print(f"resuming {run_id} after epoch {state['epoch']}")
     n_train = len(flux_train)
+    n_epoch = min(cfg.samples_per_epoch or n_train, n_train)
+    distributed.check_batches(n_epoch, cfg.batch_size)
+    network = distributed.wrap(model, device)  # DDP averages gradients over ranks
     epochs = tqdm(range(state["epoch"], cfg.max_epochs), desc="epochs", unit="epoch",
-                  disable=not progress, initial=state["epoch"], total=cfg.max_epochs)
+                  disable=not progress or not distributed.is_main(), initial=state["epoch"],
+                  total=cfg.max_epochs)
     for epoch in epochs:
         if state["stale_epochs"] >= cfg.patience:
             break
         started = time.perf_counter()
-        model.train()
+        network.train()
         # A fresh random draw from the pool of realisations each epoch: epoch time stays fixed
-        # however many realisations the pool holds.
-        order = torch.randperm(n_train, generator=generator)[:cfg.samples_per_epoch or n_train]
-        total_loss, n_seen = 0.0, 0
+        # however many realisations the pool holds. Every rank draws the same order.
+        order = torch.randperm(n_train, generator=generator)[:n_epoch]
+        # float64, as Python's float summed the per-batch losses before (same CPU numbers),
+        # and kept on the device so the GPU is not waited for at every step.
+        total_loss = torch.zeros((), dtype=torch.float64, device=device)
         for start in range(0, len(order), cfg.batch_size):
             batch = order[start:start + cfg.batch_size]
-            flux = edge_mask(flux_train[batch], cfg.edge_mask_max_fraction, generator).to(device)
-            target = target_train[batch].to(device)
+            # The edge masks of the whole global batch: the generator stays in step on all ranks.
+            flux = edge_mask(flux_train[batch], cfg.edge_mask_max_fraction, generator)
+            mine = distributed.shard(len(batch))
+            flux, target = flux[mine].to(device), target_train[batch[mine]].to(device)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
-                loss = loss_fn(model(flux), target)
+                loss = loss_fn(network(flux), target)
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            if distributed.world_size() > 1:
+                (loss * distributed.share_weight(len(flux), len(batch))).backward()
+            else:
+                loss.backward()
             if cfg.grad_clip > 0:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
             optimizer.step()
             ema.update_parameters(model)
-            total_loss += loss.item() * len(batch)
-            n_seen += len(batch)
+            total_loss += loss.detach().double() * len(flux)
+        train_loss = float(distributed.sum_over_ranks(total_loss)) / len(order)
         lr = optimizer.param_groups[0]["lr"]
         scheduler.step()
         evaluated = ema.module if cfg.use_ema else model
-        score, row = score_fn(evaluated, flux_val, target_val)
-        row = {"epoch": epoch + 1, "train_loss": total_loss / n_seen, **row, "lr": lr,
+        # Validation on rank 0 alone: every rank then takes the same early-stopping decision.
+        score, row = distributed.broadcast_from_main(
+            score_fn(evaluated, flux_val, target_val) if distributed.is_main() else None)
+        row = {"epoch": epoch + 1, "train_loss": train_loss, **row, "lr": lr,
                "seconds": time.perf_counter() - started}
         state["history"].append(row)
         state["epoch"] = epoch + 1
@@ -209,12 +257,15 @@ def fit(model: torch.nn.Module, flux_train: torch.Tensor, target_train: torch.Te
             state["stale_epochs"] += 1
         epochs.set_postfix(loss=f"{row['train_loss']:.4f}", score=f"{score:.4f}")
         if state_path is not None:
-            with atomic_path(state_path) as tmp:
-                torch.save({"run_id": run_id, "model": model.state_dict(), "ema": ema.state_dict(),
-                            "optimizer": optimizer.state_dict(),
-                            "scheduler": scheduler.state_dict(),
-                            "generator": generator.get_state(), "torch_rng": torch.get_rng_state(),
-                            "loop": state}, tmp)
+            rngs = distributed.gather_to_all(rng_state(device))
+            if distributed.is_main():
+                with atomic_path(state_path) as tmp:
+                    torch.save({"run_id": run_id, "model": model.state_dict(),
+                                "ema": ema.state_dict(), "optimizer": optimizer.state_dict(),
+                                "scheduler": scheduler.state_dict(),
+                                "generator": generator.get_state(), "rng_by_rank": rngs,
+                                "loop": state}, tmp)
+            distributed.barrier()
     return {"state_dict": state["best_state_dict"], "history": state["history"],
             "best_score": state["best_score"], "best_epoch": state["best_epoch"],
             "epochs_run": state["epoch"]}

@@ -19,6 +19,7 @@ from ciderlab.evaluation.metrics import classification_metrics, spread
 from ciderlab.models.spectranet import SpectraNet, SpectraNetConfig
 from ciderlab.params import merge
 from ciderlab.provenance import fingerprint
+from ciderlab.training import distributed
 from ciderlab.training.loop import (TrainConfig, classifier_objective, fit, predict, recipe_dict,
                     redshift_objective, to_tensor)
 
@@ -48,13 +49,15 @@ def class_targets(labels: pd.Series, classes: list[str]) -> torch.Tensor:
 
 def train_one(head: str, flux: np.ndarray, target: torch.Tensor, train_rows: np.ndarray,
               val_rows: np.ndarray, model_config: SpectraNetConfig, cfg: TrainConfig,
-              data_id: str, state_path: Path | None = None,
-              progress: bool = True) -> TrainedModel:
+              data_id: str, state_path: Path | None = None, progress: bool = True,
+              device: torch.device | str = "cpu") -> TrainedModel:
     """Train a SpectraNet classifier (``head="classifier"``) or redshift model from scratch.
 
     ``flux`` (N, L) holds every spectrum; the rows select training and validation. The run is
     resumable from ``state_path``; ``data_id`` (e.g. the spectra file's checksum) joins the
-    run's fingerprint so a state file of other data is never resumed.
+    run's fingerprint so a state file of other data is never resumed. The model is built on
+    the CPU (the same initial weights on every device) and trained on ``device``; under
+    torchrun every rank calls this with its own device (see ``training.distributed``).
     """
     if len(train_rows) == 0 or len(val_rows) == 0:
         raise ValueError("the training or validation set is empty")
@@ -64,10 +67,14 @@ def train_one(head: str, flux: np.ndarray, target: torch.Tensor, train_rows: np.
         loss_fn, score_fn = redshift_objective()
     run_id = fingerprint(model_config.to_dict(), recipe_dict(cfg), data_id,
                          fingerprint(np.asarray(train_rows).tolist()))
+    device = torch.device(device)
     # The seed governs initial weights and dropout; the caller's global RNG state is restored.
-    with torch.random.fork_rng(devices=[]):
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         torch.manual_seed(cfg.seed)
-        model = SpectraNet(model_config)
+        model = SpectraNet(model_config).to(device)
+        if distributed.world_size() > 1:
+            # Same initial weights on every rank; different dropout masks on each rank's share.
+            torch.manual_seed(cfg.seed + distributed.rank())
         result = fit(model, to_tensor(flux[train_rows]), target[train_rows],
                      to_tensor(flux[val_rows]), target[val_rows], cfg, loss_fn, score_fn,
                      state_path=state_path, run_id=run_id, progress=progress)
@@ -80,7 +87,7 @@ def train_one(head: str, flux: np.ndarray, target: torch.Tensor, train_rows: np.
 def train_seeds(head: str, flux: np.ndarray, target: torch.Tensor, train_rows: np.ndarray,
                 val_rows: np.ndarray, model_config: SpectraNetConfig, cfg: TrainConfig,
                 seeds: list[int], data_id: str, state_dir: Path | None = None,
-                progress: bool = True) -> list[TrainedModel]:
+                progress: bool = True, device: torch.device | str = "cpu") -> list[TrainedModel]:
     """The same run once per seed (the paper's protocol: seeds 42, 777, 888, mean +- std).
 
     A finished seed's state file stays until every seed is done, so a rerun after an
@@ -89,10 +96,11 @@ def train_seeds(head: str, flux: np.ndarray, target: torch.Tensor, train_rows: n
     states = [None if state_dir is None else Path(state_dir) / f"{head}_seed{seed}.pt"
               for seed in seeds]
     trained = [train_one(head, flux, target, train_rows, val_rows, model_config,
-                         with_seed(cfg, seed), data_id, state_path=state, progress=progress)
+                         with_seed(cfg, seed), data_id, state_path=state, progress=progress,
+                         device=device)
                for seed, state in zip(seeds, states)]
     for state in states:
-        if state is not None:
+        if state is not None and distributed.is_main():
             state.unlink(missing_ok=True)
     return trained
 
