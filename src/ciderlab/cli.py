@@ -377,6 +377,32 @@ def cmd_export(args) -> None:
           f"torch: max |diff| {diffs['classifier']:.1e} and {diffs['redshift']:.1e})")
 
 
+def cmd_alerts(args) -> None:
+    from tqdm import tqdm
+
+    from ciderlab.alerts.archive import iter_packets, read_archive_alerts
+    from ciderlab.alerts.tables import (packets_to_tables, save_alert_tables,
+                                        summarise_alert_tables)
+    from ciderlab.io import save_json
+    from ciderlab.params import load_params
+
+    section = load_params(args.params)["alerts"]
+    alert_files = read_archive_alerts(args.archive, section["files"])
+    packets = tqdm(iter_packets(alert_files), total=sum(t.num_rows for t in alert_files.values()),
+                   desc="alerts", unit="alert")
+    tables = packets_to_tables(packets, stamp_size=section["stamp_size"],
+                               normalisation=section["stamp_normalisation"])
+    out = Path(args.out)
+    save_alert_tables(tables, out)
+    summary = summarise_alert_tables(tables, section["min_objects_per_class"])
+    save_json(summary, out / "summary.json")
+    print(f"alerts: {summary['alerts']} alerts of {summary['objects']} objects, "
+          f"{summary['detections']} detections + {summary['upper_limits']} upper limits, "
+          f"{summary['stamps']} stamps ({summary['edge_of_chip_alerts']} alerts at a chip edge, "
+          f"{summary['stamps_with_nan']} stamps with NaN); trained classes: "
+          f"{', '.join(summary['trained_classes']) or 'none'} -> {out}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ciderlab", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -436,6 +462,8 @@ def build_parser() -> argparse.ArgumentParser:
           ("--classifier", "results/train_classifier/classifier.pt"),
           ("--redshift", "results/train_redshift/redshift.pt"),
           ("--install-dir", None), ("--out", "results/baselines"))
+    stage("alerts", "real ZTF alert packets -> light curves, metadata, cutouts", cmd_alerts,
+          ("--archive", "data/raw/fink-science-7.4.0.tar.gz"), ("--out", "results/alerts"))
 
     # Not a DVC stage: a deliverable for alert brokers, run on demand after training.
     export = sub.add_parser("export", help="the classifier and redshift model as ONNX + JSON")
