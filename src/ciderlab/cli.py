@@ -16,12 +16,74 @@ from ciderlab.errors import CiderlabError
 DEFAULT_WHEEL = "data/raw/snid_sage-0.9.0-py3-none-any.whl"
 
 
+# Which options each `ciderlab pull <source>` takes (the others belong to another source).
+PULL_OPTIONS = {"raw": {"out", "cache_dir", "index_url"},
+                "fritz": {"objects", "out", "url", "params"},
+                "ztf-alerts": {"night", "out", "url", "programid", "object_ids", "max_packets",
+                               "cache_dir", "params"}}
+
+
 def cmd_pull(args) -> None:
+    """``ciderlab pull [raw|fritz|ztf-alerts]``: the raw archives (default) or an online source."""
+    from ciderlab.errors import InputError
+
+    defaults = build_parser().parse_args(["pull", args.source])
+    stray = [f"--{k.replace('_', '-')}" for k, v in vars(args).items()
+             if k not in PULL_OPTIONS[args.source] | {"source", "command", "func"}
+             and v != getattr(defaults, k)]
+    if stray:
+        raise InputError(f"{', '.join(stray)} does not apply to `ciderlab pull {args.source}`")
+    {"raw": _pull_raw, "fritz": _pull_fritz, "ztf-alerts": _pull_ztf_alerts}[args.source](args)
+
+
+def _pull_raw(args) -> None:
     from ciderlab.data.pull import pull_raw_data
 
-    paths = pull_raw_data(Path(args.out), cache_dir=args.cache_dir, index_url=args.index_url)
+    out = args.out or "data/raw"
+    paths = pull_raw_data(Path(out), cache_dir=args.cache_dir, index_url=args.index_url)
     total = sum(p.stat().st_size for p in paths)
-    print(f"pull: {len(paths)} archives verified in {args.out} ({total / 1e6:.1f} MB)")
+    print(f"pull: {len(paths)} archives verified in {out} ({total / 1e6:.1f} MB)")
+
+
+def _pull_fritz(args) -> None:
+    import os
+
+    from ciderlab.data.fritz import (DEFAULT_URL, TOKEN_VARIABLE, pull_fritz, read_object_ids,
+                                     summarise)
+    from ciderlab.data.online import RetryPolicy
+    from ciderlab.errors import InputError
+    from ciderlab.params import load_params
+
+    if not args.objects or not args.out:
+        raise InputError("`ciderlab pull fritz` needs --objects FILE_OR_IDS and --out DIR")
+    section = load_params(args.params).get("pull") or {}
+    result = pull_fritz(read_object_ids(args.objects), Path(args.out),
+                        os.environ.get(TOKEN_VARIABLE, ""), base_url=args.url or DEFAULT_URL,
+                        policy=RetryPolicy.from_params(section),
+                        manifest_every=section.get("manifest_every_objects", 25))
+    print(f"pull fritz: {summarise(result)} -> {args.out}")
+
+
+def _pull_ztf_alerts(args) -> None:
+    from ciderlab.data.fritz import read_object_ids
+    from ciderlab.data.online import RetryPolicy
+    from ciderlab.data.pull import default_cache_dir
+    from ciderlab.data.ztf_archive import DEFAULT_URL, pull_ztf_alerts
+    from ciderlab.errors import InputError
+    from ciderlab.params import load_params
+
+    if not args.night or not args.out:
+        raise InputError("`ciderlab pull ztf-alerts` needs --night YYYYMMDD and --out DIR")
+    params = load_params(args.params)
+    alerts = params.get("alerts") or {}
+    tarball, n_packets, _ = pull_ztf_alerts(
+        args.night, Path(args.out), Path(args.cache_dir or default_cache_dir() / "ztf-alerts"),
+        base_url=args.url or DEFAULT_URL, programid=args.programid,
+        object_ids=read_object_ids(args.object_ids) if args.object_ids else None,
+        max_packets=args.max_packets, policy=RetryPolicy.from_params(params.get("pull")),
+        **{k: alerts[p] for k, p in (("stamp_size", "stamp_size"),
+                                     ("normalisation", "stamp_normalisation")) if p in alerts})
+    print(f"pull ztf-alerts: {n_packets} alert packets of {tarball.name} -> {args.out}")
 
 
 def cmd_split(args) -> None:
@@ -407,11 +469,26 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ciderlab", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
-    pull = sub.add_parser("pull", help="download and verify the raw archives (SPEC §3)")
-    pull.add_argument("--out", default="data/raw")
+    pull = sub.add_parser("pull", help="download data: the raw archives (SPEC §3, default), "
+                          "Fritz sources or a night of public ZTF alerts (SPEC §3.3)")
+    pull.add_argument("source", nargs="?", default="raw", choices=tuple(PULL_OPTIONS),
+                      help="raw: the pinned raw archives into data/raw (default); fritz: "
+                      "SkyPortal sources (token in $FRITZ_TOKEN); ztf-alerts: one archive night")
+    pull.add_argument("--out", default=None, help="output folder (raw: default data/raw)")
     pull.add_argument("--cache-dir", type=Path, default=None,
                       help="download cache (default: $CIDERLAB_CACHE_DIR or ~/.cache/ciderlab)")
-    pull.add_argument("--index-url", default=None, help="package index to download from")
+    pull.add_argument("--index-url", default=None, help="raw: package index to download from")
+    pull.add_argument("--objects", help="fritz: a file of object ids (one a line) or id,id,...")
+    pull.add_argument("--url", default=None, help="fritz: the SkyPortal instance (default "
+                      "https://fritz.science); ztf-alerts: the archive folder (default "
+                      "https://ztf.uw.edu/alerts/public)")
+    pull.add_argument("--night", help="ztf-alerts: UTC night, YYYYMMDD")
+    pull.add_argument("--programid", default="public", help="ztf-alerts: tarball family")
+    pull.add_argument("--object-ids", help="ztf-alerts: keep only these objects (file or id,id)")
+    pull.add_argument("--max-packets", type=int, default=None,
+                      help="ztf-alerts: stop after this many packets")
+    pull.add_argument("--params", default="params.yaml",
+                      help="fritz, ztf-alerts: retries and timeouts from its `pull` section")
     pull.set_defaults(func=cmd_pull)
 
     def stage(name, helptext, func, *paths):
