@@ -51,6 +51,38 @@ def test_training_does_not_touch_the_callers_random_state():
         assert torch.equal(a, b)  # the seed alone fixes the result
 
 
+def test_training_reads_a_memory_mapped_set_one_batch_at_a_time(tmp_path):
+    import torch
+
+    from ciderlab.models.spectranet import SpectraNetConfig
+    from ciderlab.training.loop import TrainConfig
+
+    config = SpectraNetConfig(n_bins=16, n_outputs=2, channels=(2, 2, 2, 2, 2),
+                              kernels=((3, 3, 3),) * 5, hidden=4, dropout=0.0)
+    flux = np.random.default_rng(0).normal(size=(12, 16)).astype(np.float32)
+    np.save(tmp_path / "flux.npy", flux)
+    target = torch.as_tensor(np.arange(12) % 2)
+
+    class Reads:  # a memory-mapped array that records how many rows each read asks for
+        def __init__(self, array):
+            self.array, self.sizes = array, []
+
+        def __getitem__(self, rows):
+            self.sizes.append(len(rows))
+            return self.array[rows]
+
+    mapped = Reads(np.load(tmp_path / "flux.npy", mmap_mode="r"))
+    recipe = TrainConfig(seed=5, max_epochs=2, batch_size=3, warmup_epochs=0)
+    lazily = train_one("classifier", mapped, target, np.arange(9), np.arange(9, 12), config,
+                       recipe, "toy", progress=False)
+    eagerly = train_one("classifier", flux, target, np.arange(9), np.arange(9, 12), config,
+                        recipe, "toy", progress=False)
+    assert max(mapped.sizes) == 3  # batches of 3 and the 3 validation rows, never all 9
+    assert lazily.history[-1]["train_loss"] == eagerly.history[-1]["train_loss"]
+    for a, b in zip(lazily.model.parameters(), eagerly.model.parameters()):
+        assert torch.equal(a, b)
+
+
 def metrics(acc, f1_a, f1_b):
     per_class = {"A": {"precision": f1_a, "recall": f1_a, "f1": f1_a, "support": 3},
                  "B": {"precision": f1_b, "recall": f1_b, "f1": f1_b, "support": 2},

@@ -75,13 +75,33 @@ def train_one(head: str, flux: np.ndarray, target: torch.Tensor, train_rows: np.
         if distributed.world_size() > 1:
             # Same initial weights on every rank; different dropout masks on each rank's share.
             torch.manual_seed(cfg.seed + distributed.rank())
-        result = fit(model, to_tensor(flux[train_rows]), target[train_rows],
+        result = fit(model, BatchRows(flux, train_rows), target[train_rows],
                      to_tensor(flux[val_rows]), target[val_rows], cfg, loss_fn, score_fn,
                      state_path=state_path, run_id=run_id, progress=progress)
     model.load_state_dict(result["state_dict"])
     model.eval()
     return TrainedModel(model, model_config, cfg, run_id, result["history"], result["best_epoch"],
                         result["best_score"], result["epochs_run"])
+
+
+class BatchRows:
+    """Rows ``rows`` of a (N, L) array, read as a float32 tensor one batch at a time.
+
+    ``fit`` indexes its training set once per batch; with ``flux`` memory-mapped
+    (``load_spectra(lazy=True)``) only those rows are read, where ``flux[rows]`` would read
+    the whole training set at once.
+    """
+
+    def __init__(self, flux: np.ndarray, rows: np.ndarray):
+        self.flux, self.rows = flux, np.asarray(rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, index) -> torch.Tensor:  # (B, L)
+        if isinstance(index, torch.Tensor):
+            index = index.numpy()
+        return to_tensor(self.flux[self.rows[index]])
 
 
 def train_seeds(head: str, flux: np.ndarray, target: torch.Tensor, train_rows: np.ndarray,
