@@ -22,6 +22,16 @@ TRANSIENT_ERRORS = (requests.ConnectionError, requests.Timeout,
                     requests.exceptions.ChunkedEncodingError)
 
 
+def describe(error: Exception) -> str:
+    """A short, secret-free account of a transient network fault for logs and errors."""
+    text = str(error)
+    if isinstance(error, requests.exceptions.ChunkedEncodingError):
+        return "body cut short (connection closed early)"
+    if isinstance(error, requests.Timeout) or "timed out" in text.lower():
+        return "timed out"
+    return f"connection failed ({type(error).__name__})"
+
+
 class OnlineError(CiderlabError):
     """A request that still failed after every retry, or that the server refused outright."""
 
@@ -132,7 +142,7 @@ def get_with_retries(session: requests.Session, url: str, policy: RetryPolicy, w
                 return response, parse(response)
             fault = f"HTTP {response.status_code}"
         except TRANSIENT_ERRORS as error:
-            fault = type(error).__name__
+            fault = describe(error)
         except ValueError as error:
             fault = f"unreadable body ({error.__class__.__name__})"
         if attempt == policy.max_attempts:
@@ -239,7 +249,7 @@ def download_resumable(session: requests.Session, url: str, dest: str | os.PathL
                             partial.unlink()
                         fault = f"body cut short ({size} of {total} bytes)"
             except TRANSIENT_ERRORS as error:
-                fault = type(error).__name__
+                fault = describe(error)
             if attempt == policy.max_attempts:
                 break
             delay = wait_s(policy, attempt, response if fault.startswith("HTTP") else None)
