@@ -465,6 +465,68 @@ def cmd_alerts(args) -> None:
           f"{', '.join(summary['trained_classes']) or 'none'} -> {out}")
 
 
+def cmd_classify(args) -> None:
+    """Classify spectrum files; a file that fails is reported and the others still run.
+
+    Output (stdout, or ``--out``): one line per file (text), ``--csv`` or ``--json``; only the
+    files that were classified appear, and nothing is written when none was. Any failure makes
+    the exit status 1 after the rest are done.
+    """
+    import json
+
+    from tqdm import tqdm
+
+    from ciderlab.classify import classifications_table, classify_file, load_models
+    from ciderlab.errors import InputError
+    from ciderlab.io import atomic_path
+    from ciderlab.params import load_params
+
+    params = load_params(args.params) if Path(args.params).exists() else None
+    models = load_models(args.classifier, args.redshift_model, params)
+    results, failures = {}, []
+    for path in tqdm(args.files, desc="classify", unit="file", disable=len(args.files) < 2,
+                     file=sys.stderr):
+        try:
+            spectrum, result = classify_file(path, models, redshift=args.redshift)
+        except InputError as error:
+            failures.append(str(error))
+            if len(args.files) > 1:
+                tqdm.write(f"ciderlab classify: error: {error}", file=sys.stderr)
+            continue
+        results[path] = result
+        if args.plot:
+            from ciderlab.evaluation.figures.classify import fig_classified_spectrum
+
+            fig = fig_classified_spectrum(spectrum.wave_aa, spectrum.flux, result, Path(path).name)
+            with atomic_path(Path(args.plot) / f"{Path(path).name}.png") as tmp:
+                fig.savefig(tmp, format="png", dpi=100)
+    if not results:
+        raise InputError(failures[0] if len(failures) == 1 else
+                         f"none of the {len(failures)} files could be classified (see above)")
+    if args.json:
+        text = json.dumps([{"file": name, **r.to_dict()} for name, r in results.items()],
+                          indent=2) + "\n"
+    elif args.csv:
+        text = classifications_table(results).to_csv(index=False)
+    else:
+        text = "".join(
+            f"{name}: z = {r.redshift:.3f} ({r.redshift_source}); "
+            + ", ".join(f"{c} {p:.2f}" for c, p in r.top)
+            + f"; S/N {r.snr:.0f}, coverage {100 * r.coverage:.0f}%\n"
+            + "".join(f"  warning: {w}\n" for w in r.warnings) for name, r in results.items())
+    if args.out:
+        with atomic_path(args.out) as tmp:
+            tmp.write_text(text)
+    else:
+        sys.stdout.write(text)
+    if failures:
+        raise InputError(f"{len(failures)} of {len(args.files)} files could not be classified "
+                         f"(see above); the other {len(results)} were"
+                         + (f" -> {args.out}" if args.out else ""))
+    if args.out:
+        print(f"classify: {len(results)} spectra classified -> {args.out}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ciderlab", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -549,6 +611,21 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--redshift", default="results/train_redshift/redshift.pt")
     export.add_argument("--out", default="results/export")
     export.set_defaults(func=cmd_export)
+    classify = sub.add_parser("classify", help="classify your own spectrum files (ASCII, FITS, "
+                              "SkyPortal JSON)")
+    classify.add_argument("files", nargs="+", help="spectrum files")
+    classify.add_argument("--redshift", type=float, default=None,
+                          help="known redshift for every file (default: predicted)")
+    classify.add_argument("--classifier", default="results/train_classifier/classifier.pt")
+    classify.add_argument("--redshift-model", default="results/train_redshift/redshift.pt")
+    classify.add_argument("--params", default="params.yaml",
+                          help="for the training ranges the warnings compare with (optional)")
+    output = classify.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="JSON instead of text lines")
+    output.add_argument("--csv", action="store_true", help="CSV instead of text lines")
+    classify.add_argument("--out", default=None, help="write the answers here (default: stdout)")
+    classify.add_argument("--plot", default=None, help="write one PNG per file into this folder")
+    classify.set_defaults(func=cmd_classify)
     return parser
 
 

@@ -1,0 +1,307 @@
+"""Classify an astronomer's own spectrum: redshift model, then classifier, with warnings.
+
+The library half of ``ciderlab classify``. A spectrum on any wavelength grid goes through the
+one preprocessing path (``ciderlab.spectra.preprocess``, with the settings stored in the
+checkpoints), exactly as the realised test spectra do in ``evaluate``: ``to_model_grid`` ->
+``prepare_observed`` (the redshift model's observed-frame input) -> ``to_rest_frame`` at the
+predicted or given redshift (the classifier's input).
+
+Warnings (``Classification.warnings``) say where the input lies outside what the models saw
+in training; each threshold is our choice:
+
+* coverage: the share of the model's observed window (``grid.obs_wave_*``) the spectrum
+  covers. Realised training spectra cover 20-100 % of it (1 % of them less than
+  ``WARN_COVERAGE`` = 50 %); below 50 % warns, below ``MIN_COVERAGE`` = 20 % is an error;
+* resolution: pixels coarser than the model's line-spread function needs (FWHM taken as two
+  pixels; more than ``COARSE_FACTOR`` = 1.5 times the model's ``fwhm_lnwave``) warn; finer input
+  is degraded to the model's resolution, as the templates were;
+* redshift outside the training range (``realise.redshift_min/max``) warns;
+* S/N per resolution element (from the errors, or estimated with DER_SNR when there are none)
+  below the training range's lowest (``realise.snr_min``) warns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from ciderlab.errors import InputError
+from ciderlab.spectra.preprocess import (PreprocessConfig, prepare_observed, to_model_grid,
+                                         to_rest_frame)
+from ciderlab.spectra.readers import ObservedSpectrum, read_spectrum
+
+DEFAULT_CLASSIFIER = "results/train_classifier/classifier.pt"
+DEFAULT_REDSHIFT_MODEL = "results/train_redshift/redshift.pt"
+MIN_COVERAGE = 0.2
+WARN_COVERAGE = 0.5
+COARSE_FACTOR = 1.5
+# The preprocessing settings the two models must share for one spectrum to feed both.
+SHARED_PREPROCESS = ("obs_wave_min_aa", "obs_wave_max_aa", "n_bins", "fwhm_lnwave", "continuum",
+                     "knot_spacing_lnwave", "median_window_lnwave")
+
+
+@dataclass(frozen=True)
+class TrainingDomain:
+    """What the models saw in training: redshift range and lowest S/N per resolution element."""
+
+    redshift_min: float
+    redshift_max: float
+    snr_min: float | None = None
+
+    @classmethod
+    def from_params(cls, params: dict) -> "TrainingDomain":
+        """From resolved params.yaml (section ``realise``)."""
+        section = params["realise"]
+        return cls(float(section["redshift_min"]), float(section["redshift_max"]),
+                   float(section["snr_min"]))
+
+    @classmethod
+    def from_preprocess(cls, cfg: PreprocessConfig) -> "TrainingDomain":
+        """Without params.yaml: the redshifts the rest-frame grid supports, no S/N check."""
+        return cls(0.0, cfg.obs_wave_min_aa / cfg.rest_wave_min_aa - 1.0, None)
+
+
+class Models(NamedTuple):
+    """The two checkpoints as ``load_checkpoint`` returns them, and their training domain."""
+
+    classifier: tuple  # (SpectraNet, payload)
+    redshift_model: tuple  # (SpectraNet, payload)
+    domain: TrainingDomain
+
+
+@dataclass(frozen=True)
+class ModelInputs:
+    """What the models were given: (L,) grids in Angstrom, (L,) normalised flux, (L,) coverage."""
+
+    wave_obs_aa: np.ndarray
+    flux_obs: np.ndarray
+    covered_obs: np.ndarray
+    wave_rest_aa: np.ndarray
+    flux_rest: np.ndarray
+    covered_rest: np.ndarray
+
+
+@dataclass(frozen=True)
+class Classification:
+    """One spectrum's answer.
+
+    ``top`` holds the ``top`` most probable (class, probability) pairs, best first;
+    ``probabilities`` every class's. ``redshift_source`` is "predicted" or "given"; ``snr`` is
+    the median S/N per model resolution element, ``snr_source`` "errors" or "estimated (DER_SNR)";
+    ``coverage`` the share of the model's observed window the spectrum covers.
+    """
+
+    redshift: float
+    redshift_source: str
+    top: list[tuple[str, float]]
+    probabilities: dict[str, float]
+    snr: float
+    snr_source: str
+    coverage: float
+    inputs: ModelInputs
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        """JSON-ready summary (no arrays)."""
+        return {"redshift": self.redshift, "redshift_source": self.redshift_source,
+                "top": [{"class": c, "probability": p} for c, p in self.top],
+                "probabilities": self.probabilities, "snr": self.snr,
+                "snr_source": self.snr_source, "coverage": self.coverage,
+                "warnings": list(self.warnings)}
+
+
+def load_models(classifier_path: str | Path = DEFAULT_CLASSIFIER,
+                redshift_path: str | Path = DEFAULT_REDSHIFT_MODEL,
+                params: dict | None = None) -> Models:
+    """Both checkpoints, checked to be a classifier and a redshift model sharing preprocessing.
+
+    ``params`` (resolved params.yaml) gives the training domain; without it, the redshift range
+    the rest-frame grid supports is used and S/N is not checked.
+    """
+    from ciderlab.models.checkpoint import load_checkpoint
+
+    loaded = {}
+    for head, path, flag in (("classifier", classifier_path, "--classifier"),
+                             ("redshift", redshift_path, "--redshift-model")):
+        try:
+            model, payload = load_checkpoint(path)
+        except FileNotFoundError as error:
+            raise InputError(f"{error}; or pass the checkpoint with {flag}") from error
+        if payload["model_config"].get("head") != head or "preprocess" not in payload:
+            raise InputError(f"{path}: not a {head} checkpoint with preprocessing settings "
+                             f"(head {payload['model_config'].get('head')!r}); pass the "
+                             f"{head} model's .pt file with {flag}")
+        loaded[head] = (model, payload)
+    cfg_c, cfg_z = (PreprocessConfig.from_dict(loaded[h][1]["preprocess"])
+                    for h in ("classifier", "redshift"))
+    differ = [k for k in SHARED_PREPROCESS if getattr(cfg_c, k) != getattr(cfg_z, k)]
+    if differ:
+        raise InputError(f"{classifier_path} and {redshift_path} were trained with different "
+                         f"preprocessing ({', '.join(differ)}); pass two checkpoints of one run")
+    domain = TrainingDomain.from_params(params) if params else TrainingDomain.from_preprocess(cfg_c)
+    return Models(loaded["classifier"], loaded["redshift"], domain)
+
+
+def estimate_snr(flux: np.ndarray) -> float:
+    """Median S/N per pixel without errors: DER_SNR (Stoehr et al. 2008).
+
+    Noise from the second difference of every other pixel, which cancels features broader than
+    a few pixels; exact for white noise on a smooth spectrum.
+    """
+    flux = np.asarray(flux, dtype=np.float64)
+    if flux.size < 5:
+        return float("nan")
+    noise = 1.482602 / np.sqrt(6.0) * np.median(np.abs(2.0 * flux[2:-2] - flux[:-4] - flux[4:]))
+    signal = np.median(np.abs(flux))
+    return float(signal / noise) if noise > 0 else float("inf")
+
+
+def snr_per_resolution_element(wave_aa: np.ndarray, flux: np.ndarray, flux_err: np.ndarray | None,
+                               cfg: PreprocessConfig) -> tuple[float, str]:
+    """Median S/N per model resolution element over the model's window, and how it was found.
+
+    Per-pixel S/N times sqrt(pixels per resolution element), the way ``realise`` defines S/N.
+    """
+    inside = (wave_aa >= cfg.obs_wave_min_aa) & (wave_aa <= cfg.obs_wave_max_aa)
+    if inside.sum() < 5:
+        inside = np.ones_like(wave_aa, dtype=bool)
+    dlnwave = float(np.median(np.diff(np.log(wave_aa))))
+    pixels = max(1.0, cfg.fwhm_lnwave / dlnwave)
+    if flux_err is not None:
+        snr_pixel, source = float(np.median(np.abs(flux[inside]) / flux_err[inside])), "errors"
+    else:
+        snr_pixel, source = estimate_snr(flux[inside]), "estimated (DER_SNR)"
+    return snr_pixel * np.sqrt(pixels), source
+
+
+def _check_arrays(wave_aa, flux, flux_err) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    wave_aa = np.asarray(wave_aa, dtype=np.float64)
+    flux = np.asarray(flux, dtype=np.float64)
+    if wave_aa.ndim != 1 or wave_aa.shape != flux.shape:
+        raise InputError(f"need 1-D wavelength and flux arrays of one length; got "
+                         f"{wave_aa.shape} and {flux.shape}")
+    if flux_err is not None:
+        flux_err = np.asarray(flux_err, dtype=np.float64)
+        if flux_err.shape != flux.shape:
+            raise InputError(f"flux_err {flux_err.shape} does not match flux {flux.shape}")
+    return wave_aa, flux, flux_err
+
+
+def classify_spectrum(wave_aa: np.ndarray, flux: np.ndarray, classifier: tuple,
+                      redshift_model: tuple, *, redshift: float | None = None, top: int = 3,
+                      flux_err: np.ndarray | None = None,
+                      domain: TrainingDomain | None = None) -> Classification:
+    """Class probabilities and redshift of one observed spectrum.
+
+    Parameters
+    ----------
+    wave_aa : (N,) observed-frame wavelength in Angstrom, any grid, increasing
+    flux : (N,) F_lambda in any units (or counts), with its continuum
+    classifier, redshift_model : ``(model, payload)`` as ``load_checkpoint`` returns them
+    redshift : a known redshift; None (default) uses the redshift model's prediction
+    top : how many classes to report, most probable first
+    flux_err : (N,) one-sigma errors of ``flux`` (for the S/N check), or None to estimate
+    domain : the training domain for the warnings; default: from the classifier's grid
+
+    Raises ``InputError`` (without a file name; ``classify_file`` adds it) for a spectrum the
+    models cannot use: too little of it inside the model's window, or nothing left in the
+    rest-frame window at the redshift.
+    """
+    import torch
+
+    from ciderlab.training.loop import predict, to_tensor
+
+    wave_aa, flux, flux_err = _check_arrays(wave_aa, flux, flux_err)
+    model_c, payload_c = classifier
+    model_z, payload_z = redshift_model
+    cfg = PreprocessConfig.from_dict(payload_c["preprocess"])
+    domain = domain or TrainingDomain.from_preprocess(cfg)
+    classes = list(payload_c["classes"])
+    warnings = []
+    window = f"{cfg.obs_wave_min_aa:.0f}-{cfg.obs_wave_max_aa:.0f} AA"
+    try:
+        flux_grid, covered = to_model_grid(wave_aa, flux, cfg)
+    except ValueError as error:
+        raise InputError(f"cannot put the spectrum on the model's grid ({error})") from error
+    coverage = float(covered.mean())
+    if coverage < MIN_COVERAGE:
+        raise InputError(
+            f"the spectrum ({wave_aa.min():.0f}-{wave_aa.max():.0f} AA) covers "
+            f"{100 * coverage:.0f}% of the model's window {window}; it needs at least "
+            f"{100 * MIN_COVERAGE:.0f}%. Check the wavelength unit, or use a spectrum of that range")
+    if coverage < WARN_COVERAGE:
+        warnings.append(f"covers only {100 * coverage:.0f}% of the model's window {window} "
+                        f"(99% of training spectra cover more than {100 * WARN_COVERAGE:.0f}%)")
+    fwhm_in = 2.0 * float(np.median(np.diff(np.log(wave_aa))))
+    if fwhm_in > COARSE_FACTOR * cfg.fwhm_lnwave:
+        warnings.append(f"resolution coarser than the model's: pixels of {fwhm_in / 2:.4f} in "
+                        f"ln(lambda) (R ~ {1 / fwhm_in:.0f}) against the model's R ~ "
+                        f"{1 / cfg.fwhm_lnwave:.0f}")
+    snr, snr_source = snr_per_resolution_element(wave_aa, flux, flux_err, cfg)
+    if domain.snr_min is not None and snr < domain.snr_min:
+        warnings.append(f"S/N {snr:.1f} per resolution element ({snr_source}) is below the "
+                        f"training range's lowest, {domain.snr_min:g}")
+    try:
+        flat, flux_obs = prepare_observed(flux_grid, covered, cfg)
+    except ValueError as error:
+        raise InputError(f"cannot remove the continuum ({error})") from error
+    if redshift is None:
+        z = float(predict(model_z, to_tensor(flux_obs[None, :].astype(np.float32)))
+                  .numpy().reshape(-1)[0])
+        source = "predicted"
+    else:
+        z, source = float(redshift), "given"
+    if not (domain.redshift_min <= z <= domain.redshift_max):
+        warnings.append(f"{source} redshift {z:.3f} is outside the training range "
+                        f"{domain.redshift_min:g}-{domain.redshift_max:g}"
+                        + ("; give a known redshift (--redshift) if you have one"
+                           if source == "predicted" else ""))
+    try:
+        flux_rest, covered_rest = to_rest_frame(flat, covered, z, cfg)
+    except ValueError as error:
+        raise InputError(f"at the {source} redshift {z:.3f}: {error}") from error
+    logits = predict(model_c, to_tensor(flux_rest[None, :].astype(np.float32)))
+    proba = torch.softmax(logits, dim=1).numpy()[0].astype(float)
+    order = np.argsort(proba)[::-1][:top]
+    inputs = ModelInputs(cfg.wave_obs_aa, flux_obs, covered, cfg.wave_rest_aa, flux_rest,
+                         covered_rest)
+    return Classification(z, source, [(classes[k], float(proba[k])) for k in order],
+                          dict(zip(classes, map(float, proba))), float(snr), snr_source,
+                          coverage, inputs, warnings)
+
+
+def classify_file(path: str | Path, models: Models, *, redshift: float | None = None,
+                  top: int = 3) -> tuple[ObservedSpectrum, Classification]:
+    """Read one spectrum file and classify it; the reader's warnings come first.
+
+    Every ``InputError`` names the file.
+    """
+    spectrum = read_spectrum(path)
+    try:
+        result = classify_spectrum(spectrum.wave_aa, spectrum.flux, models.classifier,
+                                   models.redshift_model, redshift=redshift, top=top,
+                                   flux_err=spectrum.flux_err, domain=models.domain)
+    except InputError as error:
+        raise InputError(f"{path}: {error}") from error
+    result.warnings[:0] = spectrum.meta.get("warnings", [])
+    return spectrum, result
+
+
+def classifications_table(results: dict[str, Classification], top: int = 3):
+    """One row per file: redshift, the top classes and probabilities, S/N, coverage, warnings."""
+    import pandas as pd
+
+    rows = []
+    for name, result in results.items():
+        row = {"file": name, "redshift": result.redshift, "redshift_source": result.redshift_source}
+        for i in range(top):
+            label, p = result.top[i] if i < len(result.top) else ("", float("nan"))
+            row[f"class_{i + 1}"], row[f"p_{i + 1}"] = label, p
+        row.update(snr=result.snr, snr_source=result.snr_source, coverage=result.coverage,
+                   warnings="; ".join(result.warnings))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
