@@ -10,6 +10,7 @@ always handed an axes of our Figure; seaborn's global theme is never set.
 from ciderlab.evaluation.figures.classification import (fig_accuracy_vs, fig_confusion_matrix,
                                                         fig_roc, fig_training_curves,
                                                         fig_validation_curves)
+from ciderlab.evaluation.figures.classify import fig_classified_spectrum
 from ciderlab.evaluation.figures.comparison import (fig_disagreements, fig_method_confusion,
                                                     fig_method_redshift)
 from ciderlab.evaluation.figures.data import (fig_continuum_draws, fig_distributions,
@@ -17,7 +18,8 @@ from ciderlab.evaluation.figures.data import (fig_continuum_draws, fig_distribut
 from ciderlab.evaluation.figures.redshift import fig_redshift, fig_redshift_training
 
 __all__ = [
-    "fig_accuracy_vs", "fig_confusion_matrix", "fig_continuum_draws", "fig_disagreements",
+    "fig_accuracy_vs", "fig_classified_spectrum", "fig_confusion_matrix",
+    "fig_continuum_draws", "fig_disagreements",
     "fig_distributions", "fig_method_confusion", "fig_method_redshift", "fig_preprocessing",
     "fig_redshift", "fig_redshift_training", "fig_roc", "fig_training_curves",
     "fig_validation_curves",
