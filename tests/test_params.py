@@ -86,3 +86,60 @@ def test_default_profile_is_the_base_sections():
     raw = repository_params()
     base = resolve_params({**raw, "profile": "default"})
     assert base == {k: v for k, v in raw.items() if k != "profiles"}
+
+
+def test_repository_params_fit_the_schema_in_every_profile(tmp_path):
+    import yaml
+
+    from ciderlab.params import schema_problems
+
+    raw = repository_params()
+    assert schema_problems(raw) == []
+    for profile in PROFILES:
+        (tmp_path / "params.yaml").write_text(yaml.safe_dump({**raw, "profile": profile}))
+        assert load_params(tmp_path / "params.yaml")["profile"] == profile
+
+
+def test_schema_keys_are_the_config_dataclasses_fields():
+    # The sections a dataclass reads may set exactly its fields (plus the few read elsewhere).
+    from dataclasses import fields
+
+    from ciderlab.evaluation.evaluate import EvaluateConfig
+    from ciderlab.models.spectranet import SpectraNetConfig
+    from ciderlab.params import SCHEMA
+    from ciderlab.spectra.continua import ContinuumConfig
+    from ciderlab.spectra.preprocess import PreprocessConfig
+    from ciderlab.spectra.realise import RealiseConfig
+    from ciderlab.training.loop import TrainConfig
+
+    def names(cls, *drop):
+        return {f.name for f in fields(cls)} - set(drop)
+
+    assert set(SCHEMA["train_classifier"]) == names(TrainConfig) | {"seeds"}
+    assert set(SCHEMA["realise"]) == (names(RealiseConfig, "preprocess")
+                                      | {"max_spectra_per_object", "workers"})
+    assert set(SCHEMA["realise"]["continuum"]) == names(ContinuumConfig)
+    assert set(SCHEMA["grid"]) | set(SCHEMA["preprocess"]) == names(PreprocessConfig)
+    # n_bins comes from grid, n_outputs and head from the stage (training.runs)
+    assert set(SCHEMA["model"]) == names(SpectraNetConfig, "n_bins", "n_outputs", "head")
+    assert set(SCHEMA["evaluate"]) == names(EvaluateConfig) | {"separate_classes"}
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("model: {hidden: 8\n", "not valid YAML (line 2"),
+    ("trian_classifier: {lr: 1.0e-3}\n", "did you mean 'train_classifier'?"),
+    ("model: {hiden: 8}\n", "unknown key 'model.hiden' (did you mean 'hidden'?)"),
+    ("train_redshift: {lr: 1e-3}\n", "train_redshift.lr is '1e-3', expected a number"),
+    ("train_redshift: {batch_size: 6.5}\n", "batch_size is 6.5, expected a whole number"),
+    ("train_redshift: {use_ema: 1}\n", "use_ema is 1, expected true or false"),
+    ("model: {channels: [8, x]}\n", "model.channels is [8, 'x'], expected a list of a whole"),
+    ("profiles: {smoke: {model: {hiden: 8}}}\n", "'profiles.smoke.model.hiden'"),
+])
+def test_bad_settings_are_named_with_what_to_do(tmp_path, text, expected):
+    from ciderlab.errors import InputError
+
+    path = tmp_path / "params.yaml"
+    path.write_text(text)
+    with pytest.raises(InputError) as error:
+        load_params(path)
+    assert expected in str(error.value) and str(path) in str(error.value)

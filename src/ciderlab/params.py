@@ -3,11 +3,80 @@
 from __future__ import annotations
 
 import copy
+import difflib
 from pathlib import Path
 
 import yaml
 
+from ciderlab.errors import InputError
+
 PROFILES = ("default", "smoke", "paper")
+
+
+class Named:
+    """A mapping whose keys are free names (preprocessing options, profiles), each a ``spec``."""
+
+    def __init__(self, spec):
+        self.spec = spec
+
+
+# What each setting may hold: int, float (an int is fine), bool, str; a tuple lists the
+# alternatives (None: null); a list [spec] is a list of them; a dict is a section of known keys.
+# The keys of the dataclass-backed sections are those classes' fields (tests/test_params.py
+# holds the two together): TrainConfig, RealiseConfig, ContinuumConfig, PreprocessConfig,
+# SpectraNetConfig, EvaluateConfig. A new setting goes here as well as into params.yaml.
+OPTIONAL_INT = (int, None)
+TRAIN = {
+    "seed": int, "seeds": [int], "lr": float, "weight_decay": float, "batch_size": int,
+    "max_epochs": int, "samples_per_epoch": OPTIONAL_INT, "warmup_epochs": int,
+    "restart_epochs": int, "lr_min": float, "patience": int, "focal_gamma": float,
+    "class_balance_beta": float, "use_focal_loss": bool, "ema_decay": float, "use_ema": bool,
+    "grad_clip": float, "edge_mask_max_fraction": float,
+}
+GRID = {"obs_wave_min_aa": float, "obs_wave_max_aa": float, "rest_wave_min_aa": float,
+        "rest_wave_max_aa": float, "n_bins": int}
+PREPROCESS = {"fwhm_lnwave": float, "continuum": str, "knot_spacing_lnwave": float,
+              "median_window_lnwave": float}
+MODEL = {"channels": [int], "kernels": [[int]], "pool": int, "hidden": int, "dropout": float,
+         "conv": str, "fft_min_kernel": int}
+CONTINUUM = {
+    "sn_temperature_k": [float], "tde_temperature_k": [float], "agn_power_index": [float],
+    "host_temperature_k": [float], "temperature_scatter": float, "ebv_mw_max": float,
+    "ebv_host_mean": float, "response_amplitude": float, "response_order": int,
+    "sky_level": float, "sky_red_boost": float, "sky_red_wave_aa": float,
+}
+SCHEMA = {
+    "profile": str,
+    "device": str,
+    "labels": {"classes": [str], "extended_taxonomy": bool, "min_objects": int,
+               "min_coverage_fraction": float},
+    "grid": GRID,
+    "split": {"n_folds": int, "fixed_fold": int, "val_fraction": float, "salt": str,
+              "max_objects_per_class": OPTIONAL_INT, "duplicate_min_correlation": float,
+              "duplicate_max_age_difference_days": float, "duplicate_min_overlap_bins": int},
+    "preprocess": PREPROCESS,
+    "realise": {
+        "seed": int, "n_realisations": int, "min_realisations_per_class": int,
+        "max_realisations_per_spectrum": int, "redshift_min": float, "redshift_max": float,
+        "host_fraction_max": float, "snr_min": float, "snr_max": float,
+        "template_fwhm_lnwave": float, "max_spectra_per_object": OPTIONAL_INT, "workers": int,
+        "continuum": CONTINUUM},
+    "model": MODEL,
+    "train_classifier": TRAIN,
+    "train_redshift": TRAIN,
+    "evaluate": {"narrow_obs_wave_min_aa": float, "narrow_obs_wave_max_aa": float,
+                 "clean_snr_min": float, "clean_host_fraction_max": float,
+                 "separate_classes": [str]},
+    "compare_preprocessing": {"options": Named({**GRID, **PREPROCESS}), "train_classifier": TRAIN,
+                              "max_train_spectra": OPTIONAL_INT},
+    "ablation": {"name": str, "train_classifier": TRAIN, "model": MODEL},
+    "baselines": {"n_spectra": int, "seed": int},
+    "alerts": {"files": [str], "stamp_size": int, "stamp_normalisation": str,
+               "min_objects_per_class": int},
+    "pull": {"max_attempts": int, "backoff_s": float, "backoff_max_s": float,
+             "retry_after_max_s": float, "timeout_s": float, "manifest_every_objects": int},
+}
+SCHEMA["profiles"] = Named({k: v for k, v in SCHEMA.items() if k not in ("profile",)})
 
 
 def merge(base: dict, override: dict) -> dict:
@@ -19,6 +88,80 @@ def merge(base: dict, override: dict) -> dict:
         else:
             merged[key] = value
     return merged
+
+
+def _type_name(spec) -> str:
+    if isinstance(spec, tuple):
+        return " or ".join("null" if s is None else _type_name(s) for s in spec)
+    if isinstance(spec, list):
+        return f"a list of {_type_name(spec[0])}"
+    if isinstance(spec, (dict, Named)):
+        return "a section (key: value lines)"
+    return {int: "a whole number", float: "a number", bool: "true or false",
+            str: "a string"}[spec]
+
+
+def _matches(value, spec) -> bool:
+    """Whether ``value`` is of the scalar or list ``spec`` (sections are walked separately)."""
+    if spec is None:
+        return value is None
+    if isinstance(spec, tuple):
+        return any(_matches(value, s) for s in spec)
+    if isinstance(spec, list):
+        return isinstance(value, list) and all(_matches(v, spec[0]) for v in value)
+    if spec is float:  # bool is an int to Python; true is not a learning rate
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if spec is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, spec)
+
+
+def _problem(where: str, value, spec) -> str:
+    hint = ""
+    if isinstance(value, str) and float in (spec if isinstance(spec, tuple) else (spec,)):
+        # PyYAML reads 1e-3 (no dot) as a string, a classic.
+        hint = " (write numbers without quotes, exponents with a dot: 1.0e-3)"
+    return f"{where} is {value!r}, expected {_type_name(spec)}{hint}"
+
+
+def schema_problems(values, spec=SCHEMA, where: str = "") -> list[str]:
+    """Every unknown key and wrongly typed value in ``values`` against ``spec``, as messages.
+
+    Parameters
+    ----------
+    values : dict
+        Parsed params.yaml (or one section of it).
+    spec : dict or Named
+        The schema (``SCHEMA``) or one of its sections.
+    where : str
+        Dotted path of ``values`` inside params.yaml, for the messages.
+
+    Returns
+    -------
+    list of str
+        One message per problem, e.g. "unknown key 'trian_classifier' (did you mean
+        'train_classifier'?)"; empty when ``values`` fits.
+    """
+    if not isinstance(values, dict):
+        return [_problem(where.rstrip(".") or "the file", values, spec)]
+    problems = []
+    for key, value in values.items():
+        if isinstance(spec, Named):
+            if not isinstance(value, dict):
+                problems.append(_problem(f"{where}{key}", value, spec.spec))
+            else:
+                problems += schema_problems(value, spec.spec, f"{where}{key}.")
+            continue
+        if key not in spec:
+            close = difflib.get_close_matches(str(key), list(spec), n=1, cutoff=0.6)
+            suggestion = f"did you mean '{close[0]}'?" if close else (
+                f"known: {', '.join(spec)}")
+            problems.append(f"unknown key '{where}{key}' ({suggestion})")
+        elif isinstance(spec[key], (dict, Named)):
+            problems += schema_problems(value, spec[key], f"{where}{key}.")
+        elif not _matches(value, spec[key]):
+            problems.append(_problem(f"{where}{key}", value, spec[key]))
+    return problems
 
 
 def resolve_params(raw: dict) -> dict:
@@ -33,11 +176,39 @@ def resolve_params(raw: dict) -> dict:
 
 
 def load_params(path: str | Path = "params.yaml") -> dict:
+    """Read, check and resolve a parameter file.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    InputError
+        If it cannot be read, is not valid YAML, or holds an unknown key or a value of the
+        wrong type (each named, with the closest known key where there is one).
+    """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no parameter file; run from the repository root")
-    with open(path) as handle:
-        raw = yaml.safe_load(handle)
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(f"{path}: cannot be read ({error}); pass a readable params.yaml "
+                         "with --params") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        at = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(error, "problem", None) or str(error)
+        raise InputError(f"{path}: not valid YAML ({at}{problem}); fix that line (indentation, "
+                         "a missing colon or an unclosed bracket or quote)") from None
     if not isinstance(raw, dict):
-        raise ValueError(f"{path}: expected a mapping of sections")
-    return resolve_params(raw)
+        raise InputError(f"{path}: expected a mapping of sections")
+    problems = schema_problems(raw)
+    if problems:
+        raise InputError(f"{path}: {'; '.join(problems)}. Fix params.yaml (a new setting also "
+                         "needs its entry in SCHEMA, src/ciderlab/params.py)")
+    try:
+        return resolve_params(raw)
+    except ValueError as error:
+        raise InputError(str(error).replace("params.yaml", str(path), 1)) from None

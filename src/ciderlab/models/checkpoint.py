@@ -32,8 +32,12 @@ def _read_payload(path: Path, map_location: str | torch.device = "cpu") -> dict:
     """The checkpoint's dictionary, or a ValueError saying why the file is not one."""
     try:
         payload = torch.load(path, map_location=map_location, weights_only=False)
-    except OSError:
-        raise  # unreadable (permissions, a directory): the system's message says it best
+    except OSError as error:
+        if error.filename is not None:
+            raise  # unreadable (permissions, a directory): the system's message says it best
+        # No file named: torch's zip reader failing on a file cut short ("Invalid argument").
+        raise ValueError(f"{path}: damaged or truncated checkpoint (torch.load failed: "
+                         f"{error}); rerun the training stage that writes it") from error
     except Exception as error:  # torch raises several unrelated types for a foreign file
         raise ValueError(f"{path}: not a ciderlab checkpoint (torch.load failed: {error}); "
                          "pass the .pt file a training stage wrote") from error
