@@ -634,9 +634,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args.func(args)
     except (CiderlabError, OSError, ValueError, RuntimeError) as error:
-        print(f"ciderlab {args.command}: error: {error}", file=sys.stderr)
+        print(f"ciderlab {args.command}: error: {_message(error)}", file=sys.stderr)
         return 1
     return 0
+
+
+def _message(error: Exception) -> str:
+    """The error's text; the system's own (e.g. "[Errno 21] Is a directory: 'x'") reworded."""
+    if isinstance(error, OSError) and error.filename and error.strerror:
+        return (f"{error.filename}: {error.strerror.lower()}; pass a readable file there "
+                "(check the path and its permissions)")
+    return str(error)
 
 
 if __name__ == "__main__":
