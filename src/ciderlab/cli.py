@@ -116,7 +116,8 @@ def cmd_realise(args) -> None:
     split_dir = Path(args.split_dir)
     realised, examples = realise_dataset(
         load_template_bank(args.wheel), load_table(split_dir / "catalogue.csv"),
-        load_table(split_dir / "split.csv"), cfg, params["realise"].get("max_spectra_per_object"))
+        load_table(split_dir / "split.csv"), cfg, params["realise"].get("max_spectra_per_object"),
+        workers=params["realise"].get("workers", 0))
     out = Path(args.out)
     save_spectra(realised, out / "spectra.h5")
     save_table(realised.meta, out / "meta.csv")
@@ -137,7 +138,8 @@ def _training_inputs(args, head: str):
 
     params = load_params(args.params)
     class_info = load_json(Path(args.split_dir) / "classes.json")
-    spectra = load_spectra(args.spectra)
+    # Memory-mapped: training reads one batch of rows at a time, never the whole set.
+    spectra = load_spectra(args.spectra, lazy=True)
     if head == "classifier":
         return (params, class_info, spectra, spectra.flux_rest,
                 class_targets(spectra.meta["label"], class_info["classes"]))
@@ -241,7 +243,8 @@ def cmd_compare_preprocessing(args) -> None:
     section = params["compare_preprocessing"]
     classes = load_json(Path(args.split_dir) / "classes.json")["classes"]
     table = compare_preprocessing(
-        load_spectra(args.spectra), section["options"], PreprocessConfig.from_params(params),
+        load_spectra(args.spectra, lazy=True), section["options"],
+        PreprocessConfig.from_params(params),
         classes, model_config_from_params(params, "classifier", classes),
         recipe_from_params(params, "train_classifier", section["train_classifier"]),
         params["realise"]["n_realisations"], sha256_of(args.spectra),
@@ -352,7 +355,7 @@ def cmd_evaluate(args) -> None:
         model, described = load_checkpoint(seed_dir / "classifier.pt", map_location=device)
         seed_models[described["recipe"]["seed"]] = model
     redshift_model, _ = load_checkpoint(args.redshift, map_location=device)
-    spectra = load_spectra(args.spectra)
+    spectra = load_spectra(args.spectra, lazy=True)  # only the test rows are read
     test, y_true = scored_test_set(spectra, classes, params["realise"]["n_realisations"])
     metrics, predictions = evaluate_test_set(
         classifier, classes, test, y_true, PreprocessConfig.from_dict(checkpoint["preprocess"]),
@@ -389,7 +392,7 @@ def cmd_baselines(args) -> None:
 
     params = load_params(args.params)
     section = params["baselines"]
-    spectra = load_spectra(args.spectra)
+    spectra = load_spectra(args.spectra, lazy=True)  # only the compared rows are read
     # Spectra realised before flux_raw_obs existed are rebuilt from the bank's templates.
     has_raw = getattr(spectra, "flux_raw_obs", None) is not None
     bank = None if has_raw else load_template_bank(args.wheel)
