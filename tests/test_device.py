@@ -90,7 +90,8 @@ def test_a_checkpoint_saved_on_the_gpu_loads_on_the_cpu_and_back(tmp_path):
     assert {p.device.type for p in on_gpu.parameters()} == {"cuda"}
     flux = torch.randn(2, 32)
     with torch.no_grad():
-        assert torch.allclose(on_cpu(flux), model(flux.cuda()).cpu(), atol=1e-4)
+        # not bit-identical: cuDNN convolutions on the GPU round through TF32
+        assert torch.allclose(on_cpu(flux), model(flux.cuda()).cpu(), atol=2e-3)
         assert torch.equal(on_gpu(flux.cuda()), model(flux.cuda()))
 
 
