@@ -39,21 +39,25 @@ def read_archive_alerts(archive: str | os.PathLike, files) -> dict:
     except (OSError, tarfile.TarError) as error:
         raise InputError(f"{archive}: cannot open as a .tar.gz ({error}); run `ciderlab pull` "
                          f"to download and verify it") from error
-    tables = {}
+    wanted, tables = {ALERT_DIR + name: name for name in files}, {}
     with tar:
-        members = {m.name.split("/", 1)[-1]: m for m in tar.getmembers() if m.isfile()}
-        for name in files:
-            member = members.get(ALERT_DIR + name)
-            if member is None:
-                raise InputError(f"{archive}: no {ALERT_DIR}{name}; check alerts.files in "
-                                 f"params.yaml against the archive's contents")
+        for member in tar:  # a gzip stream: stop reading once every file is found
+            name = wanted.get(member.name.split("/", 1)[-1])
+            if name is None or not member.isfile():
+                continue
             table = pq.read_table(io.BytesIO(tar.extractfile(member).read()))
             absent = [c for c in _REQUIRED_COLUMNS if c not in table.column_names]
             if absent:
                 raise InputError(f"{archive}: {name} has no {absent} columns; it is not a file of "
                                  f"ZTF alert packets")
             tables[name] = table
-    return tables
+            if len(tables) == len(wanted):
+                break
+    absent = [name for name in files if name not in tables]
+    if absent:
+        raise InputError(f"{archive}: no {', '.join(ALERT_DIR + n for n in absent)}; check "
+                         f"alerts.files in params.yaml against the archive's contents")
+    return {name: tables[name] for name in files}  # in the order asked for
 
 
 def iter_packets(tables: dict) -> Iterator[dict]:
