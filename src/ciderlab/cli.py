@@ -289,9 +289,9 @@ def cmd_cross_validate(args) -> None:
                 device=device)
             if is_main():  # under torchrun rank 0 writes, the other ranks wait at the barrier
                 save_table(predictions, out / f"{head}_predictions.csv")
-        main = is_main()
+        writer = is_main()
         barrier()
-    if main:
+    if writer:
         print(f"cross_validate: {predictions['fold'].nunique()} folds, "
               f"{len(predictions)} test spectra each predicted once -> {out}")
 
@@ -318,9 +318,9 @@ def cmd_ablation(args) -> None:
                             model_config_from_params(params, "classifier", classes,
                                                      section.get("model")),
                             cfg, sha256_of(args.spectra), state_path=state, device=device)
-        main = is_main()  # under torchrun rank 0 scores and writes, the others are done
+        writer = is_main()  # under torchrun rank 0 scores and writes, the others are done
         barrier()
-    if not main:
+    if not writer:
         return
     reference, _ = load_checkpoint(args.classifier, map_location=device)
     test, y_true = scored_test_set(spectra, classes, n_scored)
