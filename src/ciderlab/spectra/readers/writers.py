@@ -20,7 +20,7 @@ def save_sedm_ascii(path: str | os.PathLike, wave_aa: np.ndarray, flux: np.ndarr
     with atomic_path(path) as tmp:
         with open(tmp, "w") as handle:
             handle.write("\n".join(lines) + "\n")
-            np.savetxt(handle, np.column_stack(columns), fmt="%.10e")
+            np.savetxt(handle, np.column_stack(columns), fmt="%.17g")  # float64 exactly
 
 
 def save_log_wcs_fits(path: str | os.PathLike, wave_aa: np.ndarray, flux: np.ndarray,
