@@ -121,7 +121,8 @@ class ArchiveState:
     files: dict = field(default_factory=lambda: {NAME: TARBALL})
     md5sums: str | None = None  # None: the published sums of `files`; "" : no MD5SUMS (404)
     range_support: bool = True
-    # Faults for the next tarball requests, in order: "503", "429", "truncate", "hang".
+    # Faults for the next tarball requests, in order: "503", "429", "truncate", "hang",
+    # "short-range" (answer a Range request with only part of the range, correctly labelled).
     faults: list = field(default_factory=list)
     always_truncate: bool = False
     release: threading.Event = field(default_factory=threading.Event)
@@ -189,6 +190,12 @@ def _handler(state: ArchiveState):
                 status = 206
                 headers = [("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")]
             body = data[start:]
+            if fault == "short-range" and status == 206:
+                # RFC 9110 lets a server send less than the range asked for; it says so in
+                # Content-Range, and the body it announces arrives whole.
+                body = body[: len(body) // 2]
+                headers = [("Content-Range",
+                            f"bytes {start}-{start + len(body) - 1}/{len(data)}")]
             self.send_response(status)
             self.send_header("Content-Type", "application/gzip")
             self.send_header("Content-Length", str(len(body)))  # promises the whole rest
@@ -264,6 +271,15 @@ def test_a_body_cut_short_is_resumed_with_a_range_request(archive, tmp_path, cap
     assert "cut short" in caplog.text
 
 
+def test_a_range_answered_in_part_is_completed_by_another_request(archive, tmp_path):
+    url, state = archive
+    state.faults = ["truncate", "short-range"]
+    path = fetch_night(NIGHT, tmp_path, base_url=url, policy=FAST)
+    assert path.read_bytes() == TARBALL
+    ranges = [r for _, r, _ in state.tarball_requests()]
+    assert len(ranges) == 3 and ranges[2] != ranges[1]  # asked for the rest of the rest
+
+
 def test_a_server_without_range_support_sends_it_all_again(archive, tmp_path):
     url, state = archive
     state.range_support = False
@@ -306,6 +322,14 @@ def test_an_interrupted_pull_keeps_its_bytes_and_the_next_run_finishes(archive, 
     path = fetch_night(NIGHT, tmp_path, base_url=url, policy=FAST)
     assert path.read_bytes() == TARBALL and not partial_path(dest).exists()
     assert state.tarball_requests()[-1][1] == f"bytes={kept}-"
+
+
+def test_a_stale_partial_file_longer_than_the_night_is_discarded(archive, tmp_path):
+    url, state = archive
+    partial_path(tmp_path / NAME).write_bytes(TARBALL + b"left over from another file")
+    path = fetch_night(NIGHT, tmp_path, base_url=url, policy=FAST)
+    assert path.read_bytes() == TARBALL
+    assert [r for _, r, _ in state.tarball_requests()][1] is None  # 416, then from scratch
 
 
 def test_a_file_that_differs_from_the_published_md5_is_removed(archive, tmp_path):
