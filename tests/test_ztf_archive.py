@@ -11,7 +11,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
-import logging
 import tarfile
 import threading
 import time
@@ -313,7 +312,8 @@ def test_busy_and_rate_limited_answers_are_retried_after_retry_after(archive, tm
 def test_an_interrupted_pull_keeps_its_bytes_and_the_next_run_finishes(archive, tmp_path):
     url, state = archive
     state.always_truncate = True
-    with pytest.raises(OnlineError, match="still incomplete.*Run the same command again: it resumes"):
+    with pytest.raises(OnlineError, match="still incomplete.*Run the same command again: it "
+                                          "resumes"):
         fetch_night(NIGHT, tmp_path, base_url=url, policy=RetryPolicy(max_attempts=1))
     dest = tmp_path / NAME
     kept = partial_path(dest).stat().st_size

@@ -1,4 +1,4 @@
-"""Pull sources from Fritz/SkyPortal (SPEC §3.3): one JSON file per object per endpoint, resumable."""
+"""Pull sources from Fritz/SkyPortal (SPEC §3.3): a JSON file per object and endpoint, resumable."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""HTTP for the online sources (Fritz, the ZTF alert archive): retries, back-off, resumable files."""
+"""HTTP for the online sources (Fritz, ZTF alert archive): retries, back-off, resumable files."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Pull one night of the public ZTF alert archive (SPEC §3.3): a verified tarball of Avro packets."""
+"""Pull a night of the public ZTF alert archive (SPEC §3.3): a verified tarball of Avro packets."""
 
 from __future__ import annotations
 
@@ -67,6 +67,7 @@ def published_md5(session: requests.Session, base_url: str, policy: RetryPolicy)
 
 
 def md5_of(path: Path) -> str:
+    """Hex md5 of a file (the digest the archive publishes), read in chunks."""
     with open(path, "rb") as handle:
         return hashlib.file_digest(handle, "md5").hexdigest()
 
