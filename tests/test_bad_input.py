@@ -1,17 +1,23 @@
-"""Bad settings, archives, checkpoints and paths: one clear line, a non-zero exit, no output."""
+"""Bad input of every kind, one parametrised test: settings, archives, checkpoints, paths and
+astronomers' spectrum files each get one clear line naming the file and what to do, a non-zero
+exit, no traceback and no output."""
 
+import os
 import shutil
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 import yaml
+from astropy.io import fits
 
 from ciderlab.cli import main
 from ciderlab.data.pull import SNID_SAGE_WHEEL
 from ciderlab.models.checkpoint import save_checkpoint
 from ciderlab.models.spectranet import SpectraNet, SpectraNetConfig
+from ciderlab.spectra.preprocess import PreprocessConfig
 
 REPO_PARAMS = Path(__file__).resolve().parents[1] / "params.yaml"
 
@@ -101,8 +107,43 @@ def damaged_checkpoint(tmp_path, wheel):
     return path
 
 
-# case: (command, make the bad input, which argument it is, what the message must say)
-CASES = {
+WAVE = np.linspace(3700.0, 9300.0, 300)
+FLUX = 1.0 + 0.2 * np.sin(WAVE / 200.0)
+
+
+def rows(wave, flux):
+    return "".join(f"{w} {f}\n" for w, f in zip(wave, flux))
+
+
+def write_text(text):
+    return lambda path: path.write_text(text)
+
+
+def nan_flux(path):
+    flux = FLUX.copy()
+    flux[:200] = np.nan
+    path.write_text(rows(WAVE, flux))
+
+
+def truncated_fits(path):
+    hdu = fits.PrimaryHDU(FLUX)
+    hdu.header.update(CTYPE1="WAVE", CRVAL1=3700.0, CDELT1=18.7, CRPIX1=1.0, CUNIT1="Angstrom")
+    hdu.writeto(path)
+    path.write_bytes(path.read_bytes()[:3500])
+
+
+def huge_sparse(path):
+    with open(path, "wb") as handle:  # 100 MB on paper, no blocks on disk
+        handle.truncate(100_000_000)
+
+
+def unreadable(path):
+    path.write_text(rows(WAVE, FLUX))
+    path.chmod(0)
+
+
+# --- settings, archives, checkpoints: (command, make the bad input, which argument, phrases) ---
+SETTINGS = {
     "params: not YAML": ("split", not_yaml, "--params", ["not valid YAML", "line", "fix"]),
     "params: misspelt section": ("split", lambda t, w: edited_params(
         t, rename(None, "train_classifier", "trian_classifier")), "--params",
@@ -130,18 +171,88 @@ CASES = {
 }
 
 
+# --- spectrum files given to `ciderlab classify`: (file name, how to write it, phrase) ----------
+SPECTRUM_FILES = {
+    "empty": ("empty.txt", write_text(""), "the file is empty"),
+    "header only": ("header.txt", write_text("# SOURCE: ZTF21abc\n# OBSDATE: 2021-01-01\n"),
+                    "no data rows"),
+    "non-numeric cell": ("words.txt", write_text(rows(WAVE[:50], FLUX[:50]) + "5000.0 abc\n"),
+                         "line 51: 'abc' is not a number"),
+    "mostly NaN flux": ("nan.txt", nan_flux, "200 of 300 points have a NaN/inf"),
+    "negative wavelengths": ("negative.txt", write_text(rows(WAVE - 5000.0, FLUX)),
+                             "zero or negative"),
+    "duplicated wavelengths": ("duplicate.txt",
+                               write_text(rows(np.repeat(WAVE[:150], 2), FLUX)),
+                               "appears more than once"),
+    "unsorted wavelengths": ("unsorted.txt",
+                             write_text(rows(np.concatenate([WAVE[150:], WAVE[:150]]), FLUX)),
+                             "not in order"),
+    "nm given as Angstrom": ("nanometres.txt", write_text(rows(WAVE / 10.0, FLUX)),
+                             "most likely nanometres"),
+    "misses the model window": ("infrared.txt", write_text(rows(WAVE + 10000.0, FLUX)),
+                                "covers 0% of the model's window"),
+    "mostly misses the window": ("blue.txt", write_text(rows(np.linspace(3000, 4300, 300), FLUX)),
+                                 "it needs at least 20%"),
+    "single point": ("one.txt", write_text("5000.0 1.0\n"), "only 1 valid data point"),
+    "100 MB file": ("huge.txt", huge_sparse, "100 MB is more than the 50 MB"),
+    "truncated FITS": ("truncated.fits", truncated_fits, "download it again"),
+    "FITS without wavelength solution": ("nowcs.fits",
+                                         lambda path: fits.PrimaryHDU(FLUX).writeto(path),
+                                         "no wavelength solution"),
+    "directory": ("a_directory", lambda path: path.mkdir(), "is a directory"),
+    "missing": ("missing.txt", lambda path: None, "no such file"),
+    "no permission": ("locked.txt", unreadable, "permission denied"),
+}
+
+
+
+
+def spectrum_file(name, write):
+    def make(tmp_path, wheel):
+        path = tmp_path / name
+        write(path)
+        return path
+    return make
+
+
+CASES = {**SETTINGS, **{f"spectrum: {case}": ("classify", spectrum_file(name, write), "FILE",
+                                              [phrase])
+                        for case, (name, write, phrase) in SPECTRUM_FILES.items()}}
+
+
+@pytest.fixture(scope="module")
+def checkpoints(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("checkpoints")
+    torch.manual_seed(0)
+    small = dict(n_bins=256, channels=(4, 4, 4, 4, 4), kernels=((3, 5, 7),) * 5, hidden=8)
+    paths = []
+    for head, n_out in (("classifier", 3), ("redshift", 1)):
+        config = SpectraNetConfig(n_outputs=n_out, head=head, **small)
+        paths.append(folder / f"{head}.pt")
+        save_checkpoint(paths[-1], SpectraNet(config).state_dict(), config,
+                        classes=["SN Ia", "SN II", "TDE"],
+                        preprocess=PreprocessConfig(n_bins=256).to_dict())
+    return paths
+
+
 @pytest.mark.parametrize("case", CASES)
-def test_bad_input_is_one_clear_line_and_writes_nothing(case, tmp_path, tiny_wheel, capsys):
+def test_bad_input_is_one_clear_line_and_writes_nothing(case, tmp_path, tiny_wheel, checkpoints,
+                                                        capsys):
     command, make_bad, flag, expected = CASES[case]
     out = tmp_path / "out"
     argv = {"split": ["split", "--params", str(REPO_PARAMS), "--wheel", str(tiny_wheel)],
             "realise": ["realise", "--params", str(REPO_PARAMS), "--wheel", str(tiny_wheel),
                         "--split-dir", str(tmp_path / "split")],
             "export": ["export", "--onnx", "--redshift", str(tmp_path / "redshift.pt")],
-            }[command] + ["--out", str(out)]
+            "classify": ["classify", "FILE", "--classifier", str(checkpoints[0]),
+                         "--redshift-model", str(checkpoints[1]), "--csv",
+                         "--plot", str(tmp_path / "out" / "plots")],
+            }[command] + ["--out", str(out / "answers.csv" if command == "classify" else out)]
     bad = make_bad(tmp_path, tiny_wheel)
+    if command == "classify" and os.access(bad, os.R_OK) and case.endswith("no permission"):
+        pytest.skip("running as root: a mode-000 file is still readable, nothing to refuse")
     if flag in argv:
-        argv[argv.index(flag) + 1] = str(bad)
+        argv[argv.index(flag) + (flag != "FILE")] = str(bad)
     else:
         argv += [flag, str(bad)]
     code = main(argv)
