@@ -4,6 +4,7 @@ exit, no traceback and no output."""
 
 import os
 import shutil
+import tarfile
 import zipfile
 from pathlib import Path
 
@@ -98,6 +99,18 @@ def params_directory(tmp_path, wheel):
     return path
 
 
+def truncated_alert_archive(tmp_path, wheel):
+    """An alert tarball cut short inside its first Parquet member (random bytes: incompressible)."""
+    member = tmp_path / "alerts.parquet"
+    member.write_bytes(np.random.default_rng(0).bytes(200_000))
+    path = tmp_path / "data" / "fink-science-7.4.0.tar.gz"
+    path.parent.mkdir()
+    with tarfile.open(path, "w:gz") as tar:
+        tar.add(member, arcname="fink-science-7.4.0/fink_science/data/alerts/alerts.parquet")
+    path.write_bytes(path.read_bytes()[:100_000])
+    return path
+
+
 def damaged_checkpoint(tmp_path, wheel):
     path = tmp_path / "classifier.pt"
     config = SpectraNetConfig(n_bins=64, n_outputs=2, channels=(4, 4), kernels=((3,), (3,)),
@@ -166,6 +179,8 @@ SETTINGS = {
                                            "run `make data`"]),
     "wheel: a directory": ("split", a_directory, "--wheel",
                            ["is a directory", "pass a readable file"]),
+    "alert archive: truncated": ("alerts", truncated_alert_archive, "--archive",
+                                 ["truncated or corrupt archive", "run `make data`"]),
     "checkpoint: cut short": ("export", damaged_checkpoint, "--classifier",
                               ["damaged or truncated checkpoint", "rerun the training stage"]),
 }
@@ -243,6 +258,7 @@ def test_bad_input_is_one_clear_line_and_writes_nothing(case, tmp_path, tiny_whe
     argv = {"split": ["split", "--params", str(REPO_PARAMS), "--wheel", str(tiny_wheel)],
             "realise": ["realise", "--params", str(REPO_PARAMS), "--wheel", str(tiny_wheel),
                         "--split-dir", str(tmp_path / "split")],
+            "alerts": ["alerts", "--params", str(REPO_PARAMS)],
             "export": ["export", "--onnx", "--redshift", str(tmp_path / "redshift.pt")],
             "classify": ["classify", "FILE", "--classifier", str(checkpoints[0]),
                          "--redshift-model", str(checkpoints[1]), "--csv",

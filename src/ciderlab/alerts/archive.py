@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import tarfile
+import zlib
 from typing import Iterator
 
 from ciderlab.errors import InputError
@@ -41,11 +42,11 @@ def read_archive_alerts(archive: str | os.PathLike, files) -> dict:
                          f"to download and verify it") from error
     wanted, tables = {ALERT_DIR + name: name for name in files}, {}
     with tar:
-        for member in tar:  # a gzip stream: stop reading once every file is found
+        for member in _members(tar, archive):  # a gzip stream: stop once every file is found
             name = wanted.get(member.name.split("/", 1)[-1])
             if name is None or not member.isfile():
                 continue
-            table = pq.read_table(io.BytesIO(tar.extractfile(member).read()))
+            table = pq.read_table(io.BytesIO(_read_member(tar, member, archive)))
             absent = [c for c in _REQUIRED_COLUMNS if c not in table.column_names]
             if absent:
                 raise InputError(f"{archive}: {name} has no {absent} columns; it is not a file of "
@@ -58,6 +59,29 @@ def read_archive_alerts(archive: str | os.PathLike, files) -> dict:
         raise InputError(f"{archive}: no {', '.join(ALERT_DIR + n for n in absent)}; check "
                          f"alerts.files in params.yaml against the archive's contents")
     return {name: tables[name] for name in files}  # in the order asked for
+
+
+_DAMAGED = (EOFError, OSError, tarfile.TarError, zlib.error)
+
+
+def _damaged(archive, error) -> InputError:
+    return InputError(f"{archive}: truncated or corrupt archive ({type(error).__name__}: {error}); "
+                      f"run `make data` (ciderlab pull) to fetch it again")
+
+
+def _members(tar: tarfile.TarFile, archive) -> Iterator[tarfile.TarInfo]:
+    """The archive's members, a damaged gzip stream or tar header turned into one clear error."""
+    try:
+        yield from tar
+    except _DAMAGED as error:
+        raise _damaged(archive, error) from error
+
+
+def _read_member(tar: tarfile.TarFile, member: tarfile.TarInfo, archive) -> bytes:
+    try:
+        return tar.extractfile(member).read()
+    except _DAMAGED as error:
+        raise _damaged(archive, error) from error
 
 
 def iter_packets(tables: dict) -> Iterator[dict]:
