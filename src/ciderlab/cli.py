@@ -388,7 +388,7 @@ def cmd_baselines(args) -> None:
     from ciderlab.io import load_spectra, save_arrays, save_json, save_table
     from ciderlab.models.checkpoint import load_checkpoint
     from ciderlab.params import load_params
-    from ciderlab.spectra.realise import RealiseConfig
+    from ciderlab.spectra.realise import RealiseConfig, resolve_workers
 
     params = load_params(args.params)
     section = params["baselines"]
@@ -404,7 +404,7 @@ def cmd_baselines(args) -> None:
         table, timing, metrics, arrays = compare_with_snid_sage(
             spectra, classifier, redshift_model, checkpoint["classes"],
             RealiseConfig.from_params(params), install_dir, work, section["n_spectra"],
-            section["seed"], bank=bank)
+            section["seed"], bank=bank, workers=resolve_workers(section["workers"], "baselines.workers"))
     out = Path(args.out)
     save_table(table, out / "comparison.csv")
     save_arrays(arrays, out / "spectra.npz")

@@ -70,7 +70,7 @@ SCHEMA = {
     "compare_preprocessing": {"options": Named({**GRID, **PREPROCESS}), "train_classifier": TRAIN,
                               "max_train_spectra": OPTIONAL_INT},
     "ablation": {"name": str, "train_classifier": TRAIN, "model": MODEL},
-    "baselines": {"n_spectra": int, "seed": int},
+    "baselines": {"n_spectra": int, "seed": int, "workers": int},
     "alerts": {"files": [str], "stamp_size": int, "stamp_normalisation": str,
                "min_objects_per_class": int},
     "pull": {"max_attempts": int, "backoff_s": float, "backoff_max_s": float,

@@ -151,7 +151,7 @@ def compare_with_snid_sage(spectra: SpectraSet, classifier: torch.nn.Module,
                            redshift_model: torch.nn.Module, classes: list[str],
                            cfg: RealiseConfig, install_dir: str | os.PathLike,
                            workdir: str | os.PathLike, n_spectra: int, seed: int,
-                           bank: TemplateBank | None = None) -> Comparison:
+                           bank: TemplateBank | None = None, workers: int = 1) -> Comparison:
     """SpectraNet and SNID-SAGE on the same class-balanced subset of the test spectra.
 
     Parameters
@@ -164,6 +164,7 @@ def compare_with_snid_sage(spectra: SpectraSet, classifier: torch.nn.Module,
     install_dir : SNID-SAGE's install (``install_snid_sage``)
     workdir : scratch directory for the spectrum files and SNID-SAGE's output
     bank : the template bank; needed only for spectra stored without ``flux_raw_obs``
+    workers : SNID-SAGE processes side by side, one thread each (``run_snid_sage``)
 
     Returns
     -------
@@ -182,7 +183,7 @@ def compare_with_snid_sage(spectra: SpectraSet, classifier: torch.nn.Module,
     exclude = templates_of_objects(chosen.meta["object_id"].tolist(),
                                    sorted(installed_template_names(install_dir)))
     result, startup = run_snid_sage(paths, exclude, cfg.redshift_min, cfg.redshift_max,
-                                    install_dir, workdir, warm_up=True)
+                                    install_dir, workdir, warm_up=True, workers=workers)
     proba, z_pred, net_seconds = run_spectranet(classifier, redshift_model, chosen.flux_obs,
                                                 chosen.covered_obs, cfg.preprocess)
     table = subset.reset_index(names="row").assign(
@@ -195,7 +196,7 @@ def compare_with_snid_sage(spectra: SpectraSet, classifier: torch.nn.Module,
         spectranet_class=[classes[k] for k in proba.argmax(axis=1)], spectranet_redshift=z_pred)
     timed = result["seconds"].notna().to_numpy()
     snid_seconds = float(result["seconds"][timed].sum())
-    timing = {"n_spectra": len(table), "threads_each": N_THREADS,
+    timing = {"n_spectra": len(table), "threads_each": N_THREADS, "snid_sage_workers": workers,
               "snid_sage_timed": SNID_TIMED, "spectranet_timed": SPECTRANET_TIMED,
               "snid_sage_input": kind,
               "snid_sage_seconds": snid_seconds, "snid_sage_n_timed": int(timed.sum()),

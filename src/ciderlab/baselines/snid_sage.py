@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 from typing import Sequence
 
+import numpy as np
 import pandas as pd
 
 from ciderlab.baselines.snid_output import parse_snid_output
@@ -151,7 +152,7 @@ def identify_worker(jobs_path: str, results_path: str) -> None:
         if spec.get("warm_up"):
             code, seconds, _ = run(spec["warm_up"])
             write({"startup": "warm_up", "seconds": seconds, "code": code})
-        for index, argv in enumerate(spec["jobs"]):
+        for index, argv in enumerate(spec["jobs"], start=spec.get("first_index", 0)):
             code, seconds, log = run(argv)
             write({"index": index, "code": code, "seconds": seconds, "log": log})
 
@@ -174,10 +175,13 @@ def _worker_env(install_dir: Path) -> dict[str, str]:
 def run_snid_sage(spectrum_paths: Sequence[str | os.PathLike],
                   exclude_templates: Sequence[Sequence[str]], zmin: float, zmax: float,
                   install_dir: str | os.PathLike, workdir: str | os.PathLike,
-                  warm_up: bool = False) -> tuple[pd.DataFrame, dict]:
+                  warm_up: bool = False, workers: int = 1) -> tuple[pd.DataFrame, dict]:
     """Classify each spectrum file with ``sage identify``, excluding the templates given for it.
 
-    All calls run in one child process on one thread (``OMP/OPENBLAS/MKL_NUM_THREADS=1``).
+    The calls run in ``workers`` child processes, each on one thread
+    (``OMP/OPENBLAS/MKL_NUM_THREADS=1``) and each given a contiguous share of the spectra: a
+    spectrum's ``seconds`` is a one-thread time however many workers run side by side (one per
+    core), while the wall time falls with the number of cores.
 
     Parameters
     ----------
@@ -187,8 +191,9 @@ def run_snid_sage(spectrum_paths: Sequence[str | os.PathLike],
     zmin, zmax : redshift search range
     install_dir : from ``install_snid_sage``
     workdir : scratch directory for SNID-SAGE's files and its log (``snid_sage.log``)
-    warm_up : first identify the first spectrum once, untimed in the results, so that the
-        template bank's first load is not counted in any spectrum's ``seconds``
+    warm_up : each worker first identifies its first spectrum once, untimed in the results,
+        so that the template bank's first load is not counted in any spectrum's ``seconds``
+    workers : child processes (at most one per spectrum)
 
     Returns
     -------
@@ -199,8 +204,8 @@ def run_snid_sage(spectrum_paths: Sequence[str | os.PathLike],
         spectrum's ``identify`` call alone.
     startup : dict
         Seconds: ``import_seconds`` (SNID-SAGE's import in the worker), ``warm_up_seconds``
-        (the warm-up call; NaN without one), ``wall_seconds`` (the whole child process, Python
-        start-up included).
+        (the warm-up call; NaN without one), each the slowest worker's, and ``wall_seconds``
+        (all child processes, Python start-up included).
     """
     paths = [Path(p).resolve() for p in spectrum_paths]
     if len(exclude_templates) != len(paths):
@@ -219,17 +224,28 @@ def run_snid_sage(spectrum_paths: Sequence[str | os.PathLike],
     jobs = [_identify_argv(p, names, zmin, zmax, out)
             for p, names, out in zip(paths, exclude_templates, out_dirs)]
     out_root.mkdir(parents=True)
-    jobs_path, results_path = out_root / "jobs.json", out_root / "results.jsonl"
-    first = (_identify_argv(paths[0], exclude_templates[0], zmin, zmax, out_root / "warm_up")
-             if warm_up and paths else None)
-    jobs_path.write_text(json.dumps({"warm_up": first, "jobs": jobs}))
+    shares = np.array_split(np.arange(len(paths)), max(1, min(int(workers), len(paths))))
     started = time.perf_counter()
-    with open(workdir / "snid_sage.log", "w") as log:
-        subprocess.run([sys.executable, "-c", _WORKER_CALL, str(jobs_path), str(results_path)],
-                       cwd=workdir, env=_worker_env(install_dir), stdout=log,
-                       stderr=subprocess.STDOUT)
+    children = []
+    for k, share in enumerate(shares):
+        jobs_path, results_path = out_root / f"jobs_{k}.json", out_root / f"results_{k}.jsonl"
+        first = (_identify_argv(paths[share[0]], exclude_templates[share[0]], zmin, zmax,
+                                out_root / f"warm_up_{k}") if warm_up and len(share) else None)
+        jobs_path.write_text(json.dumps({"warm_up": first, "first_index": int(share[0]) if len(
+            share) else 0, "jobs": [jobs[i] for i in share]}))
+        log = open(workdir / f"snid_sage{'' if k == 0 else f'_{k}'}.log", "w")
+        children.append((results_path, log, subprocess.Popen(
+            [sys.executable, "-c", _WORKER_CALL, str(jobs_path), str(results_path)],
+            cwd=workdir, env=_worker_env(install_dir), stdout=log, stderr=subprocess.STDOUT)))
+    done, startup = {}, {}
+    for results_path, log, child in children:
+        child.wait()
+        log.close()
+        records, times = _read_results(results_path)
+        done.update(records)
+        for name, seconds in times.items():
+            startup[name] = max(seconds, startup.get(name, 0.0))
     wall = time.perf_counter() - started
-    done, startup = _read_results(results_path)
     rows = [_result_row(path, out / f"{path.stem}.output", done.get(i), workdir)
             for i, (path, out) in enumerate(zip(paths, out_dirs))]
     return pd.DataFrame(rows, columns=list(RESULT_COLUMNS)), {

@@ -155,10 +155,10 @@ def realisations_per_spectrum(labels: pd.Series, n_realisations: int,
     return counts
 
 
-def resolve_workers(workers: int) -> int:
+def resolve_workers(workers: int, setting: str = "realise.workers") -> int:
     """Worker processes to use: ``workers``, or every CPU this process may run on when 0."""
     if workers < 0:
-        raise InputError(f"realise.workers = {workers}: use 0 (every available CPU) or a "
+        raise InputError(f"{setting} = {workers}: use 0 (every available CPU) or a "
                          "positive number of processes")
     if workers == 0:
         return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
