@@ -12,6 +12,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ciderlab.models.fft_conv import conv1d_same_fft
+
+CONV_MODES = ("fft", "direct")
 
 @dataclass
 class SpectraNetConfig:
@@ -24,6 +27,13 @@ class SpectraNetConfig:
     pool: int = 4
     hidden: int = 384
     dropout: float = 0.5
+    # How the multi-scale branches are computed; the weights are the same either way, so a
+    # checkpoint loads into both. "fft": a branch whose kernel is at least `fft_min_kernel` goes
+    # through the FFT (fft_conv.py), the shorter ones through nn.Conv1d; "direct": all through
+    # nn.Conv1d (e.g. for ONNX export). Equal results up to float32 rounding. The threshold is
+    # our choice, measured on 2 CPU cores (benchmarks/bench_spectranet.py; params.yaml `model`).
+    conv: str = "fft"
+    fft_min_kernel: int = 61  # paper profile; the default profile uses 15 (params.yaml)
 
     def __post_init__(self):
         self.channels = tuple(int(c) for c in self.channels)
@@ -34,19 +44,35 @@ class SpectraNetConfig:
             raise ValueError(f"unknown head {self.head!r}")
         if any(k % 2 == 0 for ks in self.kernels for k in ks):
             raise ValueError("kernels must be odd so 'same' padding keeps the length")
+        if self.conv not in CONV_MODES:
+            raise ValueError(f"unknown conv {self.conv!r}: use one of {', '.join(CONV_MODES)}")
+        self.fft_min_kernel = int(self.fft_min_kernel)
+        if self.fft_min_kernel < 1:
+            raise ValueError(f"fft_min_kernel must be >= 1, got {self.fft_min_kernel}")
+
+    def uses_fft(self, kernel: int) -> bool:
+        """Whether a branch with this kernel length is computed through the FFT."""
+        return self.conv == "fft" and kernel >= self.fft_min_kernel
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
 class MultiScaleStage(nn.Module):
-    """Parallel convolutions of several widths -> concat -> LayerNorm -> GELU [-> 1x1 -> pool]."""
+    """Parallel convolutions of several widths -> concat -> LayerNorm -> GELU [-> 1x1 -> pool].
+
+    The branches are nn.Conv1d modules (they hold the weights); those flagged in ``use_fft``
+    are evaluated through one shared FFT (``conv1d_same_fft``) instead of their own forward.
+    """
 
     def __init__(self, in_channels: int, channels: int, kernels: tuple[int, ...], pool: int,
-                 reduce: bool):
+                 reduce: bool, use_fft: tuple[bool, ...] | None = None):
         super().__init__()
         self.branches = nn.ModuleList(
             nn.Conv1d(in_channels, channels, k, padding=k // 2) for k in kernels)
+        self.use_fft = tuple(use_fft) if use_fft is not None else (False,) * len(kernels)
+        if len(self.use_fft) != len(kernels):
+            raise ValueError("use_fft needs one flag per kernel")
         width = channels * len(kernels)
         self.norm = nn.LayerNorm(width)  # over channels, applied in (B, L, C) layout
         self.reduce = nn.Conv1d(width, channels, 1) if reduce else None
@@ -54,8 +80,13 @@ class MultiScaleStage(nn.Module):
         self.pool = nn.MaxPool1d(pool, ceil_mode=True) if reduce else None
         self.out_channels = channels if reduce else width
 
-    def forward(self, x):
-        x = torch.cat([branch(x) for branch in self.branches], dim=1)  # (B, k*C, L)
+    def forward(self, x):  # x: (B, C_in, L)
+        fft_branches = [b for b, fft in zip(self.branches, self.use_fft) if fft]
+        fft_outputs = iter(conv1d_same_fft(x, [b.weight for b in fft_branches],
+                                           [b.bias for b in fft_branches]))  # each (B, C, L)
+        # The concatenation keeps the branches' order, whichever way each was computed.
+        x = torch.cat([next(fft_outputs) if fft else branch(x)
+                       for branch, fft in zip(self.branches, self.use_fft)], dim=1)  # (B, k*C, L)
         # LayerNorm and GELU on the (B, L, C) view, made contiguous once on the way back: GELU's
         # backward on the strided view took a fifth of a CPU training step.
         x = F.gelu(self.norm(x.transpose(1, 2))).transpose(1, 2).contiguous()  # (B, k*C, L)
@@ -71,7 +102,8 @@ class SpectraNet(nn.Module):
         stages, in_channels = [], 1
         for i, (channels, kernels) in enumerate(zip(config.channels, config.kernels)):
             stage = MultiScaleStage(in_channels, channels, kernels, config.pool,
-                                    reduce=i < len(config.channels) - 1)
+                                    reduce=i < len(config.channels) - 1,
+                                    use_fft=tuple(config.uses_fft(k) for k in kernels))
             stages.append(stage)
             in_channels = stage.out_channels
         self.stages = nn.Sequential(*stages)
@@ -95,7 +127,13 @@ def count_parameters(model: nn.Module) -> int:
 
 
 def count_macs(config: SpectraNetConfig, n_bins: int | None = None) -> int:
-    """Multiply-accumulates for one spectrum (convolutions and linear layers)."""
+    """Multiply-accumulates for one spectrum (convolutions and linear layers).
+
+    Counts the direct convolution's MACs, ``C_in * C_out * K * L`` per branch: the network's
+    arithmetic size, the same for ``conv="fft"`` and ``"direct"``. With ``conv="fft"`` the long
+    branches actually cost far less (two transforms and ``C_in * C_out`` complex products per
+    frequency); benchmarks/bench_spectranet.py measures the difference in time.
+    """
     length, in_channels, macs = n_bins or config.n_bins, 1, 0
     for i, (channels, kernels) in enumerate(zip(config.channels, config.kernels)):
         macs += sum(in_channels * channels * k * length for k in kernels)
