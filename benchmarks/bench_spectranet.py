@@ -47,6 +47,13 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 WHEEL = ROOT / "data/raw/snid_sage-0.9.0-py3-none-any.whl"
 BATCH = {"paper": 8, "default": 64}
+# On a GPU the paper's own batch (256) and a large default batch: small batches there measure
+# kernel-launch overhead, not the model.
+BATCH_CUDA = {"paper": 256, "default": 1024}
+
+
+def batches(device: str) -> dict:
+    return BATCH_CUDA if str(device).startswith("cuda") else BATCH
 
 
 def profile_config(profile: str) -> SpectraNetConfig:
@@ -95,7 +102,7 @@ def measure_model(profile: str, conv: str, device: str, batch: int, repeats: int
 def measure_in_subprocess(profile: str, conv: str, device: str, repeats: int,
                           threads: int | None) -> dict:
     command = [sys.executable, __file__, "--measure", profile, conv, device,
-               str(BATCH[profile]), str(repeats)] + (["--threads", str(threads)] if threads else [])
+               str(batches(device)[profile]), str(repeats)] + (["--threads", str(threads)] if threads else [])
     out = subprocess.run(command, check=True, capture_output=True, text=True, cwd=ROOT)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -196,7 +203,7 @@ def main() -> None:
         for conv in ("direct", "fft"):
             rows[conv] = row = measure_in_subprocess(profile, conv, device, repeats,
                                                      args.threads)
-            print(f"{profile:8} {conv:7} {BATCH[profile]:5d} {row['train']:9.1f} "
+            print(f"{profile:8} {conv:7} {batches(device)[profile]:5d} {row['train']:9.1f} "
                   f"{row['infer']:9.1f} {row['peak_mib']:9.0f}", flush=True)
         ratios.append((profile, *(rows["fft"][key] / rows["direct"][key]
                                   for key in ("train", "infer", "peak_mib"))))

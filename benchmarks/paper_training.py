@@ -82,7 +82,7 @@ def main() -> None:
           f"{len(present)} classes, batch {cfg.batch_size}, {args.epochs} epochs")
     started = time.perf_counter()
     trained = train_one("classifier", flux, target, train_rows, val_rows, model_config, cfg,
-                        data_id=str(args.data), progress=False, device=device)
+                        data_id=str(args.data), progress=True, device=device)
     wall = time.perf_counter() - started
     for row in trained.history:
         print(f"epoch {row['epoch']:3d}  {row['seconds']:6.1f} s  "
