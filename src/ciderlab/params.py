@@ -73,6 +73,19 @@ SCHEMA = {
     "baselines": {"n_spectra": int, "seed": int, "workers": int},
     "alerts": {"files": [str], "stamp_size": int, "stamp_normalisation": str,
                "min_objects_per_class": int},
+    # MultimodalConfig's fields (tests/test_multimodal_training.py holds them together), plus
+    # torch_threads (read by the CLI).
+    "train_multimodal": {
+        "modes": [str], "n_folds": int, "salt": str, "seed": int, "epochs": int,
+        "pretrain_epochs": int, "mask_fraction": float, "batch_size": int, "lr": float,
+        "weight_decay": float, "grad_clip": float, "max_events": int, "include_limits": bool,
+        "early_days": [float], "early_modes": [str], "towers": [str], "projection_dim": int,
+        "fusion_dropout": float, "torch_threads": int,
+        "photometry": {"d_model": int, "n_heads": int, "n_layers": int, "ff_multiplier": int,
+                       "dropout": float},
+        "astrominn": {"image_channels": [int], "stem_stride": int, "tower_hidden": int,
+                      "tower_out": int, "tower_dropout": float, "n_experts": int, "top_k": int,
+                      "router_dropout": float, "expert_hidden": int, "embedding_dim": int}},
     "pull": {"max_attempts": int, "backoff_s": float, "backoff_max_s": float,
              "retry_after_max_s": float, "timeout_s": float, "manifest_every_objects": int},
 }

@@ -1,0 +1,166 @@
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from ciderlab.alerts.tables import packets_to_tables
+from ciderlab.models.fusion import FusionClassifier
+from ciderlab.training.multimodal import (MultimodalConfig, build_model_config, fit_fold,
+                                          train_multimodal)
+from ciderlab.training.multimodal_data import (assemble_alerts, cut_history, fold_tensors,
+                                               object_labels, take)
+
+SIMBAD = {"AGN-like": "QSO", "star": "Star", "variable star": "RRLyr"}
+CLASSES = ["AGN-like", "variable star", "star"]
+SGSCORE = {"AGN-like": 0.05, "variable star": 0.5, "star": 0.95}  # a telling metadata field
+JD0 = 2460000.5
+TINY = dict(photometry=dict(d_model=8, n_heads=2, n_layers=1, ff_multiplier=2, dropout=0.0),
+            astrominn=dict(image_channels=(4,), tower_hidden=8, tower_out=8, expert_hidden=8,
+                           embedding_dim=8),
+            towers=("ps1_neighbour_1", "light_curve"), projection_dim=8, fusion_dropout=0.0,
+            batch_size=16, lr=1e-2, max_events=12, early_days=(2,), early_modes=("photo",))
+
+
+def epoch(jd, mag, fid=1):
+    return {"jd": jd, "fid": fid, "magpsf": mag, "sigmapsf": 0.05, "diffmaglim": 20.5,
+            "isdiffpos": "t"}
+
+
+def packets_of(object_id, label, n_epochs, rng, conflicting=False):
+    """Two alerts of one object: the second sees the first's epochs in its history."""
+    times = JD0 + np.sort(rng.uniform(0, 20, n_epochs))
+    mags = 18 + (np.linspace(0, -1, n_epochs) if label == "AGN-like" else
+                 0.5 * np.sin(np.arange(n_epochs) * 2.0) if label == "variable star" else
+                 0.05 * rng.normal(size=n_epochs))
+    history = [epoch(t, m, fid=1 + k % 2) for k, (t, m) in enumerate(zip(times, mags))]
+    history.insert(0, {**epoch(times[0] - 1, None), "magpsf": None})  # a limit before it
+    packets = []
+    for k, last in enumerate((n_epochs // 2, n_epochs - 1)):
+        candidate = {**history[last + 1], "jdstarthist": times[0],
+                     "sgscore1": SGSCORE[label] + 0.02 * rng.normal(), "distpsnr1": 1.0,
+                     "ndethist": last + 1, "ncovhist": last + 2}
+        packets.append({"objectId": object_id, "candid": hash((object_id, k)) % 10**12,
+                        "candidate": candidate, "prv_candidates": history[:last + 1],
+                        "cdsxmatch": "Unknown" if conflicting and k else SIMBAD[label]})
+    return packets
+
+
+@pytest.fixture(scope="module")
+def tables():
+    rng = np.random.default_rng(0)
+    packets = [p for label in CLASSES for i in range(12)
+               for p in packets_of(f"ZTF{label[:3]}{i:03d}", label, 8, rng)]
+    packets += packets_of("ZTFunlabelled", "star", 8, rng, conflicting=True)
+    packets[-1]["cdsxmatch"] = "YSO"  # one object, two classes: left out
+    result = packets_to_tables(packets)
+    # Stamps in memory (no FITS needed here): a constant image per alert.
+    result.cutouts = rng.normal(size=(len(result.metadata), 63, 63, 3)).astype(np.float32)
+    result.cutout_index = result.metadata[["objectId", "candid"]].copy()
+    return result
+
+
+def test_an_object_with_two_classes_is_left_out(tables):
+    labels = object_labels(tables.metadata)
+    assert "ZTFunlabelled" not in set(labels["object_id"])
+    assert len(labels) == 36
+
+
+def test_events_stop_at_the_alert_and_keep_the_most_recent(tables):
+    inputs = assemble_alerts(tables, CLASSES, max_events=12)
+    n_events = (~inputs.padding).sum(axis=1)
+    first, second = n_events[0], n_events[1]  # the same object's two alerts, in time order
+    assert inputs.alerts["objectId"].iloc[0] == inputs.alerts["objectId"].iloc[1]
+    assert first == 6 and second == 9        # the limit + 5, then + all 8 detections
+    assert inputs.events[0, 0, 7] == 1.0     # the limit before first detection is flagged
+    short = assemble_alerts(tables, CLASSES, max_events=4)
+    assert (~short.padding).sum(axis=1).max() == 4
+    np.testing.assert_array_equal(short.events[1], inputs.events[1, 5:9])  # the last four
+
+
+def test_history_cut_keeps_only_the_first_days(tables):
+    cut = cut_history(tables.lightcurve, 2.0)
+    assert cut["dt_days"].max() <= 2.0 and len(cut) < len(tables.lightcurve)
+    inputs = assemble_alerts(tables, CLASSES, max_events=12, history_days=2.0)
+    real_times = inputs.events[~inputs.padding][:, 0]
+    assert real_times.max() <= np.log1p(2.0) + 1e-6
+    full = assemble_alerts(tables, CLASSES, max_events=12)
+    assert (~inputs.padding).sum() < (~full.padding).sum()
+    assert inputs.alerts["candid"].equals(full.alerts["candid"])
+
+
+def test_scaling_statistics_come_from_the_training_rows_only(tables):
+    inputs = assemble_alerts(tables, CLASSES, max_events=12)
+    train_rows = np.arange(0, 40)
+    batch, _ = fold_tensors(inputs, train_rows, ("ps1_neighbour_1",))
+    inputs.events[40:, :, :4] += 100.0
+    inputs.metadata.loc[40:, "sgscore1"] = 50.0
+    changed, _ = fold_tensors(inputs, train_rows, ("ps1_neighbour_1",))
+    assert torch.equal(batch["events"][:40], changed["events"][:40])
+    assert torch.equal(batch["metadata"]["ps1_neighbour_1"][:40],
+                       changed["metadata"]["ps1_neighbour_1"][:40])
+    real = ~batch["padding"][:40]
+    assert abs(float(batch["events"][:40][real][:, 0].mean())) < 1e-5  # standardised on them
+    inputs.events[40:, :, :4] -= 100.0
+
+
+def test_a_resumed_run_matches_an_uninterrupted_one(tables, tmp_path):
+    inputs = assemble_alerts(tables, CLASSES, max_events=12)
+    batch, _ = fold_tensors(inputs, np.arange(len(inputs)), ("ps1_neighbour_1", "light_curve"))
+    config = MultimodalConfig(**{**TINY, "epochs": 4})
+    model_config = build_model_config("ztf", CLASSES, config)
+
+    def fresh():
+        torch.manual_seed(0)
+        return FusionClassifier(model_config)
+
+    straight = fresh()
+    fit_fold(straight, batch, config)
+    interrupted = fresh()
+    fit_fold(interrupted, batch, MultimodalConfig(**{**TINY, "epochs": 2}), tmp_path / "s.pt", "r")
+    resumed = fresh()
+    history = fit_fold(resumed, batch, config, tmp_path / "s.pt", "r")
+    assert [row["epoch"] for row in history] == [1, 2, 3, 4]
+    for a, b in zip(straight.state_dict().values(), resumed.state_dict().values()):
+        assert torch.allclose(a, b)
+
+
+def test_cross_validation_keeps_objects_in_one_fold_and_learns(tables, tmp_path):
+    config = MultimodalConfig(**{**TINY, "modes": ("photo", "meta", "all"), "n_folds": 3,
+                                 "epochs": 25})
+    result = train_multimodal(tables, config, min_objects_per_class=10, state_dir=tmp_path,
+                              progress=False)
+    predictions = result.predictions
+    full = predictions[predictions["history_days"].isna()]
+    assert (full.groupby("objectId")["fold"].nunique() == 1).all()
+    assert (full.groupby(["mode", "candid"]).size() == 1).all()
+    assert set(full["mode"]) == {"photo", "meta"} and "all" in result.metrics["skipped_modes"]
+    assert len(full) == 2 * 72                                  # every labelled alert, each mode
+    np.testing.assert_allclose(full[[f"p_{c}" for c in CLASSES]].sum(axis=1), 1.0, rtol=1e-5)
+    early = predictions[predictions["history_days"] == 2.0]
+    assert set(early["mode"]) == {"photo"} and len(early) == 72
+    # sgscore1 tells the classes apart: far above a constant prediction's 1/6 macro-F1
+    assert result.metrics["modes"]["meta"]["macro_f1"]["mean"] > 0.8
+    assert result.metrics["objects_left_out_for_conflicting_labels"] == 1
+    routing = result.routing
+    assert set(routing["mode"]) == {"meta"}
+    experts = routing[[c for c in routing if c.startswith("expert_")]].to_numpy()
+    assert ((experts > 0).sum(axis=1) == 2).all()
+    assert not list(tmp_path.glob("*.pt"))  # state files removed once every run finished
+
+
+def test_the_params_schema_is_the_configs_fields():
+    from dataclasses import fields
+
+    from ciderlab.models.astrominn import AstroMiNNConfig
+    from ciderlab.models.photometry_transformer import PhotometryTransformerConfig
+    from ciderlab.params import SCHEMA, load_params
+
+    section = SCHEMA["train_multimodal"]
+    assert set(section) == {f.name for f in fields(MultimodalConfig)} | {"torch_threads"}
+    assert set(section["photometry"]) == ({f.name for f in fields(PhotometryTransformerConfig)}
+                                          - {"n_channels", "n_classes", "pretrain_head"})
+    assert set(section["astrominn"]) == ({f.name for f in fields(AstroMiNNConfig)}
+                                         - {"n_classes", "use_image", "tower_sizes"})
+    params = load_params()["train_multimodal"]  # the repository's own section builds
+    config = MultimodalConfig.from_params(params)
+    assert build_model_config("ztf", CLASSES, config).astrominn.tower_sizes
