@@ -530,6 +530,35 @@ def cmd_classify(args) -> None:
         print(f"classify: {len(results)} spectra classified -> {args.out}")
 
 
+def cmd_train_multimodal(args) -> None:
+    import time
+
+    import torch
+
+    from ciderlab.alerts.tables import load_alert_tables
+    from ciderlab.io import save_json, save_table
+    from ciderlab.params import load_params
+    from ciderlab.training.multimodal import MultimodalConfig, train_multimodal
+
+    started = time.perf_counter()
+    params = load_params(args.params)
+    section = params["train_multimodal"]
+    if section.get("torch_threads"):
+        torch.set_num_threads(section["torch_threads"])
+    result = train_multimodal(load_alert_tables(args.alerts),
+                              MultimodalConfig.from_params(section),
+                              params["alerts"]["min_objects_per_class"],
+                              state_dir=Path(args.state_dir) / "train_multimodal")
+    out = Path(args.out)
+    save_table(result.predictions, out / "predictions.csv")
+    save_table(result.routing, out / "routing.csv")
+    save_json(result.metrics, out / "metrics.json")
+    scores = ", ".join(f"{mode} {m['macro_f1']['mean']:.2f} ± {m['macro_f1']['std']:.2f}"
+                       for mode, m in result.metrics["modes"].items())
+    print(f"train_multimodal: macro-F1 over {result.metrics['n_folds']} folds: {scores} "
+          f"({time.perf_counter() - started:.0f} s) -> {out}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ciderlab", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -606,6 +635,9 @@ def build_parser() -> argparse.ArgumentParser:
           ("--install-dir", None), ("--out", "results/baselines"))
     stage("alerts", "real ZTF alert packets -> light curves, metadata, cutouts", cmd_alerts,
           ("--archive", "data/raw/fink-science-7.4.0.tar.gz"), ("--out", "results/alerts"))
+    stage("train_multimodal", "AppleCiDEr's models cross-validated on the alerts, per mode",
+          cmd_train_multimodal, ("--alerts", "results/alerts"),
+          ("--state-dir", "results/.resume"), ("--out", "results/train_multimodal"))
 
     # Not a DVC stage: a deliverable for alert brokers, run on demand after training.
     export = sub.add_parser("export", help="the classifier and redshift model as ONNX + JSON")
