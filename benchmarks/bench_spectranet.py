@@ -155,6 +155,8 @@ def bench_classify() -> str:
 
 
 def bench_dvc_noop() -> str:
+    if not (BIN / "dvc").exists():
+        return f"skipped: no {BIN / 'dvc'} (run `make env`)"
     status = subprocess.run([str(BIN / "dvc"), "status", "-q"], cwd=ROOT, capture_output=True)
     if status.returncode:
         return "skipped: `dvc status` is not clean (the pipeline is not up to date here)"
