@@ -164,3 +164,16 @@ def test_the_params_schema_is_the_configs_fields():
     params = load_params()["train_multimodal"]  # the repository's own section builds
     config = MultimodalConfig.from_params(params)
     assert build_model_config("ztf", CLASSES, config).astrominn.tower_sizes
+
+
+def test_pretraining_epochs_come_first_and_only_where_there_is_photometry(tables):
+    inputs = assemble_alerts(tables, CLASSES, max_events=12)
+    batch, _ = fold_tensors(inputs, np.arange(len(inputs)), ("ps1_neighbour_1", "light_curve"))
+    config = MultimodalConfig(**{**TINY, "epochs": 1, "pretrain_epochs": 2})
+    torch.manual_seed(0)
+    photo = FusionClassifier(build_model_config("photo", CLASSES, config))
+    history = fit_fold(photo, take(batch, np.arange(24)), config)
+    assert [row["phase"] for row in history] == ["pretrain", "pretrain", "train"]
+    assert np.isfinite([row["loss"] for row in history]).all()
+    meta = FusionClassifier(build_model_config("meta", CLASSES, config))
+    assert [row["phase"] for row in fit_fold(meta, take(batch, np.arange(24)), config)] == ["train"]
