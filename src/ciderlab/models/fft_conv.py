@@ -11,6 +11,8 @@ The result equals ``nn.Conv1d(C_in, C_out, K, padding=K // 2)`` up to float32 ro
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch.nn import functional as F
 
@@ -39,49 +41,89 @@ def fft_length(n: int) -> int:
     return best
 
 
+def _dft_matrices(n: int, kernel_size: int, dtype: torch.dtype, device) -> torch.Tensor:
+    """cos and -sin of ``2 pi f j / n`` for f < n//2+1, j < kernel_size: shape (2, F, K).
+
+    ``D[0] @ w`` and ``D[1] @ w`` are the real and imaginary parts of ``rfft(w, n)`` for a
+    length-K ``w``. Built in float64 with the angle reduced mod n, then cast once.
+    """
+    freqs = torch.arange(n // 2 + 1, dtype=torch.int64, device=device)
+    lags = torch.arange(kernel_size, dtype=torch.int64, device=device)
+    angle = (freqs[:, None] * lags[None, :] % n).to(torch.float64) * (2 * math.pi / n)  # (F, K)
+    return torch.stack([torch.cos(angle), -torch.sin(angle)]).to(dtype)  # (2, F, K)
+
+
 class CircularCorrelation(torch.autograd.Function):
     """``z[b, o, s] = sum_c sum_j w[o, c, j] x[b, c, (s + j) mod n]`` through length-``n`` FFTs.
 
-    Written out (rather than left to autograd) so that every per-frequency product is a batched
-    matmul on contiguous operands, with the large operand, the kernels' spectrum (n//2+1, C_out,
-    C_in), never transposed or conjugated: autograd's own backward of a complex bmm and of a
-    zero-padded rfft was several times slower on CPU. The gradients are the adjoint
-    circular operations: ``dx`` a circular convolution of ``dz`` with ``w``, ``dw`` the circular
-    correlation of ``x`` with ``dz`` at lags 0..K-1.
+    Written out (rather than left to autograd) so that every per-frequency product is a real
+    batched matmul on contiguous operands. The kernels' spectrum is kept as separate real and
+    imaginary planes, each (F, C_out, C_in), computed (and its gradient taken back to the K
+    taps) as a matmul with a K-column DFT matrix: for a short kernel and a large C_out * C_in
+    that is several times cheaper than a zero-padded rfft of every kernel along a strided axis
+    followed by a transposing copy, which took most of a CPU training step's FFT time. The
+    gradients are the adjoint circular operations: ``dx`` a circular convolution of ``dz``
+    with ``w``, ``dw`` the circular correlation of ``x`` with ``dz`` at lags 0..K-1.
     """
 
     @staticmethod
     def forward(ctx, x, kernel, n):  # x: (B, C_in, L <= n), kernel: (C_out, C_in, K <= n)
-        ctx.length, ctx.kernel_size, ctx.n = x.shape[-1], kernel.shape[-1], n
-        # Every operand of a bmm below is made contiguous: a strided one sends CPU bmm down a
-        # per-matrix path that was 50x slower.
-        x_freq = torch.fft.rfft(x, n=n).permute(2, 0, 1).contiguous()  # (F, B, C_in)
-        x_freq_conj = torch.conj_physical(x_freq)  # (F, B, C_in)
-        kernel_freq = torch.fft.rfft(kernel.permute(2, 0, 1), n=n, dim=0).contiguous()  # (F, C_out, C_in)
-        # conj(z_f) = conj(x_f) @ w_f^T: correlation multiplies by the kernel's conjugate spectrum.
-        z_freq_conj = torch.bmm(x_freq_conj, kernel_freq.transpose(1, 2))  # (F, B, C_out)
-        ctx.save_for_backward(x_freq, kernel_freq)
-        return torch.fft.irfft(z_freq_conj.permute(1, 2, 0).conj(), n=n)  # (B, C_out, n)
+        batch, in_channels, _ = x.shape
+        out_channels, _, kernel_size = kernel.shape
+        ctx.length, ctx.n = x.shape[-1], n
+        freqs = n // 2 + 1
+        dft = _dft_matrices(n, kernel_size, kernel.dtype, kernel.device)  # (2, F, K)
+        # Real and imaginary planes of rfft(kernel, n), each (F, C_out, C_in).
+        kernel_re = (dft[0] @ kernel.reshape(-1, kernel_size).T).reshape(freqs, out_channels,
+                                                                         in_channels)
+        kernel_im = (dft[1] @ kernel.reshape(-1, kernel_size).T).reshape(freqs, out_channels,
+                                                                         in_channels)
+        # [Re x_f; Im x_f] stacked along the batch: (F, 2B, C_in), contiguous (a strided bmm
+        # operand sent CPU bmm down a per-matrix path that was 50x slower).
+        x_freq = torch.view_as_real(torch.fft.rfft(x, n=n))  # (B, C_in, F, 2)
+        x_stacked = x_freq.permute(2, 3, 0, 1).reshape(freqs, 2 * batch, in_channels)
+        # Correlation multiplies by the kernel's conjugate: z_f = x_f conj(w_f)^T.
+        p = torch.bmm(x_stacked, kernel_re.transpose(1, 2))  # (F, 2B, C_out)
+        q = torch.bmm(x_stacked, kernel_im.transpose(1, 2))  # (F, 2B, C_out)
+        z_re = p[:, :batch] + q[:, batch:]  # (F, B, C_out)
+        z_im = p[:, batch:] - q[:, :batch]  # (F, B, C_out)
+        ctx.save_for_backward(x_stacked, kernel_re, kernel_im, dft)
+        z_freq = torch.complex(z_re, z_im).permute(1, 2, 0)  # (B, C_out, F)
+        return torch.fft.irfft(z_freq, n=n)  # (B, C_out, n)
 
     @staticmethod
     def backward(ctx, grad_z):  # grad_z: (B, C_out, n)
-        x_freq, kernel_freq = ctx.saved_tensors  # (F, B, C_in), (F, C_out, C_in)
+        x_stacked, kernel_re, kernel_im, dft = ctx.saved_tensors
         n = ctx.n
+        freqs, out_channels, in_channels = kernel_re.shape
+        batch = x_stacked.shape[1] // 2
         with torch.autocast(grad_z.device.type, enabled=False):
-            grad_freq = torch.fft.rfft(grad_z.to(kernel_freq.real.dtype))  # (B, C_out, F)
-            grad_freq = grad_freq.permute(2, 0, 1).contiguous()  # (F, B, C_out)
+            grad_freq = torch.view_as_real(torch.fft.rfft(grad_z.to(kernel_re.dtype)))  # (B, C_out, F, 2)
+            grad_stacked = grad_freq.permute(2, 3, 0, 1).reshape(freqs, 2 * batch, out_channels)
             grad_x = grad_kernel = None
-            if ctx.needs_input_grad[0]:
-                grad_x_freq = torch.bmm(grad_freq, kernel_freq)  # (F, B, C_in)
+            if ctx.needs_input_grad[0]:  # dx_f = dz_f w_f
+                p = torch.bmm(grad_stacked, kernel_re)  # (F, 2B, C_in)
+                q = torch.bmm(grad_stacked, kernel_im)  # (F, 2B, C_in)
+                grad_x_freq = torch.complex(p[:, :batch] - q[:, batch:],
+                                            q[:, :batch] + p[:, batch:])  # (F, B, C_in)
                 grad_x = torch.fft.irfft(grad_x_freq.permute(1, 2, 0), n=n)  # (B, C_in, n)
                 grad_x = grad_x[..., :ctx.length]  # (B, C_in, L)
             if ctx.needs_input_grad[1]:
-                # dw_f = conj(dz_f)^T @ x_f, summed over the batch; the conjugates are taken of
-                # the small operands so the large product needs no conjugated copy.
-                grad_kernel_freq = torch.bmm(torch.conj_physical(grad_freq).transpose(1, 2),
-                                             x_freq)  # (F, C_out, C_in)
-                grad_kernel = torch.fft.irfft(grad_kernel_freq, n=n, dim=0)  # (n, C_out, C_in)
-                grad_kernel = grad_kernel[:ctx.kernel_size].permute(1, 2, 0)  # (C_out, C_in, K)
+                # dw_f = conj(dz_f)^T x_f, summed over the batch, as two real products.
+                x_re, x_im = x_stacked[:, :batch], x_stacked[:, batch:]
+                x_swapped = torch.cat([x_im, -x_re], dim=1)  # (F, 2B, C_in)
+                grad_t = grad_stacked.transpose(1, 2)  # (F, C_out, 2B)
+                grad_re = torch.bmm(grad_t, x_stacked).reshape(freqs, -1)  # (F, C_out * C_in)
+                grad_im = torch.bmm(grad_t, x_swapped).reshape(freqs, -1)  # (F, C_out * C_in)
+                # The first K taps of irfft(dw_f, n): (1/n) sum_f c_f Re(dw_f e^{2 pi i f j/n}),
+                # c_f = 1 at f = 0 and at n/2 (n even), else 2.
+                weight = torch.full((freqs,), 2.0 / n, dtype=dft.dtype, device=dft.device)
+                weight[0] = 1.0 / n
+                if n % 2 == 0:
+                    weight[-1] = 1.0 / n
+                grad_kernel = (dft[0].T * weight) @ grad_re  # (K, C_out * C_in)
+                grad_kernel.addmm_(dft[1].T * weight, grad_im)
+                grad_kernel = grad_kernel.T.reshape(out_channels, in_channels, -1)  # (C_out, C_in, K)
         return grad_x, grad_kernel, None
 
 
