@@ -214,3 +214,95 @@ def test_accuracy_vs_snr_bins_and_counts():
 def test_every_figure_function_is_covered_here(name):
     assert any(f"figures.{name}(" in line for line in Path(__file__).read_text().splitlines()
                if not line.lstrip().startswith("@")), f"{name} has no test in test_figures.py"
+
+
+def test_classified_spectrum_shows_input_model_view_and_ranked_probabilities(tmp_path):
+    from ciderlab.classify import classify_spectrum, load_models
+    from test_classify import WAVE, smoke_checkpoints, sn_like
+
+    paths = smoke_checkpoints(tmp_path)
+    models = load_models(paths["classifier"], paths["redshift"])
+    flux, _ = sn_like(WAVE)
+    result = classify_spectrum(WAVE, flux, models.classifier, models.redshift_model,
+                               redshift=0.05)
+    fig = figures.fig_classified_spectrum(WAVE, flux, result, title="sn.txt")
+    ax_raw, ax_input, ax_proba = fig.axes
+    assert "z = 0.050 (given)" == ax_input.get_title()
+    bars = [p.get_width() for p in ax_proba.patches]
+    assert bars == sorted(bars) and abs(sum(bars) - 1) < 1e-5  # every class, best on top
+    assert ax_proba.get_title().startswith(result.top[0][0])
+    assert fig.texts[0].get_text() == "sn.txt"
+
+
+def alert_tables():
+    """Two objects: one with detections and limits in g and r, one with a single detection."""
+    lightcurve = pd.DataFrame({
+        "objectId": ["ZTF1"] * 4 + ["ZTF2"], "band": ["g", "g", "r", "r", "g"],
+        "is_limit": [False, True, False, True, False],
+        "flux_ujy": [10.0, np.nan, 12.0, np.nan, 5.0], "flux_err_ujy": [1.0, np.nan, 1.0, np.nan, 1.0],
+        "limit_flux_ujy": [np.nan, 3.0, np.nan, 4.0, np.nan],
+        "dt_days": [0.0, -2.0, 1.0, -1.0, 0.0]})
+    metadata = pd.DataFrame({
+        "objectId": ["ZTF1", "ZTF1", "ZTF2"], "candid": [11, 12, 21], "jd": [1.0, 2.0, 1.0],
+        "label": ["star", "star", "AGN-like"], "n_detections_g": [1, 1, 1],
+        "n_detections_r": [0, 1, 0], "n_detections_i": [0, 0, 0],
+        "sgscore1": [0.9, 0.8, np.nan], "sgscore1_missing": [False, False, True],
+        "drb": [0.99, 0.98, 0.97], "drb_missing": [False, False, False]})
+    return lightcurve, metadata
+
+
+def test_alert_light_curves_keep_limits_apart_from_detections():
+    lightcurve, metadata = alert_tables()
+    examples = figures.example_objects(metadata)
+    assert examples["objectId"].tolist() == ["ZTF2", "ZTF1"]  # by label; the last alert each
+    assert examples["candid"].tolist() == [21, 12]
+    fig = figures.fig_alert_light_curves(lightcurve, examples)
+    ax = next(a for a in fig.axes if a.get_title().startswith("ZTF1"))
+    labels = ax.get_legend_handles_labels()[1] if ax.get_legend() is None else [
+        t.get_text() for t in ax.get_legend().get_texts()]
+    assert {"g detection", "g upper limit", "r detection", "r upper limit"} <= set(labels)
+    limits = [c for c in ax.collections if c.get_offsets().shape[0] and c.get_label().endswith(
+        "upper limit")]
+    assert sorted(y for c in limits for y in c.get_offsets()[:, 1]) == [3.0, 4.0]
+
+
+def test_cutout_triplets_show_the_examples_stamps_in_science_template_difference_order():
+    lightcurve, metadata = alert_tables()
+    examples = figures.example_objects(metadata)
+    cutouts = np.zeros((3, 63, 63, 3), dtype=np.float32)
+    cutouts[1, ..., 2] = np.arange(63 * 63).reshape(63, 63)  # ZTF1's last alert, difference
+    index = pd.DataFrame({"objectId": ["ZTF1", "ZTF1", "ZTF2"], "candid": [11, 12, 21]})
+    fig = figures.fig_cutout_triplets(cutouts, index, examples)
+    assert [a.get_title() for a in fig.axes[:3]] == ["science", "template", "difference"]
+    shown = fig.axes[5].images[0].get_array()  # row 2 (ZTF1), difference
+    np.testing.assert_array_equal(shown, cutouts[1, ..., 2])
+
+
+def test_metadata_coverage_is_the_share_of_alerts_with_a_real_value():
+    _, metadata = alert_tables()
+    fig = figures.fig_metadata_coverage(metadata, ["sgscore1", "drb", "not_a_field"])
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["sgscore1", "drb"]
+    values = ax.collections[0].get_array().reshape(2, 2)  # rows AGN-like, star
+    np.testing.assert_allclose(values, [[0.0, 1.0], [1.0, 1.0]])
+
+
+def test_early_classification_draws_one_line_per_mode_at_the_history_cuts():
+    early = {"photo": {"1": {"macro_f1": {"mean": 0.3, "std": 0.05}},
+                       "10": {"macro_f1": {"mean": 0.4, "std": 0.02}},
+                       "3": {"macro_f1": {"mean": 0.35, "std": 0.04}}}}
+    fig = figures.fig_early_classification(early)
+    ax = fig.axes[0]
+    line = ax.get_lines()[0]
+    np.testing.assert_allclose(line.get_xdata(), [1, 3, 10])  # ordered by days, not as text
+    np.testing.assert_allclose(line.get_ydata(), [0.3, 0.35, 0.4])
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["1", "3", "10"]
+
+
+def test_expert_routing_is_the_mean_weight_per_true_class_and_mode():
+    routing = pd.DataFrame({"mode": ["image", "image", "image", "ztf"],
+                            "true": ["star", "star", "YSO", "star"],
+                            "expert_0": [0.6, 0.0, 0.5, 1.0], "expert_1": [0.4, 1.0, 0.5, 0.0]})
+    fig = figures.fig_expert_routing(routing)
+    assert [ax.get_title() for ax in fig.axes] == ["image", "ztf"]
+    assert cell_texts(fig.axes[0]) == ["0.50", "0.50", "0.30", "0.70"]  # rows YSO, star

@@ -269,3 +269,25 @@ def test_show_formats_numbers_and_missing_values_and_escapes_html():
     css = tables.show(table).to_html()
     assert re.search(r"td\.col1 \{\s*text-align: right", css)
     assert not re.search(r"td\.col0 \{\s*text-align: right", css)
+
+
+def test_alert_classes_say_which_groups_are_trained_and_why_not():
+    summary = {"objects_per_label": {"AGN-like": 12, "SN": 4, "unlabelled": 7},
+               "trained_classes": ["AGN-like"],
+               "dropped_classes": {"SN": "4 objects < alerts.min_objects_per_class (10)"}}
+    metadata = pd.DataFrame({"label": ["AGN-like"] * 3 + ["SN"] + ["unlabelled"] * 2})
+    table = tables.table_alert_classes(summary, metadata)
+    assert table["objects"].tolist() == [12, 4, 7] and table["alerts"].tolist() == [3, 1, 2]
+    assert table["use"].tolist() == ["trained on",
+                                     "not trained: 4 objects < alerts.min_objects_per_class (10)",
+                                     "not trained: no SIMBAD type"]
+
+
+def test_multimodal_modes_show_fold_spread_and_say_why_a_mode_was_skipped():
+    scores = {"macro_f1": {"mean": 0.5, "std": 0.1, "values": [0.4, 0.6]},
+              "accuracy": {"mean": 0.6, "std": 0.05, "values": [0.55, 0.65]},
+              "pooled": {"macro_f1": 0.52}, "n_alerts": 30}
+    table = tables.table_multimodal_modes({"modes": {"ztf": scores},
+                                           "skipped_modes": {"all": "no spectra"}})
+    assert table["macro-F1 (folds)"].tolist() == ["0.500 ± 0.100", "-"]
+    assert table.loc[1, "skipped"] == "no spectra" and table.loc[1, "alerts"] == 0

@@ -442,32 +442,6 @@ def cmd_export(args) -> None:
           f"torch: max |diff| {diffs['classifier']:.1e} and {diffs['redshift']:.1e})")
 
 
-def cmd_alerts(args) -> None:
-    from tqdm import tqdm
-
-    from ciderlab.alerts.archive import iter_packets, read_archive_alerts
-    from ciderlab.alerts.tables import (packets_to_tables, save_alert_tables,
-                                        summarise_alert_tables)
-    from ciderlab.io import save_json
-    from ciderlab.params import load_params
-
-    section = load_params(args.params)["alerts"]
-    alert_files = read_archive_alerts(args.archive, section["files"])
-    packets = tqdm(iter_packets(alert_files), total=sum(t.num_rows for t in alert_files.values()),
-                   desc="alerts", unit="alert")
-    tables = packets_to_tables(packets, stamp_size=section["stamp_size"],
-                               normalisation=section["stamp_normalisation"])
-    out = Path(args.out)
-    save_alert_tables(tables, out)
-    summary = summarise_alert_tables(tables, section["min_objects_per_class"])
-    save_json(summary, out / "summary.json")
-    print(f"alerts: {summary['alerts']} alerts of {summary['objects']} objects, "
-          f"{summary['detections']} detections + {summary['upper_limits']} upper limits, "
-          f"{summary['stamps']} stamps ({summary['edge_of_chip_alerts']} alerts at a chip edge, "
-          f"{summary['stamps_with_nan']} stamps with NaN); trained classes: "
-          f"{', '.join(summary['trained_classes']) or 'none'} -> {out}")
-
-
 def cmd_classify(args) -> None:
     """Classify spectrum files; a file that fails is reported and the others still run.
 
@@ -528,6 +502,32 @@ def cmd_classify(args) -> None:
                          + (f" -> {args.out}" if args.out else ""))
     if args.out:
         print(f"classify: {len(results)} spectra classified -> {args.out}")
+
+
+def cmd_alerts(args) -> None:
+    from tqdm import tqdm
+
+    from ciderlab.alerts.archive import iter_packets, read_archive_alerts
+    from ciderlab.alerts.tables import (packets_to_tables, save_alert_tables,
+                                        summarise_alert_tables)
+    from ciderlab.io import save_json
+    from ciderlab.params import load_params
+
+    section = load_params(args.params)["alerts"]
+    alert_files = read_archive_alerts(args.archive, section["files"])
+    packets = tqdm(iter_packets(alert_files), total=sum(t.num_rows for t in alert_files.values()),
+                   desc="alerts", unit="alert")
+    tables = packets_to_tables(packets, stamp_size=section["stamp_size"],
+                               normalisation=section["stamp_normalisation"])
+    out = Path(args.out)
+    save_alert_tables(tables, out)
+    summary = summarise_alert_tables(tables, section["min_objects_per_class"])
+    save_json(summary, out / "summary.json")
+    print(f"alerts: {summary['alerts']} alerts of {summary['objects']} objects, "
+          f"{summary['detections']} detections + {summary['upper_limits']} upper limits, "
+          f"{summary['stamps']} stamps ({summary['edge_of_chip_alerts']} alerts at a chip edge, "
+          f"{summary['stamps_with_nan']} stamps with NaN); trained classes: "
+          f"{', '.join(summary['trained_classes']) or 'none'} -> {out}")
 
 
 def cmd_train_multimodal(args) -> None:

@@ -1,6 +1,7 @@
 """Tables for the book, built from results files' contents (never typed by hand), and
 ``show``, the one way the book displays them."""
 
+from ciderlab.evaluation.tables.alerts import table_alert_classes, table_multimodal_modes
 from ciderlab.evaluation.tables.comparison import (LITERATURE_IA_ACCURACY, table_literature,
                                                    table_method_comparison)
 from ciderlab.evaluation.tables.data import (SPLITS, table_dataset, table_dropped_classes,
@@ -17,10 +18,10 @@ from ciderlab.evaluation.tables.results import (table_ablation, table_architectu
                                                 table_seed_report, table_top_confusions)
 
 __all__ = [
-    "LITERATURE_IA_ACCURACY", "SPLITS", "mean_std", "show", "table_ablation", "table_architecture",
+    "LITERATURE_IA_ACCURACY", "SPLITS", "mean_std", "show", "table_ablation", "table_alert_classes", "table_architecture",
     "table_classification_report", "table_cross_validation", "table_cross_validation_classes",
     "table_dataset", "table_dropped_classes", "table_dropped_templates", "table_duplicates",
-    "table_folds", "table_label_fixes", "table_literature", "table_method_comparison",
+    "table_folds", "table_label_fixes", "table_literature", "table_method_comparison", "table_multimodal_modes",
     "table_object_accuracy", "table_preprocessing_options", "table_redshift_metrics",
     "table_scenarios", "table_seed_report", "table_top_confusions",
 ]
