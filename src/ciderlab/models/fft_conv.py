@@ -67,10 +67,10 @@ class CircularCorrelation(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, x, kernel, n):  # x: (B, C_in, L <= n), kernel: (C_out, C_in, K <= n)
-        batch, in_channels, _ = x.shape
+    def forward(ctx, x, kernel, n):  # x: (B, L <= n, C_in), kernel: (C_out, C_in, K <= n)
+        batch, _, in_channels = x.shape
         out_channels, _, kernel_size = kernel.shape
-        ctx.length, ctx.n = x.shape[-1], n
+        ctx.length, ctx.n = x.shape[1], n
         freqs = n // 2 + 1
         dft = _dft_matrices(n, kernel_size, kernel.dtype, kernel.device)  # (2, F, K)
         # Real and imaginary planes of rfft(kernel, n), each (F, C_out, C_in).
@@ -80,34 +80,35 @@ class CircularCorrelation(torch.autograd.Function):
                                                                          in_channels)
         # [Re x_f; Im x_f] stacked along the batch: (F, 2B, C_in), contiguous (a strided bmm
         # operand sent CPU bmm down a per-matrix path that was 50x slower).
-        x_freq = torch.view_as_real(torch.fft.rfft(x, n=n))  # (B, C_in, F, 2)
-        x_stacked = x_freq.permute(2, 3, 0, 1).reshape(freqs, 2 * batch, in_channels)
+        x_freq = torch.view_as_real(torch.fft.rfft(x, n=n, dim=1))  # (B, F, C_in, 2)
+        x_stacked = x_freq.permute(1, 3, 0, 2).reshape(freqs, 2 * batch, in_channels)
         # Correlation multiplies by the kernel's conjugate: z_f = x_f conj(w_f)^T.
         p = torch.bmm(x_stacked, kernel_re.transpose(1, 2))  # (F, 2B, C_out)
         q = torch.bmm(x_stacked, kernel_im.transpose(1, 2))  # (F, 2B, C_out)
         z_re = p[:, :batch] + q[:, batch:]  # (F, B, C_out)
         z_im = p[:, batch:] - q[:, :batch]  # (F, B, C_out)
         ctx.save_for_backward(x_stacked, kernel_re, kernel_im, dft)
-        z_freq = torch.complex(z_re, z_im).permute(1, 2, 0)  # (B, C_out, F)
-        return torch.fft.irfft(z_freq, n=n)  # (B, C_out, n)
+        z_freq = torch.complex(z_re, z_im).transpose(0, 1)  # (B, F, C_out)
+        return torch.fft.irfft(z_freq, n=n, dim=1)  # (B, n, C_out)
 
     @staticmethod
-    def backward(ctx, grad_z):  # grad_z: (B, C_out, n)
+    def backward(ctx, grad_z):  # grad_z: (B, n, C_out)
         x_stacked, kernel_re, kernel_im, dft = ctx.saved_tensors
         n = ctx.n
         freqs, out_channels, in_channels = kernel_re.shape
         batch = x_stacked.shape[1] // 2
         with torch.autocast(grad_z.device.type, enabled=False):
-            grad_freq = torch.view_as_real(torch.fft.rfft(grad_z.to(kernel_re.dtype)))  # (B, C_out, F, 2)
-            grad_stacked = grad_freq.permute(2, 3, 0, 1).reshape(freqs, 2 * batch, out_channels)
+            grad_freq = torch.fft.rfft(grad_z.to(kernel_re.dtype), dim=1)  # (B, F, C_out)
+            grad_stacked = torch.view_as_real(grad_freq).permute(1, 3, 0, 2).reshape(
+                freqs, 2 * batch, out_channels)  # (F, 2B, C_out)
             grad_x = grad_kernel = None
             if ctx.needs_input_grad[0]:  # dx_f = dz_f w_f
                 p = torch.bmm(grad_stacked, kernel_re)  # (F, 2B, C_in)
                 q = torch.bmm(grad_stacked, kernel_im)  # (F, 2B, C_in)
                 grad_x_freq = torch.complex(p[:, :batch] - q[:, batch:],
                                             q[:, :batch] + p[:, batch:])  # (F, B, C_in)
-                grad_x = torch.fft.irfft(grad_x_freq.permute(1, 2, 0), n=n)  # (B, C_in, n)
-                grad_x = grad_x[..., :ctx.length]  # (B, C_in, L)
+                grad_x = torch.fft.irfft(grad_x_freq.transpose(0, 1), n=n, dim=1)  # (B, n, C_in)
+                grad_x = grad_x[:, :ctx.length]  # (B, L, C_in)
             if ctx.needs_input_grad[1]:
                 # dw_f = conj(dz_f)^T x_f, summed over the batch, as two real products.
                 x_re, x_im = x_stacked[:, :batch], x_stacked[:, batch:]
@@ -149,11 +150,24 @@ def conv1d_same_fft(x: torch.Tensor, weights: list[torch.Tensor],
     Returns
     -------
     list of torch.Tensor
-        One output per branch, shape (B, C_out_b, L), in the order of ``weights``.
+        One output per branch, shape (B, C_out_b, L), in the order of ``weights`` (views of
+        channels-last tensors).
+    """
+    outputs = conv1d_same_fft_channels_last(x.transpose(1, 2), weights, biases)
+    return [out.transpose(1, 2) for out in outputs]  # each (B, C_out_b, L)
+
+
+def conv1d_same_fft_channels_last(x: torch.Tensor, weights: list[torch.Tensor],
+                                  biases: list[torch.Tensor | None]) -> list[torch.Tensor]:
+    """``conv1d_same_fft`` on channels-last data: input (B, L, C_in), outputs (B, L, C_out_b).
+
+    The layout the transforms work in, so no transposing copy is made on either side; what
+    follows a SpectraNet stage's branches (LayerNorm over channels, GELU, the 1x1 reduce) runs
+    in this layout too.
     """
     if not weights:
         return []
-    batch, in_channels, length = x.shape
+    batch, length, in_channels = x.shape
     kernel_sizes = [w.shape[-1] for w in weights]
     if any(k % 2 == 0 for k in kernel_sizes):
         raise ValueError(f"conv1d_same_fft: kernels must be odd for 'same' output, got "
@@ -169,18 +183,18 @@ def conv1d_same_fft(x: torch.Tensor, weights: list[torch.Tensor],
     # keeps every output that is kept free of wrapped terms (n >= L + K - 1 is not needed).
     n = fft_length(length + half)
     with torch.autocast(device_type, enabled=False):
-        x_shifted = F.pad(x.to(compute_dtype), (half, 0))  # (B, C_in, half + L)
+        x_shifted = F.pad(x.to(compute_dtype), (0, 0, half, 0))  # (B, half + L, C_in)
         # All branches' kernels as one (C_out_total, C_in, K_max), zero-padded on the right.
         kernel = torch.cat([F.pad(w.to(compute_dtype), (0, k_max - w.shape[-1])) for w in weights])
         # Taps at j >= n only ever meet the zero padding (an input shorter than the kernel).
         kernel = kernel[..., :n]  # (C_out_total, C_in, min(K_max, n))
-        y = CircularCorrelation.apply(x_shifted, kernel, n)  # (B, C_out_total, n)
+        y = CircularCorrelation.apply(x_shifted, kernel, n)  # (B, n, C_out_total)
         outputs, start = [], 0
         for w, b in zip(weights, biases):
             offset = half - w.shape[-1] // 2
-            out = y[:, start:start + w.shape[0], offset:offset + length]  # (B, C_out_b, L)
+            out = y[:, offset:offset + length, start:start + w.shape[0]]  # (B, L, C_out_b)
             if b is not None:
-                out = out + b.to(compute_dtype)[:, None]
+                out = out + b.to(compute_dtype)
             outputs.append(out.to(out_dtype))
             start += w.shape[0]
     return outputs

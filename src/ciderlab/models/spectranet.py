@@ -12,7 +12,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ciderlab.models.fft_conv import conv1d_same_fft
+from ciderlab.models.fft_conv import conv1d_same_fft, conv1d_same_fft_channels_last
 
 CONV_MODES = ("fft", "direct")
 
@@ -81,6 +81,9 @@ class MultiScaleStage(nn.Module):
         self.out_channels = channels if reduce else width
 
     def forward(self, x):  # x: (B, C_in, L)
+        if any(self.use_fft):
+            return self._forward_channels_last(x)
+        # The plain path (conv="direct", e.g. ONNX export): nn.Conv1d modules throughout.
         fft_branches = [b for b, fft in zip(self.branches, self.use_fft) if fft]
         fft_outputs = iter(conv1d_same_fft(x, [b.weight for b in fft_branches],
                                            [b.bias for b in fft_branches]))  # each (B, C, L)
@@ -93,6 +96,31 @@ class MultiScaleStage(nn.Module):
         if self.reduce is not None:
             x = self.pool(self.reduce(x))  # (B, C, ceil(L / pool))
         return x
+
+    def _forward_channels_last(self, x):  # x: (B, C_in, L), any strides
+        """The same computation with the activations in (B, L, C) memory from end to end.
+
+        The FFT branches produce that layout, LayerNorm and GELU act over its last axis, the
+        1x1 reduce is a matmul with the same (C, k*C, 1) weight and the pool runs on the
+        channels-last view: no transposing copies of the large activations, which took most of
+        a CPU training step's time outside the convolutions. Returns a (B, C, L') view of
+        (B, L', C) memory, which the next stage (or the global max pool) reads as it is.
+        """
+        x_last = x.transpose(1, 2)  # (B, L, C_in)
+        fft_branches = [b for b, fft in zip(self.branches, self.use_fft) if fft]
+        fft_outputs = iter(conv1d_same_fft_channels_last(
+            x_last, [b.weight for b in fft_branches], [b.bias for b in fft_branches]))
+        # The concatenation keeps the branches' order, whichever way each was computed.
+        x = torch.cat([next(fft_outputs) if fft else branch(x).transpose(1, 2)
+                       for branch, fft in zip(self.branches, self.use_fft)], dim=2)  # (B, L, k*C)
+        x = F.gelu(self.norm(x))  # (B, L, k*C)
+        if self.reduce is None:
+            return x.transpose(1, 2)  # (B, k*C, L)
+        x = F.linear(x, self.reduce.weight.squeeze(-1), self.reduce.bias)  # (B, L, C)
+        # (B, C, L, 1) with channels-last strides: max_pool2d pools over L in that layout.
+        x = x.transpose(1, 2).unsqueeze(-1)  # (B, C, L, 1)
+        x = F.max_pool2d(x, (self.pool.kernel_size, 1), ceil_mode=True)  # (B, C, L', 1)
+        return x.squeeze(-1)  # (B, C, ceil(L / pool))
 
 
 class SpectraNet(nn.Module):
