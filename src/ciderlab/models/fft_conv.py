@@ -11,6 +11,7 @@ The result equals ``nn.Conv1d(C_in, C_out, K, padding=K // 2)`` up to float32 ro
 
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
@@ -41,16 +42,19 @@ def fft_length(n: int) -> int:
     return best
 
 
+@functools.lru_cache(maxsize=32)  # a few (n, K) per network; recomputing took ~2% of a step
 def _dft_matrices(n: int, kernel_size: int, dtype: torch.dtype, device) -> torch.Tensor:
     """cos and -sin of ``2 pi f j / n`` for f < n//2+1, j < kernel_size: shape (2, F, K).
 
     ``D[0] @ w`` and ``D[1] @ w`` are the real and imaginary parts of ``rfft(w, n)`` for a
     length-K ``w``. Built in float64 with the angle reduced mod n, then cast once.
     """
-    freqs = torch.arange(n // 2 + 1, dtype=torch.int64, device=device)
-    lags = torch.arange(kernel_size, dtype=torch.int64, device=device)
-    angle = (freqs[:, None] * lags[None, :] % n).to(torch.float64) * (2 * math.pi / n)  # (F, K)
-    return torch.stack([torch.cos(angle), -torch.sin(angle)]).to(dtype)  # (2, F, K)
+    # Cached, so never an inference-mode tensor: a later training step saves it for backward.
+    with torch.inference_mode(False):
+        freqs = torch.arange(n // 2 + 1, dtype=torch.int64, device=device)
+        lags = torch.arange(kernel_size, dtype=torch.int64, device=device)
+        angle = (freqs[:, None] * lags[None, :] % n).to(torch.float64) * (2 * math.pi / n)  # (F, K)
+        return torch.stack([torch.cos(angle), -torch.sin(angle)]).to(dtype)  # (2, F, K)
 
 
 class CircularCorrelation(torch.autograd.Function):
@@ -185,7 +189,8 @@ def conv1d_same_fft_channels_last(x: torch.Tensor, weights: list[torch.Tensor],
     with torch.autocast(device_type, enabled=False):
         x_shifted = F.pad(x.to(compute_dtype), (0, 0, half, 0))  # (B, half + L, C_in)
         # All branches' kernels as one (C_out_total, C_in, K_max), zero-padded on the right.
-        kernel = torch.cat([F.pad(w.to(compute_dtype), (0, k_max - w.shape[-1])) for w in weights])
+        kernel = torch.cat([F.pad(w.to(compute_dtype), (0, k_max - w.shape[-1])) for w in weights]
+                           ) if len(weights) > 1 else weights[0].to(compute_dtype)
         # Taps at j >= n only ever meet the zero padding (an input shorter than the kernel).
         kernel = kernel[..., :n]  # (C_out_total, C_in, min(K_max, n))
         y = CircularCorrelation.apply(x_shifted, kernel, n)  # (B, n, C_out_total)
