@@ -110,6 +110,8 @@ class MultiScaleStage(nn.Module):
         fft_branches = [b for b, fft in zip(self.branches, self.use_fft) if fft]
         fft_outputs = iter(conv1d_same_fft_channels_last(
             x_last, [b.weight for b in fft_branches], [b.bias for b in fft_branches]))
+        # nn.Conv1d wants (B, C_in, L) memory: one copy for all the direct branches, not one each.
+        x = x.contiguous() if not all(self.use_fft) else x  # (B, C_in, L)
         # The concatenation keeps the branches' order, whichever way each was computed.
         x = torch.cat([next(fft_outputs) if fft else branch(x).transpose(1, 2)
                        for branch, fft in zip(self.branches, self.use_fft)], dim=2)  # (B, L, k*C)
