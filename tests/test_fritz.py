@@ -18,10 +18,11 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from loopback import QuietHandler
 
 from ciderlab.cli import build_parser, main
 from ciderlab.data.fritz import ENDPOINTS, pull_fritz, read_object_ids
@@ -76,21 +77,11 @@ class FritzState:
 
 
 def _handler(state: FritzState):
-    class SkyPortalHandler(BaseHTTPRequestHandler):
+    class SkyPortalHandler(QuietHandler):
         protocol_version = "HTTP/1.0"
 
-        def log_message(self, format, *args):
-            pass
-
         def _json(self, status: int, body: dict, headers=()) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            for key, value in headers:
-                self.send_header(key, value)
-            self.end_headers()
-            self.wfile.write(data)
+            self.send_body(status, json.dumps(body).encode(), "application/json", headers)
 
         def do_GET(self):  # noqa: N802 (http.server API)
             path = self.path.split("?", 1)[0]

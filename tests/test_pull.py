@@ -15,10 +15,11 @@ import os
 import threading
 import zipfile
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from loopback import QuietHandler
 
 from ciderlab.data.pull import ChecksumError, DownloadError, RawArchive, pull_archive, verify_archive
 
@@ -95,27 +96,15 @@ class IndexState:
 
 
 def _make_handler(state: IndexState):
-    class SimpleIndexHandler(BaseHTTPRequestHandler):
+    class SimpleIndexHandler(QuietHandler):
         protocol_version = "HTTP/1.0"  # one request per connection: a close ends the body
-
-        def log_message(self, format, *args):  # keep pytest output quiet
-            pass
-
-        def _send(self, status: int, body: bytes, content_type: str, headers=()) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            for key, value in headers:
-                self.send_header(key, value)
-            self.end_headers()
-            self.wfile.write(body)
 
         def do_GET(self):  # noqa: N802 (http.server API)
             path = self.path.split("?", 1)[0]
             if path in ("/simple", "/simple/"):
                 link = f'<a href="/simple/{PROJECT}/">{PROJECT}</a>'
                 page = f"<!DOCTYPE html><html><body>{link}</body></html>"
-                return self._send(200, page.encode(), "text/html")
+                return self.send_body(200, page.encode(), "text/html")
             if path in (f"/simple/{PROJECT}", f"/simple/{PROJECT}/"):
                 # PEP 503: one anchor per file, the URL fragment carrying the file's sha256
                 # (like PyPI, the hash of whatever this index actually serves).
@@ -126,10 +115,10 @@ def _make_handler(state: IndexState):
                     f'<body><h1>Links for {PROJECT}</h1><a href="{href}">{FILENAME}</a><br/>'
                     "</body></html>"
                 )
-                return self._send(200, page.encode(), "text/html")
+                return self.send_body(200, page.encode(), "text/html")
             if path == FILE_PATH:
                 return self._serve_file()
-            return self._send(404, b"not found", "text/plain")
+            return self.send_body(404, b"not found", "text/plain")
 
         def _serve_file(self):
             with state.lock:
@@ -138,7 +127,7 @@ def _make_handler(state: IndexState):
                 fail = number < state.fail_first_with_503
                 truncate = state.truncate_first < 0 or number < state.truncate_first
             if fail:
-                return self._send(503, b"try again", "text/plain")
+                return self.send_body(503, b"try again", "text/plain")
             data = state.payload
             content_type = "application/octet-stream"
             if truncate:
@@ -150,7 +139,7 @@ def _make_handler(state: IndexState):
                 self.wfile.flush()
                 self.close_connection = True
                 return None
-            return self._send(200, data, content_type)
+            return self.send_body(200, data, content_type)
 
     return SimpleIndexHandler
 

@@ -15,12 +15,13 @@ import tarfile
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 
 import fastavro
 import numpy as np
 import pytest
 from astropy.io import fits
+from loopback import QuietHandler
 
 from ciderlab.alerts.tables import load_alert_tables
 from ciderlab.cli import main
@@ -135,20 +136,8 @@ class ArchiveState:
 
 
 def _handler(state: ArchiveState):
-    class ArchiveHandler(BaseHTTPRequestHandler):
+    class ArchiveHandler(QuietHandler):
         protocol_version = "HTTP/1.0"
-
-        def log_message(self, format, *args):
-            pass
-
-        def _send(self, status, body: bytes, headers=(), content_type="text/html"):
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            for key, value in headers:
-                self.send_header(key, value)
-            self.end_headers()
-            self.wfile.write(body)
 
         def do_GET(self):  # noqa: N802 (http.server API)
             path = self.path.split("?", 1)[0].rsplit("/", 1)
@@ -156,35 +145,35 @@ def _handler(state: ArchiveState):
             with state.lock:
                 state.requests.append((self.path, self.headers.get("Range"), time.monotonic()))
             if folder != "/alerts/public":
-                return self._send(404, b"not found")
+                return self.send_body(404, b"not found")
             if name == "":  # Apache-style index
                 rows = "".join(f'<tr><td><a href="{n}">{n}</a></td><td>{len(d)}</td></tr>'
                                for n, d in sorted(state.files.items()))
                 page = f"<html><body><table id='indexlist'>{rows}</table></body></html>"
-                return self._send(200, page.encode())
+                return self.send_body(200, page.encode())
             if name == "MD5SUMS":
                 if state.md5sums == "":
-                    return self._send(404, b"not found")
+                    return self.send_body(404, b"not found")
                 sums = state.md5sums if state.md5sums is not None else "".join(
                     f"{hashlib.md5(d).hexdigest()}  {n}\n" for n, d in state.files.items())
-                return self._send(200, sums.encode(), content_type="text/plain")
+                return self.send_body(200, sums.encode(), content_type="text/plain")
             if name not in state.files:
-                return self._send(404, b"not found")
+                return self.send_body(404, b"not found")
             self._serve_file(state.files[name])
 
         def _serve_file(self, data: bytes):
             with state.lock:
                 fault = state.faults.pop(0) if state.faults else None
             if fault == "503":
-                return self._send(503, b"busy")
+                return self.send_body(503, b"busy")
             if fault == "429":
-                return self._send(429, b"slow down", headers=[("Retry-After", "1")])
+                return self.send_body(429, b"slow down", headers=[("Retry-After", "1")])
             start, status, headers = 0, 200, []
             wanted = self.headers.get("Range")
             if wanted and state.range_support:
                 start = int(wanted.removeprefix("bytes=").split("-")[0])
                 if start >= len(data):
-                    return self._send(416, b"", headers=[("Content-Range",
+                    return self.send_body(416, b"", headers=[("Content-Range",
                                                           f"bytes */{len(data)}")])
                 status = 206
                 headers = [("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")]
