@@ -1,12 +1,14 @@
 """Exact 'same' 1-D cross-correlation (what nn.Conv1d computes) through the FFT, for long kernels.
 
 Imports only torch. A direct convolution costs ``C_in * C_out * K * L`` multiply-accumulates;
-through the FFT it costs two transforms and ``C_in * C_out`` complex products per frequency,
-whatever the kernel length ``K``. Several kernels applied to the same input (the branches of a
-SpectraNet stage) share one forward transform, one batched product and one inverse transform.
+through the FFT it costs two transforms of the data, ``C_in * C_out`` complex products per
+frequency and the kernels' spectra (a ``K``-column DFT matmul). Several kernels applied to the
+same input (the branches of a SpectraNet stage) share one forward transform, one batched product
+and one inverse transform. The transforms run along the length axis of channels-last (B, L, C)
+data, so a caller working in that layout never transposes the activations.
 
 The result equals ``nn.Conv1d(C_in, C_out, K, padding=K // 2)`` up to float32 rounding, for odd
-``K``, any input length, and in both directions (autograd differentiates the transforms).
+``K``, any input length, and in both directions (CircularCorrelation writes out the gradients).
 """
 
 from __future__ import annotations
