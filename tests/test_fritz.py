@@ -18,11 +18,10 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from loopback import QuietHandler
+from loopback import QuietHandler, serving
 
 from ciderlab.cli import build_parser, main
 from ciderlab.data.fritz import ENDPOINTS, pull_fritz, read_object_ids
@@ -129,14 +128,9 @@ def fritz():
     """A running loopback SkyPortal with two known objects; yields (url, state)."""
     state = FritzState(sources={"ZTF21aaaaaaa": source_payloads("ZTF21aaaaaaa", 0.031),
                                 "ZTF20abcdefg": source_payloads("ZTF20abcdefg", 0.102)})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", state
-    state.release.set()
-    server.shutdown()
-    server.server_close()
+    with serving(_handler(state)) as url:
+        yield url, state
+        state.release.set()  # let a hanging answer end before the server stops
 
 
 OBJECTS = ["ZTF21aaaaaaa", "ZTF20abcdefg"]

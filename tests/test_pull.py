@@ -15,11 +15,10 @@ import os
 import threading
 import zipfile
 from dataclasses import dataclass, field
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from loopback import QuietHandler
+from loopback import QuietHandler, serving
 
 from ciderlab.data.pull import ChecksumError, DownloadError, RawArchive, pull_archive, verify_archive
 
@@ -148,17 +147,8 @@ def _make_handler(state: IndexState):
 def index_server():
     """A PEP 503 index on 127.0.0.1:<ephemeral port>; yields (state, index_url)."""
     state = IndexState()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(state))
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
-    thread.start()
-    try:
-        yield state, f"http://127.0.0.1:{server.server_address[1]}/simple"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serving(_make_handler(state)) as url:
+        yield state, f"{url}/simple"
 
 
 @pytest.fixture(autouse=True)

@@ -15,13 +15,12 @@ import tarfile
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import ThreadingHTTPServer
 
 import fastavro
 import numpy as np
 import pytest
 from astropy.io import fits
-from loopback import QuietHandler
+from loopback import QuietHandler, serving
 
 from ciderlab.alerts.tables import load_alert_tables
 from ciderlab.cli import main
@@ -206,13 +205,9 @@ def _handler(state: ArchiveState):
 def archive():
     """A running loopback archive; yields (url, state)."""
     state = ArchiveState()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/alerts/public", state
-    state.release.set()
-    server.shutdown()
-    server.server_close()
+    with serving(_handler(state)) as url:
+        yield f"{url}/alerts/public", state
+        state.release.set()  # let a hanging answer end before the server stops
 
 
 def test_pulls_a_night_into_the_alert_tables(archive, tmp_path):
