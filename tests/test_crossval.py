@@ -98,6 +98,12 @@ def test_scores_are_mean_and_std_over_folds_and_pooled_over_every_object():
     assert scores["macro_f1"]["mean"] == pytest.approx(np.mean([f["macro_f1"] for f in per_fold.values()]))
     assert scores["pooled"]["per_class"]["TDE"]["recall"] == pytest.approx(11 / 12)
     assert scores["pooled"]["n_objects"] == {"SN Ia": 12, "TDE": 12}
+    # per-class F1 per fold, and over folds: only TDE's (and SN Ia's) in the fold of the miss
+    assert per_fold[fold_of_wrong]["f1"]["TDE"] < 1.0
+    assert scores["per_class_f1"]["TDE"]["mean"] == pytest.approx(
+        np.mean([f["f1"]["TDE"] for f in per_fold.values()]))
+    assert scores["per_class_f1"]["TDE"]["mean"] < 1.0 and set(scores["per_class_f1"]) == {
+        "SN Ia", "TDE"}
     assert scores["redshift_rms"]["mean"] < 0.01
     table = cross_validation_predictions(class_predictions, z_predictions, meta, classes)
     assert len(table) == len(scored) and set(table.loc[wrong, "predicted"]) == {"SN Ia"}

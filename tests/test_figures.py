@@ -169,6 +169,33 @@ def test_method_confusion_rows_are_present_classes_and_columns_include_other():
     assert cell_texts(ax_net) == ["100", "100", "100"]
 
 
+def spectral_branches():
+    """Cross-validated scores of two spectra models over three folds (TDE tested in two)."""
+    def stats(*values):
+        return {"mean": float(np.mean(values)), "std": float(np.std(values, ddof=1)),
+                "values": list(values)}
+    return {"SpectraNet": {"per_class_f1": {"SN Ia": stats(0.9, 0.95, 0.92),
+                                            "TDE": stats(0.6, 0.8)},
+                           "macro_f1": stats(0.75, 0.85, 0.8)},
+            "GalSpecNet": {"per_class_f1": {"SN Ia": stats(0.8, 0.85, 0.9),
+                                            "TDE": stats(0.2, 0.4)},
+                           "macro_f1": stats(0.5, 0.6, 0.55)}}
+
+
+def test_spectral_branches_put_each_models_f1_side_by_side_per_class():
+    fig = figures.fig_spectral_branches(spectral_branches())
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["SN Ia", "TDE", "macro-F1"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["SpectraNet", "GalSpecNet"]
+    from matplotlib.container import BarContainer
+
+    net, galspec = [c for c in ax.containers if isinstance(c, BarContainer)]
+    np.testing.assert_allclose([b.get_height() for b in galspec], [0.85, 0.3, 0.55])
+    np.testing.assert_allclose([b.get_height() for b in net], [0.9233, 0.7, 0.8], atol=1e-4)
+    # side by side: each class's GalSpecNet bar just right of its SpectraNet bar
+    assert all(g.get_x() > n.get_x() for n, g in zip(net, galspec))
+
+
 def test_method_redshift_leaves_out_spectra_without_a_redshift():
     fig = figures.fig_method_redshift(comparison())
     ax_z, ax_cdf = fig.axes

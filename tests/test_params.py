@@ -123,6 +123,13 @@ def test_schema_keys_are_the_config_dataclasses_fields():
     # n_bins comes from grid, n_outputs and head from the stage (training.runs)
     assert set(SCHEMA["model"]) == names(SpectraNetConfig, "n_bins", "n_outputs", "head")
     assert set(SCHEMA["evaluate"]) == names(EvaluateConfig) | {"separate_classes"}
+    from ciderlab.models.galspecnet import GalSpecNetConfig
+    from ciderlab.spectra.galspecnet_input import GalSpecInputConfig
+
+    assert set(SCHEMA["train_galspecnet"]) == (names(TrainConfig) | names(GalSpecInputConfig)
+                                               | {"model", "torch_threads"})
+    assert set(SCHEMA["train_galspecnet"]["model"]) == names(GalSpecNetConfig, "n_bins",
+                                                             "n_outputs")
 
 
 @pytest.mark.parametrize("text, expected", [

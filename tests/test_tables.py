@@ -142,6 +142,25 @@ def test_method_comparison_has_a_row_per_metric_and_a_column_per_method():
     assert cells(tables.show(table))[0] == ["metric", "SpectraNet", "SNID-SAGE 0.9.0"]
 
 
+def test_spectral_branches_give_mean_std_over_folds_per_model_on_the_same_spectra():
+    def stats(*values):
+        return {"mean": float(np.mean(values)), "std": float(np.std(values, ddof=1)),
+                "values": list(values)}
+    def scores(ia, tde, macro):
+        return {"headline_classes": ["SN Ia", "TDE"],
+                "per_class_f1": {"SN Ia": stats(*ia), **({"TDE": stats(*tde)} if tde else {})},
+                "macro_f1": stats(*macro), "accuracy": stats(0.9, 0.8),
+                "ia_vs_non_ia_accuracy": stats(0.95, 0.97), "pooled": {"n_spectra": 120}}
+    table = tables.table_spectral_branches({"SpectraNet": scores((0.9, 0.8), (0.5, 0.7), (0.7, 0.75)),
+                                            "GalSpecNet": scores((0.6, 0.8), None, (0.4, 0.5))})
+    assert list(table.columns) == ["SpectraNet", "GalSpecNet"]
+    assert list(table.index) == ["F1 SN Ia", "F1 TDE", "macro-F1 (SN Ia, TDE)", "accuracy",
+                                 "SN Ia vs non-Ia accuracy", "test spectra (all folds)"]
+    assert table.loc["F1 SN Ia"].tolist() == ["0.850 ± 0.071", "0.700 ± 0.141"]
+    assert table.loc["F1 TDE", "GalSpecNet"] == "-"  # a class the model never scored
+    assert table.loc["test spectra (all folds)"].tolist() == [120, 120]
+
+
 def test_architecture_counts_parameters_of_each_configuration():
     from ciderlab.models.spectranet import SpectraNet, SpectraNetConfig, count_parameters
 

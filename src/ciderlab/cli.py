@@ -363,9 +363,9 @@ def cmd_evaluate(args) -> None:
     cv_dir = Path(args.cross_validation)
     class_cv = load_table(cv_dir / "classifier_predictions.csv")
     redshift_cv = load_table(cv_dir / "redshift_predictions.csv")
-    headline = [c for c in classes if c not in params["evaluate"]["separate_classes"]]
     metrics["cross_validation"] = cross_validation_scores(class_cv, redshift_cv, spectra.meta,
-                                                          classes, headline)
+                                                          classes,
+                                                          _headline_classes(params, classes))
     out = Path(args.out)
     save_table(predictions, out / "predictions.csv")
     save_table(cross_validation_predictions(class_cv, redshift_cv, spectra.meta, classes),
@@ -559,6 +559,71 @@ def cmd_train_multimodal(args) -> None:
           f"({time.perf_counter() - started:.0f} s) -> {out}")
 
 
+
+def cmd_train_galspecnet(args) -> None:
+    """GalSpecNet cross-validated on SpectraNet's realised spectra, folds and scored rows."""
+    import time
+    from dataclasses import asdict
+
+    import torch
+
+    from ciderlab.data.pull import sha256_of
+    from ciderlab.errors import InputError
+    from ciderlab.evaluation.cross_validation import classification_scores
+    from ciderlab.io import load_table, save_json, save_table
+    from ciderlab.models.galspecnet import GalSpecNet, GalSpecNetConfig
+    from ciderlab.provenance import fingerprint
+    from ciderlab.spectra.galspecnet_input import GalSpecInputConfig, GalSpecInputs
+    from ciderlab.training.crossval import cross_validate
+    from ciderlab.training.distributed import barrier, is_main
+    from ciderlab.training.loop import TrainConfig
+
+    started = time.perf_counter()
+    params, class_info, spectra, _, target = _training_inputs(args, "classifier")
+    section, split = params["train_galspecnet"], params["split"]
+    if section.get("torch_threads"):
+        torch.set_num_threads(section["torch_threads"])
+    if spectra.flux_raw_obs is None:
+        raise InputError(f"{args.spectra}: holds no raw observations (flux_raw_obs), which "
+                         "GalSpecNet reads; re-run `ciderlab realise`")
+    classes = class_info["classes"]
+    input_cfg = GalSpecInputConfig.from_params(section)
+    inputs = GalSpecInputs(spectra.flux_raw_obs, spectra.covered_obs, spectra.wave_obs_aa,
+                           input_cfg)
+    model_cfg = GalSpecNetConfig(n_bins=inputs.shape[1], n_outputs=len(classes),
+                                 **section["model"])
+    recipe = TrainConfig.from_params(section)
+    with _runtime(args, params) as device:
+        # The data id joins the input grid to the spectra: a state file resumes the same inputs.
+        predictions = cross_validate(
+            "classifier", inputs, target, spectra.meta,
+            load_table(Path(args.split_dir) / "split.csv"), split["val_fraction"], split["salt"],
+            params["realise"]["n_realisations"], model_cfg, recipe,
+            fingerprint(sha256_of(args.spectra), asdict(input_cfg)),
+            state_dir=Path(args.state_dir), device=device, build_model=GalSpecNet,
+            name="galspecnet")
+        writer = is_main()
+        barrier()
+    if not writer:
+        return
+    metrics = classification_scores(predictions, spectra.meta, classes,
+                                     _headline_classes(params, classes))
+    metrics["model"], metrics["recipe"] = model_cfg.to_dict(), asdict(recipe)
+    metrics["n_parameters"] = sum(p.numel() for p in GalSpecNet(model_cfg).parameters())
+    out = Path(args.out)
+    save_table(predictions, out / "predictions.csv")
+    save_json(metrics, out / "metrics.json")
+    print(f"train_galspecnet: cross-validated over {metrics['n_folds']} folds: macro-F1 "
+          f"{metrics['macro_f1']['mean']:.3f} +- {metrics['macro_f1']['std']:.3f}, accuracy "
+          f"{metrics['accuracy']['mean']:.3f}, SN Ia vs non-Ia "
+          f"{metrics['ia_vs_non_ia_accuracy']['mean']:.3f} ({time.perf_counter() - started:.0f} s)"
+          f" -> {out}")
+
+
+def _headline_classes(params: dict, classes: list[str]) -> list[str]:
+    """The classes of the headline scores: all but evaluate.separate_classes (AGN)."""
+    return [c for c in classes if c not in params["evaluate"]["separate_classes"]]
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ciderlab", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -638,6 +703,10 @@ def build_parser() -> argparse.ArgumentParser:
     stage("train_multimodal", "AppleCiDEr's models cross-validated on the alerts, per mode",
           cmd_train_multimodal, ("--alerts", "results/alerts"),
           ("--state-dir", "results/.resume"), ("--out", "results/train_multimodal"))
+    stage("train_galspecnet", "AppleCiDEr I's spectra CNN cross-validated on SpectraNet's folds",
+          cmd_train_galspecnet, ("--spectra", "results/realise/spectra.h5"),
+          ("--split-dir", "results/split"), ("--state-dir", "results/.resume"),
+          ("--out", "results/train_galspecnet"), ("--device", None))
 
     # Not a DVC stage: a deliverable for alert brokers, run on demand after training.
     export = sub.add_parser("export", help="the classifier and redshift model as ONNX + JSON")

@@ -86,6 +86,12 @@ SCHEMA = {
         "astrominn": {"image_channels": [int], "stem_stride": int, "tower_hidden": int,
                       "tower_out": int, "tower_dropout": float, "n_experts": int, "top_k": int,
                       "router_dropout": float, "expert_hidden": int, "embedding_dim": int}},
+    # TrainConfig's fields, GalSpecInputConfig's, GalSpecNetConfig's under model (n_bins and
+    # n_outputs come from the grid and the classes), and torch_threads (read by the CLI).
+    "train_galspecnet": {
+        **{k: v for k, v in TRAIN.items() if k != "seeds"},
+        "wave_min_aa": float, "wave_max_aa": float, "step_aa": float, "torch_threads": int,
+        "model": {"channels": [int], "kernel_size": int, "pool_size": int, "dropout": float}},
     "pull": {"max_attempts": int, "backoff_s": float, "backoff_max_s": float,
              "retry_after_max_s": float, "timeout_s": float, "manifest_every_objects": int},
 }

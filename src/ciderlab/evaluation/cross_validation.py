@@ -16,9 +16,35 @@ def cross_validation_scores(class_predictions: pd.DataFrame, redshift_prediction
 
     ``class_predictions``: rows (``row`` into ``meta``, ``fold``, ``p_<k>``) from
     ``training.crossval.cross_validate``; ``redshift_predictions`` likewise with
-    ``redshift_pred``. Headline scores (macro-F1, accuracy, SN Ia vs non-Ia) run over spectra of
-    ``headline_classes`` only, macro-F1 over exactly those classes; the other classes (AGN, with
-    three composite spectra) are reported on their own under ``separate``.
+    ``redshift_pred``. The classification part is ``classification_scores``; the redshift part
+    adds RMS, outlier fraction and sigma_NMAD per fold and pooled.
+    """
+    result = classification_scores(class_predictions, meta, classes, headline_classes)
+    redshift_per_fold = []
+    for fold, group in redshift_predictions.groupby("fold"):
+        z = redshift_metrics(group["redshift_pred"].to_numpy(),
+                             meta["redshift"].to_numpy()[group["row"]])
+        redshift_per_fold.append({"fold": int(fold), **{k: z[k] for k in
+                                                       ("rms", "outlier_fraction", "sigma_nmad")}})
+    result["redshift_per_fold"] = redshift_per_fold
+    for key, name in (("rms", "redshift_rms"), ("outlier_fraction", "redshift_outlier_fraction"),
+                      ("sigma_nmad", "redshift_sigma_nmad")):
+        result[name] = spread([f[key] for f in redshift_per_fold])
+    result["pooled_redshift"] = redshift_metrics(
+        redshift_predictions["redshift_pred"].to_numpy(),
+        meta["redshift"].to_numpy()[redshift_predictions["row"]])
+    return result
+
+
+def classification_scores(class_predictions: pd.DataFrame, meta: pd.DataFrame,
+                          classes: list[str], headline_classes: list[str]) -> dict:
+    """Cross-validated classification scores: per fold, mean and std over folds, and pooled.
+
+    ``class_predictions``: rows (``row`` into ``meta``, ``fold``, ``p_<k>``) of any classifier
+    cross-validated on the folds (SpectraNet, GalSpecNet). Headline scores (macro-F1, accuracy,
+    SN Ia vs non-Ia, per-class F1) run over spectra of ``headline_classes`` only, macro-F1 over
+    exactly those classes; the other classes (AGN, with three composite spectra) are reported
+    on their own under ``separate``. A class's F1 is averaged over the folds that test it.
     """
     labels = meta["label"].to_numpy()
     index = {c: k for k, c in enumerate(classes)}
@@ -35,20 +61,16 @@ def cross_validation_scores(class_predictions: pd.DataFrame, redshift_prediction
                          "macro_f1": macro_f1_over(y_true[in_headline], y_pred[in_headline],
                                                    headline),
                          "accuracy": scores["accuracy"],
-                         "ia_vs_non_ia_accuracy": scores["ia_vs_non_ia"]["accuracy"]})
-    redshift_per_fold = []
-    for fold, group in redshift_predictions.groupby("fold"):
-        z = redshift_metrics(group["redshift_pred"].to_numpy(),
-                             meta["redshift"].to_numpy()[group["row"]])
-        redshift_per_fold.append({"fold": int(fold), **{k: z[k] for k in
-                                                       ("rms", "outlier_fraction", "sigma_nmad")}})
+                         "ia_vs_non_ia_accuracy": scores["ia_vs_non_ia"]["accuracy"],
+                         "f1": {name: values["f1"] for name, values in scores["per_class"].items()
+                                if values["support"] > 0}})
     result = {"n_folds": len(per_fold), "headline_classes": list(headline_classes),
-              "per_fold": per_fold, "redshift_per_fold": redshift_per_fold}
+              "per_fold": per_fold}
     for key in ("macro_f1", "accuracy", "ia_vs_non_ia_accuracy"):
         result[key] = spread([f[key] for f in per_fold])
-    for key, name in (("rms", "redshift_rms"), ("outlier_fraction", "redshift_outlier_fraction"),
-                      ("sigma_nmad", "redshift_sigma_nmad")):
-        result[name] = spread([f[key] for f in redshift_per_fold])
+    result["per_class_f1"] = {name: spread([f["f1"][name] for f in per_fold if name in f["f1"]])
+                              for name in headline_classes
+                              if any(name in f["f1"] for f in per_fold)}
     # Pooled over every fold: each object is tested once, so per-class scores rest on all of them.
     rows = class_predictions["row"].to_numpy()
     y_all = np.array([index[c] for c in labels[rows]])
@@ -58,9 +80,6 @@ def cross_validation_scores(class_predictions: pd.DataFrame, redshift_prediction
         classes)
     result["pooled"]["n_objects"] = (meta.iloc[rows[pooled_headline]].groupby("label")["object_id"]
                                      .nunique().to_dict())
-    result["pooled_redshift"] = redshift_metrics(
-        redshift_predictions["redshift_pred"].to_numpy(),
-        meta["redshift"].to_numpy()[redshift_predictions["row"]])
     predicted = [classes[k] for k in class_predictions[proba_columns].to_numpy().argmax(axis=1)]
     objects = object_accuracy(meta.iloc[rows].assign(predicted=predicted).reset_index(drop=True))
     result["separate"] = {}

@@ -8,6 +8,7 @@ predicts its test objects, so the pooled predictions cover every object (SPEC §
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -15,7 +16,7 @@ import torch
 from tqdm import tqdm
 
 from ciderlab.data.split import split_for_fold
-from ciderlab.models.spectranet import SpectraNetConfig
+from ciderlab.models.spectranet import SpectraNet, SpectraNetConfig
 from ciderlab.training import distributed
 from ciderlab.training.loop import TrainConfig, predict, to_tensor
 from ciderlab.training.runs import classify, scored_rows, train_one
@@ -43,7 +44,9 @@ def cross_validate(head: str, flux: np.ndarray, target: torch.Tensor, meta: pd.D
                    model_config: SpectraNetConfig, cfg: TrainConfig, data_id: str,
                    trained: dict[int, torch.nn.Module] | None = None,
                    state_dir: Path | None = None, progress: bool = True,
-                   device: torch.device | str = "cpu") -> pd.DataFrame:
+                   device: torch.device | str = "cpu",
+                   build_model: Callable[..., torch.nn.Module] = SpectraNet,
+                   name: str | None = None) -> pd.DataFrame:
     """Train one model per fold and predict each fold's test spectra.
 
     ``flux`` (N, L) and ``target`` (N,) cover every realised spectrum, ``meta`` its rows
@@ -52,11 +55,14 @@ def cross_validate(head: str, flux: np.ndarray, target: torch.Tensor, meta: pd.D
     trained again. Returns one row per scored test spectrum: ``row`` (index into ``flux``),
     ``fold``, ``best_epoch``, and ``p_<k>`` class probabilities or ``redshift_pred``.
     Models train on ``device`` (data-parallel under torchrun) and predict on their own device.
+    ``build_model`` and ``name`` (of the state files and progress bar; default ``head``) train
+    another model on the same folds (``train_one``).
     """
     trained = trained or {}
+    name = name or head
     pieces = []
     n_folds = int(folds["fold"].max()) + 1
-    for fold in tqdm(range(n_folds), desc=f"cross-validate {head}", unit="fold",
+    for fold in tqdm(range(n_folds), desc=f"cross-validate {name}", unit="fold",
                      disable=not progress):
         split_meta = fold_meta(meta, folds, fold, val_fraction, salt)
         test_rows = scored_rows(split_meta, "test", n_scored)
@@ -67,9 +73,10 @@ def cross_validate(head: str, flux: np.ndarray, target: torch.Tensor, meta: pd.D
         if model is None:
             train_rows = np.flatnonzero(split_meta["split"].to_numpy() == "train")
             val_rows = scored_rows(split_meta, "val", n_scored)
-            state = None if state_dir is None else Path(state_dir) / f"cv_{head}_fold{fold}.pt"
+            state = None if state_dir is None else Path(state_dir) / f"cv_{name}_fold{fold}.pt"
             result = train_one(head, flux, target, train_rows, val_rows, model_config, cfg,
-                               data_id, state_path=state, progress=False, device=device)
+                               data_id, state_path=state, progress=False, device=device,
+                               build_model=build_model)
             model, best_epoch = result.model, result.best_epoch
         output = predict_rows(model, head, flux[test_rows])
         piece = pd.DataFrame({"row": test_rows, "fold": fold, "best_epoch": best_epoch})
@@ -83,5 +90,5 @@ def cross_validate(head: str, flux: np.ndarray, target: torch.Tensor, meta: pd.D
     # Finished folds keep their state until all are done: a rerun recovers them at once.
     if state_dir is not None and distributed.is_main():
         for fold in range(n_folds):
-            (Path(state_dir) / f"cv_{head}_fold{fold}.pt").unlink(missing_ok=True)
+            (Path(state_dir) / f"cv_{name}_fold{fold}.pt").unlink(missing_ok=True)
     return pd.concat(pieces, ignore_index=True)

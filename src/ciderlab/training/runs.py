@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -28,8 +29,8 @@ from ciderlab.training.loop import (TrainConfig, classifier_objective, fit, pred
 class TrainedModel:
     """A model holding its best weights, with what produced it."""
 
-    model: SpectraNet
-    model_config: SpectraNetConfig
+    model: torch.nn.Module
+    model_config: SpectraNetConfig  # or the config of the model ``train_one`` was given
     recipe: TrainConfig
     run_id: str
     history: list[dict]
@@ -50,10 +51,14 @@ def class_targets(labels: pd.Series, classes: list[str]) -> torch.Tensor:
 def train_one(head: str, flux: np.ndarray, target: torch.Tensor, train_rows: np.ndarray,
               val_rows: np.ndarray, model_config: SpectraNetConfig, cfg: TrainConfig,
               data_id: str, state_path: Path | None = None, progress: bool = True,
-              device: torch.device | str = "cpu") -> TrainedModel:
+              device: torch.device | str = "cpu",
+              build_model: Callable[..., torch.nn.Module] = SpectraNet) -> TrainedModel:
     """Train a SpectraNet classifier (``head="classifier"``) or redshift model from scratch.
 
-    ``flux`` (N, L) holds every spectrum; the rows select training and validation. The run is
+    ``build_model(model_config)`` makes another model instead (GalSpecNet): its config needs
+    ``n_outputs`` and ``to_dict()``. ``flux`` (N, L) holds every spectrum, or is anything that
+    returns those rows' (B, L) inputs when indexed with rows (``GalSpecInputs``); the rows
+    select training and validation. The run is
     resumable from ``state_path``; ``data_id`` (e.g. the spectra file's checksum) joins the
     run's fingerprint so a state file of other data is never resumed. The model is built on
     the CPU (the same initial weights on every device) and trained on ``device``; under
@@ -71,7 +76,7 @@ def train_one(head: str, flux: np.ndarray, target: torch.Tensor, train_rows: np.
     # The seed governs initial weights and dropout; the caller's global RNG state is restored.
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         torch.manual_seed(cfg.seed)
-        model = SpectraNet(model_config).to(device)
+        model = build_model(model_config).to(device)
         if distributed.world_size() > 1:
             # Same initial weights on every rank; different dropout masks on each rank's share.
             torch.manual_seed(cfg.seed + distributed.rank())

@@ -15,7 +15,7 @@ from ciderlab.evaluation.figures.classification import (fig_accuracy_vs, fig_con
                                                         fig_validation_curves)
 from ciderlab.evaluation.figures.classify import fig_classified_spectrum
 from ciderlab.evaluation.figures.comparison import (fig_disagreements, fig_method_confusion,
-                                                    fig_method_redshift)
+                                                    fig_method_redshift, fig_spectral_branches)
 from ciderlab.evaluation.figures.data import (fig_continuum_draws, fig_distributions,
                                               fig_preprocessing)
 from ciderlab.evaluation.figures.redshift import fig_redshift, fig_redshift_training
@@ -26,6 +26,7 @@ __all__ = [
     "fig_accuracy_vs", "fig_classified_spectrum", "fig_confusion_matrix",
     "fig_continuum_draws", "fig_disagreements",
     "fig_distributions", "fig_method_confusion", "fig_method_redshift", "fig_preprocessing",
-    "fig_redshift", "fig_redshift_training", "fig_roc", "fig_training_curves",
+    "fig_redshift", "fig_redshift_training", "fig_roc", "fig_spectral_branches",
+    "fig_training_curves",
     "fig_validation_curves",
 ]

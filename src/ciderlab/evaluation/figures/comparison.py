@@ -76,3 +76,31 @@ def fig_disagreements(comparison: pd.DataFrame, spectra: dict, n_examples: int =
         ax.set_ylabel("flux / continuum")
     axes[-1].set_xlabel("observed wavelength (Angstrom)")
     return fig
+
+
+def fig_spectral_branches(runs: dict[str, dict]) -> Figure:
+    """Per-class F1 of each spectra model side by side: bars at the mean over folds, error bars
+    one standard deviation, macro-F1 as the last group.
+
+    Parameters
+    ----------
+    runs : dict
+        Model name -> its cross-validated scores (``per_class_f1``, ``macro_f1``; see
+        ``evaluation.cross_validation.classification_scores``).
+    """
+    classes = list(next(iter(runs.values()))["per_class_f1"])
+    groups = classes + ["macro-F1"]
+    x = np.arange(len(groups))
+    width = 0.8 / len(runs)
+    fig = Figure(figsize=(max(6.0, 0.9 * len(groups) + 2), 4), layout="constrained")
+    ax = fig.subplots()
+    for i, (model, scores) in enumerate(runs.items()):
+        stats = [scores["per_class_f1"].get(c, {"mean": np.nan, "std": np.nan}) for c in classes]
+        stats.append(scores["macro_f1"])
+        ax.bar(x + (i - (len(runs) - 1) / 2) * width, [s["mean"] for s in stats], width,
+               yerr=[np.nan_to_num(s["std"]) for s in stats], capsize=2, label=model)
+    ax.set_xticks(x, groups, rotation=30, ha="right")
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("F1 (mean ± std over folds)")
+    ax.legend(loc="lower left")
+    return fig

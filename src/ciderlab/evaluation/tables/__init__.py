@@ -3,7 +3,8 @@
 
 from ciderlab.evaluation.tables.alerts import table_alert_classes, table_multimodal_modes
 from ciderlab.evaluation.tables.comparison import (LITERATURE_IA_ACCURACY, table_literature,
-                                                   table_method_comparison)
+                                                   table_method_comparison,
+                                                   table_spectral_branches)
 from ciderlab.evaluation.tables.data import (SPLITS, table_dataset, table_dropped_classes,
                                              table_dropped_templates, table_duplicates,
                                              table_folds, table_label_fixes)
@@ -23,5 +24,5 @@ __all__ = [
     "table_dataset", "table_dropped_classes", "table_dropped_templates", "table_duplicates",
     "table_folds", "table_label_fixes", "table_literature", "table_method_comparison", "table_multimodal_modes",
     "table_object_accuracy", "table_preprocessing_options", "table_redshift_metrics",
-    "table_scenarios", "table_seed_report", "table_top_confusions",
+    "table_scenarios", "table_seed_report", "table_spectral_branches", "table_top_confusions",
 ]

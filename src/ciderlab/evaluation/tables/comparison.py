@@ -44,3 +44,32 @@ def table_method_comparison(comparison: pd.DataFrame, timing: dict) -> pd.DataFr
                            **{name: round(float(value), 4) for name, value in scores.items()}}
     return pd.DataFrame({method: pd.Series(values, dtype=object)
                          for method, values in columns.items()}).rename_axis("metric")
+
+
+def table_spectral_branches(runs: dict[str, dict]) -> pd.DataFrame:
+    """The two papers' spectra models on the same cross-validated test spectra: per-class F1,
+    macro-F1, accuracy and SN Ia vs non-Ia accuracy, each mean ± std over the folds.
+
+    Parameters
+    ----------
+    runs : dict
+        Model name -> its cross-validated scores (``evaluation.cross_validation.
+        classification_scores``: SpectraNet's ``cross_validation`` block of
+        results/evaluate/metrics.json, results/train_galspecnet/metrics.json).
+    """
+    from ciderlab.evaluation.tables.display import mean_std
+
+    first = next(iter(runs.values()))
+    rows = {f"F1 {name}": {model: mean_std(scores["per_class_f1"][name])
+                           if name in scores["per_class_f1"] else "-"
+                           for model, scores in runs.items()}
+            for name in first["per_class_f1"]}
+    headline = ", ".join(first["headline_classes"])
+    for key, label in (("macro_f1", f"macro-F1 ({headline})"), ("accuracy", "accuracy"),
+                       ("ia_vs_non_ia_accuracy", "SN Ia vs non-Ia accuracy")):
+        rows[label] = {model: mean_std(scores[key]) for model, scores in runs.items()}
+    rows["test spectra (all folds)"] = {model: scores["pooled"]["n_spectra"]
+                                        for model, scores in runs.items()}
+    return pd.DataFrame({model: pd.Series({name: values[model] for name, values in rows.items()},
+                                          dtype=object)
+                         for model in runs}).rename_axis("score")
