@@ -94,6 +94,17 @@ wrong = {k: v for k, v in metrics["objects_mostly_wrong"].items() if k != "SN Ia
 glue("n_wrong_objects", sum(wrong.values()), display=False)
 glue("n_other_objects", sum(v for k, v in metrics["n_test_objects"].items() if k != "SN Ia"),
      display=False)
+seen = tables.table_seen_against_unseen(metrics["seen_against_unseen"])
+seen = seen.drop(index=[name for name in cv["separate"] if name in seen.index])
+by_gap = seen.sort_values("seen - new", ascending=False).head(3)
+glue("largest_gaps", ", ".join(f"{name} ({r['F1 seen objects']:.2f} on seen objects, "
+                               f"{r['F1 new objects']:.2f} on new ones)"
+                               for name, r in by_gap.iterrows()), display=False)
+by_seen = seen.sort_values("F1 seen objects").head(2)
+glue("hardest_seen", ", ".join(f"{name} ({r['F1 seen objects']:.2f}, clean "
+                               f"{r['F1 seen objects, clean']:.2f})"
+                               for name, r in by_seen.iterrows()), display=False)
+glue("n_seen_objects", metrics["seen_against_unseen"]["seen_all"]["n_objects"], display=False)
 glue("narrow_lo", metrics["narrow_coverage"]["obs_wave_range_aa"][0], display=False)
 glue("narrow_hi", metrics["narrow_coverage"]["obs_wave_range_aa"][1], display=False)
 
@@ -161,6 +172,18 @@ tables.show(tables.table_classification_report(metrics))
 
 # %%
 tables.show(tables.table_object_accuracy(predictions))
+
+# %% [markdown]
+# The same classifier on the {glue:text}`n_seen_objects` objects it was trained on (their
+# first realisations, which training saw) against the new test objects, per class. A class
+# that scores well on its own objects and badly on new ones has too few objects to learn
+# what varies from one explosion to the next: the largest gaps are {glue:text}`largest_gaps`.
+# A class that scores badly even on its own objects is limited by what the realised spectra
+# still show of it, and does better when they are clean: lowest on seen objects are
+# {glue:text}`hardest_seen`.
+
+# %%
+tables.show(tables.table_seen_against_unseen(metrics["seen_against_unseen"]))
 
 # %% [markdown]
 # ## One-vs-rest ROC curves (every object, cross-validated)

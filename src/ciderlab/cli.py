@@ -340,7 +340,8 @@ def cmd_ablation(args) -> None:
 def cmd_evaluate(args) -> None:
     from ciderlab.evaluation.cross_validation import (cross_validation_predictions,
                                                       cross_validation_scores)
-    from ciderlab.evaluation.evaluate import EvaluateConfig, evaluate_test_set, scored_test_set
+    from ciderlab.evaluation.evaluate import (EvaluateConfig, evaluate_test_set, scored_test_set,
+                                              seen_against_unseen)
     from ciderlab.io import load_spectra, load_table, save_json, save_table
     from ciderlab.models.checkpoint import load_checkpoint
     from ciderlab.params import load_params
@@ -357,9 +358,12 @@ def cmd_evaluate(args) -> None:
     redshift_model, _ = load_checkpoint(args.redshift, map_location=device)
     spectra = load_spectra(args.spectra, lazy=True)  # only the test rows are read
     test, y_true = scored_test_set(spectra, classes, params["realise"]["n_realisations"])
+    evaluate_cfg = EvaluateConfig.from_params(params["evaluate"])
     metrics, predictions = evaluate_test_set(
         classifier, classes, test, y_true, PreprocessConfig.from_dict(checkpoint["preprocess"]),
-        EvaluateConfig.from_params(params["evaluate"]), seed_models, redshift_model)
+        evaluate_cfg, seed_models, redshift_model)
+    metrics["seen_against_unseen"] = seen_against_unseen(
+        classifier, spectra, classes, params["realise"]["n_realisations"], evaluate_cfg)
     cv_dir = Path(args.cross_validation)
     class_cv = load_table(cv_dir / "classifier_predictions.csv")
     redshift_cv = load_table(cv_dir / "redshift_predictions.csv")

@@ -93,6 +93,38 @@ def evaluate_test_set(classifier: torch.nn.Module, classes: list[str], test: Spe
     return metrics, predictions
 
 
+def seen_against_unseen(classifier: torch.nn.Module, spectra: SpectraSet, classes: list[str],
+                        n_scored: int, cfg: EvaluateConfig) -> dict:
+    """Per-class F1 on the training objects (seen) and the test objects (unseen), all and clean.
+
+    What limits a class: a class scoring well on the objects it was trained on and badly on
+    new ones is limited by how few objects it has (each object is one explosion, one host,
+    one set of epochs); a class scoring badly on its own training objects is limited by what
+    the realised spectra still show of it (noise, host light), or by the model and its budget.
+    The training objects' spectra are the first ``n_scored`` realisations, which training saw.
+    """
+    out = {"classes": list(classes)}
+    meta = spectra.meta
+    for split, name in (("train", "seen"), ("test", "unseen")):
+        rows = np.flatnonzero((meta["split"].to_numpy() == split)
+                              & (meta["realisation"].to_numpy() < n_scored))
+        if len(rows) == 0:
+            continue
+        y_true = class_targets(meta["label"].iloc[rows], classes).numpy()
+        proba = predict_rows(classifier, "classifier", spectra.flux_rest[rows])
+        part = meta.iloc[rows]
+        clean = ((part["snr"] >= cfg.clean_snr_min)
+                 & (part["host_fraction"] <= cfg.clean_host_fraction_max)).to_numpy()
+        for subset, keep in (("all", np.ones(len(rows), bool)), ("clean", clean)):
+            if not keep.any():
+                continue
+            scores = classification_metrics(y_true[keep], proba[keep], classes)
+            out[f"{name}_{subset}"] = {
+                "n_objects": int(part["object_id"][keep].nunique()),
+                "f1": {c: v["f1"] for c, v in scores["per_class"].items() if v["support"] > 0}}
+    return out
+
+
 def clean_subset_scores(y_true: np.ndarray, proba: np.ndarray, meta: pd.DataFrame,
                         classes: list[str], cfg: EvaluateConfig) -> dict:
     """Scores on the cleanest test spectra (high S/N, little host light) beside the full set's.

@@ -16,7 +16,8 @@ from ciderlab.evaluation.tables.results import (table_ablation, table_architectu
                                                 table_object_accuracy,
                                                 table_preprocessing_options,
                                                 table_redshift_metrics, table_scenarios,
-                                                table_seed_report, table_top_confusions)
+                                                table_seed_report, table_seen_against_unseen,
+                                                table_top_confusions)
 
 __all__ = [
     "LITERATURE_IA_ACCURACY", "SPLITS", "mean_std", "show", "table_ablation", "table_alert_classes", "table_architecture",
@@ -24,5 +25,5 @@ __all__ = [
     "table_dataset", "table_dropped_classes", "table_dropped_templates", "table_duplicates",
     "table_folds", "table_label_fixes", "table_literature", "table_method_comparison", "table_multimodal_modes",
     "table_object_accuracy", "table_preprocessing_options", "table_redshift_metrics",
-    "table_scenarios", "table_seed_report", "table_spectral_branches", "table_top_confusions",
+    "table_scenarios", "table_seed_report", "table_seen_against_unseen", "table_spectral_branches", "table_top_confusions",
 ]

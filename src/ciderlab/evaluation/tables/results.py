@@ -158,3 +158,16 @@ def table_object_accuracy(predictions: pd.DataFrame, skip: tuple[str, ...] = ("S
     table = object_accuracy(predictions)
     table = table[~table["class"].isin(skip)].reset_index(drop=True)
     return table.assign(accuracy=table["accuracy"].round(2))
+
+
+def table_seen_against_unseen(scores: dict) -> pd.DataFrame:
+    """Per class, F1 on the objects the classifier was trained on against new objects, for all
+    realised spectra and the clean ones (``evaluate``'s ``seen_against_unseen``), with the gap."""
+    columns = {"seen_all": "F1 seen objects", "seen_clean": "F1 seen objects, clean",
+               "unseen_all": "F1 new objects", "unseen_clean": "F1 new objects, clean"}
+    table = pd.DataFrame({label: pd.Series(scores[key]["f1"])
+                          for key, label in columns.items() if key in scores})
+    table = table.reindex([c for c in scores["classes"] if c in table.index])
+    table["seen - new"] = table["F1 seen objects"] - table["F1 new objects"]
+    table.index.name = "class"
+    return table
