@@ -66,6 +66,24 @@ def test_a_model_already_trained_on_a_fold_is_reused():
     assert (predictions.loc[predictions["fold"] != 0, "best_epoch"] >= 1).all()
 
 
+def test_folds_trained_side_by_side_give_what_one_thread_in_turn_gives(tmp_path):
+    meta, folds, flux, target = toy_set()
+    fixed = SpectraNet(TINY).eval()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        in_turn = cross_validate("classifier", flux, target, meta, folds, 0.2, "salt", 2, TINY,
+                                 RECIPE, "toy", trained={0: fixed}, progress=False)
+    finally:
+        torch.set_num_threads(threads)
+    side_by_side = cross_validate("classifier", flux, target, meta, folds, 0.2, "salt", 2, TINY,
+                                  RECIPE, "toy", trained={0: fixed}, progress=False, workers=2,
+                                  state_dir=tmp_path)
+    pd.testing.assert_frame_equal(in_turn, side_by_side)
+    assert set(side_by_side["fold"]) == {0, 1, 2}
+    assert not list(tmp_path.iterdir())  # the folds' state files go once all are done
+
+
 def test_redshift_folds_predict_one_redshift_per_spectrum():
     meta, folds, flux, _ = toy_set()
     z = torch.as_tensor(meta["redshift"].to_numpy(copy=True), dtype=torch.float32)

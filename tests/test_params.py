@@ -115,7 +115,8 @@ def test_schema_keys_are_the_config_dataclasses_fields():
     def names(cls, *drop):
         return {f.name for f in fields(cls)} - set(drop)
 
-    assert set(SCHEMA["train_classifier"]) == names(TrainConfig) | {"seeds"}
+    assert set(SCHEMA["train_classifier"]) == names(TrainConfig) | {"seeds", "model"}
+    assert SCHEMA["train_redshift"] == SCHEMA["train_classifier"]
     assert set(SCHEMA["realise"]) == (names(RealiseConfig, "preprocess")
                                       | {"max_spectra_per_object", "workers"})
     assert set(SCHEMA["realise"]["continuum"]) == names(ContinuumConfig)
@@ -150,3 +151,17 @@ def test_bad_settings_are_named_with_what_to_do(tmp_path, text, expected):
     with pytest.raises(InputError) as error:
         load_params(path)
     assert expected in str(error.value) and str(path) in str(error.value)
+
+
+def test_a_heads_own_model_section_overrides_the_shared_one_for_that_head_only():
+    from ciderlab.training.runs import model_config_from_params
+
+    params = load_params(Path(__file__).parents[1] / "params.yaml")
+    params["train_redshift"]["model"] = {"dropout": 0.05}
+    params["train_classifier"].pop("model", None)
+    redshift = model_config_from_params(params, "redshift", ["a", "b"])
+    classifier = model_config_from_params(params, "classifier", ["a", "b"])
+    assert redshift.dropout == 0.05
+    assert classifier.dropout == params["model"]["dropout"]
+    # An explicit override (the ablation's) still wins over both.
+    assert model_config_from_params(params, "redshift", ["a"], {"dropout": 0.3}).dropout == 0.3

@@ -8,7 +8,8 @@ from ciderlab.spectra.grid import make_log_grid
 from ciderlab.errors import InputError
 from ciderlab.spectra.realise import (Draw, add_noise, chunk_bounds, draw_conditions,
                                       realisations_per_spectrum, realise_examples, realise_one,
-                                      realise_spectra, resolve_workers, rng_for)
+                                      realise_spectra, rng_for)
+from ciderlab.workers import resolve_workers
 from conftest import SMALL_REALISE_CONFIG
 
 CFG = SMALL_REALISE_CONFIG  # shared with the other tests (conftest.py)
@@ -189,7 +190,7 @@ def test_chunks_cover_every_spectrum_once_in_order():
 
 
 def test_workers_zero_means_every_available_cpu_and_negative_is_an_error():
-    assert resolve_workers(0) >= 1
-    assert resolve_workers(3) == 3
+    assert resolve_workers(0, "realise.workers") >= 1
+    assert resolve_workers(3, "realise.workers") == 3
     with pytest.raises(InputError, match="realise.workers"):
-        resolve_workers(-1)
+        resolve_workers(-1, "realise.workers")

@@ -269,6 +269,7 @@ def cmd_cross_validate(args) -> None:
     from ciderlab.training.crossval import cross_validate
     from ciderlab.training.distributed import barrier, is_main
     from ciderlab.training.loop import recipe_dict
+    from ciderlab.workers import resolve_workers
 
     split_dir, out = Path(args.split_dir), Path(args.out)
     folds = load_table(split_dir / "split.csv")
@@ -286,7 +287,9 @@ def cmd_cross_validate(args) -> None:
                 params["realise"]["n_realisations"],
                 model_config_from_params(params, head, class_info["classes"]),
                 cfg, sha256_of(args.spectra), trained=reuse, state_dir=Path(args.state_dir),
-                device=device)
+                device=device,
+                workers=resolve_workers(params["cross_validate"]["workers"],
+                                        "cross_validate.workers"))
             if is_main():  # under torchrun rank 0 writes, the other ranks wait at the barrier
                 save_table(predictions, out / f"{head}_predictions.csv")
         writer = is_main()
@@ -392,7 +395,8 @@ def cmd_baselines(args) -> None:
     from ciderlab.io import load_spectra, save_arrays, save_json, save_table
     from ciderlab.models.checkpoint import load_checkpoint
     from ciderlab.params import load_params
-    from ciderlab.spectra.realise import RealiseConfig, resolve_workers
+    from ciderlab.spectra.realise import RealiseConfig
+    from ciderlab.workers import resolve_workers
 
     params = load_params(args.params)
     section = params["baselines"]
@@ -581,6 +585,7 @@ def cmd_train_galspecnet(args) -> None:
     from ciderlab.training.crossval import cross_validate
     from ciderlab.training.distributed import barrier, is_main
     from ciderlab.training.loop import TrainConfig
+    from ciderlab.workers import resolve_workers
 
     started = time.perf_counter()
     params, class_info, spectra, _, target = _training_inputs(args, "classifier")
@@ -605,7 +610,8 @@ def cmd_train_galspecnet(args) -> None:
             params["realise"]["n_realisations"], model_cfg, recipe,
             fingerprint(sha256_of(args.spectra), asdict(input_cfg)),
             state_dir=Path(args.state_dir), device=device, build_model=GalSpecNet,
-            name="galspecnet")
+            name="galspecnet",
+            workers=resolve_workers(params["cross_validate"]["workers"], "cross_validate.workers"))
         writer = is_main()
         barrier()
     if not writer:

@@ -11,7 +11,6 @@ real spectra take at inference.
 from __future__ import annotations
 
 import contextlib
-import os
 import zlib
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -22,13 +21,13 @@ import pandas as pd
 from tqdm import tqdm
 
 from ciderlab.data.templates import TemplateSpectrum
-from ciderlab.errors import InputError
 from ciderlab.io import SpectraSet
 from ciderlab.spectra.continua import (ContinuumConfig, ContinuumDraw, blackbody_shape,
                                        draw_continuum, instrument_response, redden, sky_variance,
                                        source_sed, unit_mean)
 from ciderlab.spectra.grid import coverage_of, degrade_resolution, resample_flux
 from ciderlab.spectra.preprocess import PreprocessConfig, prepare_observed, to_rest_frame
+from ciderlab.workers import resolve_workers
 
 
 @dataclass(frozen=True)
@@ -155,17 +154,6 @@ def realisations_per_spectrum(labels: pd.Series, n_realisations: int,
     return counts
 
 
-def resolve_workers(workers: int, setting: str = "realise.workers") -> int:
-    """Worker processes to use: ``workers``, or every CPU this process may run on when 0."""
-    if workers < 0:
-        raise InputError(f"{setting} = {workers}: use 0 (every available CPU) or a "
-                         "positive number of processes")
-    if workers == 0:
-        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
-            os.cpu_count() or 1)
-    return workers
-
-
 def chunk_bounds(counts: np.ndarray, per_chunk: int) -> list[tuple[int, int]]:
     """Consecutive spectrum ranges ``[start, stop)`` of about ``per_chunk`` realisations each."""
     bounds, start, size = [], 0, 0
@@ -257,7 +245,7 @@ def realise_spectra(wave_template_aa: np.ndarray, spectra: list[TemplateSpectrum
     out.update({name: np.zeros((n_out, n_bins), bool) for name in ("covered_obs",
                                                                   "covered_rest")})
     rows: list[dict] = []
-    workers = min(resolve_workers(workers), max(len(tasks), 1))
+    workers = min(resolve_workers(workers, "realise.workers"), max(len(tasks), 1))
     with contextlib.ExitStack() as stack, tqdm(total=n_out, desc="realise", unit="spectrum",
                                                disable=not progress, mininterval=2) as bar:
         if workers == 1:

@@ -173,11 +173,13 @@ def seed_summary(metrics_by_seed: dict[int, dict], classes: list[str]) -> dict:
 
 def model_config_from_params(params: dict, head: str, classes: list[str],
                              overrides: dict | None = None) -> SpectraNetConfig:
-    """SpectraNet's config from resolved params.yaml (``grid.n_bins`` and ``model``): one output
-    per class for the classifier, one for the redshift model."""
+    """SpectraNet's config from resolved params.yaml (``grid.n_bins`` and ``model``, then the
+    head's own ``train_<head>.model`` overrides, then ``overrides``): one output per class for
+    the classifier, one for the redshift model."""
     n_outputs = len(classes) if head == "classifier" else 1
+    own = params.get(f"train_{head}", {}).get("model") or {}
     return SpectraNetConfig(n_bins=params["grid"]["n_bins"], n_outputs=n_outputs, head=head,
-                            **merge(params["model"], overrides or {}))
+                            **merge(merge(params["model"], own), overrides or {}))
 
 
 def recipe_from_params(params: dict, stage: str, overrides: dict | None = None) -> TrainConfig:
