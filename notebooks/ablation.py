@@ -80,7 +80,7 @@ figures.fig_validation_curves({"reference": reference_history, ablation["name"]:
 #
 #    ```bash
 #    dvc exp run -S train_classifier.use_ema=false          # no EMA weights
-#    dvc exp run -S train_classifier.use_focal_loss=false   # plain cross-entropy
+#    dvc exp run -S train_classifier.use_focal_loss=true    # the authors' focal loss
 #    dvc exp run -S train_classifier.edge_mask_max_fraction=0  # no edge masking
 #    dvc exp run -S 'model.kernels=[[3,3,3],[3,3,3],[3,3,3],[3,3,3],[3,3,3]]'  # single scale
 #    ```

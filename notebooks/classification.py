@@ -244,7 +244,8 @@ tables.show(tables.table_architecture({
 # macro-F1 (epoch {glue:text}`best_epoch`).
 
 # %%
-figures.fig_training_curves(history)
+figures.fig_training_curves(
+    history, "focal loss" if checkpoint["recipe"]["use_focal_loss"] else "cross-entropy")
 
 # %% [markdown]
 # ## Summary

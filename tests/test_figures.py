@@ -73,8 +73,9 @@ def test_confusion_matrix_annotates_counts_and_row_percentages():
 
 
 def test_training_curves_mark_the_best_epoch():
-    fig = figures.fig_training_curves(history())
+    fig = figures.fig_training_curves(history(), "cross-entropy")
     ax_loss, ax_score = fig.axes
+    assert ax_loss.get_ylabel() == "cross-entropy"
     best = [line for line in ax_score.get_lines() if line.get_label() == "saved (best) epoch"]
     assert best[0].get_xdata()[0] == 2  # highest validation macro-F1
     assert len(ax_loss.get_lines()) == 2

@@ -86,14 +86,15 @@ def fig_accuracy_vs(predictions: pd.DataFrame, column: str, bins, xlabel: str,
     return fig
 
 
-def fig_training_curves(history: pd.DataFrame) -> Figure:
-    """Training and validation loss, and validation macro-F1 / accuracy, per epoch."""
+def fig_training_curves(history: pd.DataFrame, loss_name: str = "loss") -> Figure:
+    """Training and validation loss (``loss_name`` on the axis), and validation macro-F1 /
+    accuracy, per epoch."""
     fig = Figure(figsize=(11, 4), layout="constrained")
     (ax_loss, ax_score) = fig.subplots(1, 2)
     ax_loss.plot(history["epoch"], history["train_loss"], "o-", label="train (edge-masked)")
     ax_loss.plot(history["epoch"], history["val_loss"], "s-", label="validation (EMA weights)")
     ax_loss.set_xlabel("epoch")
-    ax_loss.set_ylabel("focal loss")
+    ax_loss.set_ylabel(loss_name)
     ax_loss.legend()
     ax_score.plot(history["epoch"], history["val_macro_f1"], "o-", label="macro-F1")
     ax_score.plot(history["epoch"], history["val_accuracy"], "s-", label="accuracy")
