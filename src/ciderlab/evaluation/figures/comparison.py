@@ -102,5 +102,5 @@ def fig_spectral_branches(runs: dict[str, dict]) -> Figure:
     ax.set_xticks(x, groups, rotation=30, ha="right")
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("F1 (mean ± std over folds)")
-    ax.legend(loc="lower left")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))  # beside the bars, never over them
     return fig
