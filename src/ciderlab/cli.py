@@ -634,6 +634,7 @@ def _headline_classes(params: dict, classes: list[str]) -> list[str]:
     """The classes of the headline scores: all but evaluate.separate_classes (AGN)."""
     return [c for c in classes if c not in params["evaluate"]["separate_classes"]]
 
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ciderlab", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)

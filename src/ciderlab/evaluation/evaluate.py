@@ -17,7 +17,7 @@ from ciderlab.evaluation.metrics import (classification_metrics, macro_f1_over, 
 from ciderlab.io import SpectraSet
 from ciderlab.spectra.preprocess import PreprocessConfig, narrow_coverage, rest_frame_inputs
 from ciderlab.training.crossval import predict_rows
-from ciderlab.training.runs import class_targets, seed_summary
+from ciderlab.training.runs import class_targets, scored_rows, seed_summary
 
 
 @dataclass(frozen=True)
@@ -33,12 +33,15 @@ class EvaluateConfig:
     def from_params(cls, section: dict) -> "EvaluateConfig":
         return cls(**{k: v for k, v in section.items() if k in cls.__dataclass_fields__})
 
+    def is_clean(self, meta: pd.DataFrame) -> np.ndarray:
+        """(N,) bool: the realisations with high S/N and little host light."""
+        return ((meta["snr"] >= self.clean_snr_min)
+                & (meta["host_fraction"] <= self.clean_host_fraction_max)).to_numpy()
+
 
 def scored_test_set(spectra: SpectraSet, classes: list[str], n_scored: int) -> tuple[SpectraSet, np.ndarray]:
     """The scored test spectra (first ``n_scored`` realisations) and their integer labels."""
-    meta = spectra.meta
-    rows = np.flatnonzero((meta["split"].to_numpy() == "test")
-                          & (meta["realisation"].to_numpy() < n_scored))
+    rows = scored_rows(spectra.meta, "test", n_scored)
     if len(rows) == 0:
         raise ValueError("no test spectra in the realised set")
     test = spectra.select(rows)
@@ -106,16 +109,13 @@ def seen_against_unseen(classifier: torch.nn.Module, spectra: SpectraSet, classe
     out = {"classes": list(classes)}
     meta = spectra.meta
     for split, name in (("train", "seen"), ("test", "unseen")):
-        rows = np.flatnonzero((meta["split"].to_numpy() == split)
-                              & (meta["realisation"].to_numpy() < n_scored))
+        rows = scored_rows(meta, split, n_scored)
         if len(rows) == 0:
             continue
         y_true = class_targets(meta["label"].iloc[rows], classes).numpy()
         proba = predict_rows(classifier, "classifier", spectra.flux_rest[rows])
         part = meta.iloc[rows]
-        clean = ((part["snr"] >= cfg.clean_snr_min)
-                 & (part["host_fraction"] <= cfg.clean_host_fraction_max)).to_numpy()
-        for subset, keep in (("all", np.ones(len(rows), bool)), ("clean", clean)):
+        for subset, keep in (("all", np.ones(len(rows), bool)), ("clean", cfg.is_clean(part))):
             if not keep.any():
                 continue
             scores = classification_metrics(y_true[keep], proba[keep], classes)
@@ -133,8 +133,7 @@ def clean_subset_scores(y_true: np.ndarray, proba: np.ndarray, meta: pd.DataFram
     be compared: if the clean subset scores no higher, noise and host light are not what
     limits the classifier.
     """
-    clean = ((meta["snr"] >= cfg.clean_snr_min)
-             & (meta["host_fraction"] <= cfg.clean_host_fraction_max)).to_numpy()
+    clean = cfg.is_clean(meta)
     selection = {"snr_min": cfg.clean_snr_min, "host_fraction_max": cfg.clean_host_fraction_max}
     if not clean.any():
         return {"n_spectra": 0, "selection": selection}

@@ -78,7 +78,8 @@ def cross_validate(head: str, flux: np.ndarray, target: torch.Tensor, meta: pd.D
             job["plans"][fold] = {
                 "train": np.flatnonzero(split_meta["split"].to_numpy() == "train"),
                 "val": scored_rows(split_meta, "val", n_scored), "test": test_rows,
-                "state": None if state_dir is None else Path(state_dir) / f"cv_{name}_fold{fold}.pt"}
+                "state": (None if state_dir is None
+                          else Path(state_dir) / f"cv_{name}_fold{fold}.pt")}
     to_train = [fold for fold in job["plans"] if fold not in trained]
     parallel = (workers > 1 and len(to_train) > 1 and distributed.world_size() == 1
                 and torch.device(device).type == "cpu")
@@ -131,8 +132,8 @@ def _train_fold(job: dict, fold: int) -> tuple[int, np.ndarray, int]:
     result = train_one(job["head"], job["flux"], job["target"], plan["train"], plan["val"],
                        job["model_config"], job["cfg"], job["data_id"], state_path=plan["state"],
                        progress=False, device=job["device"], build_model=job["build_model"])
-    return fold, predict_rows(result.model, job["head"], job["flux"][plan["test"]]), \
-        result.best_epoch
+    output = predict_rows(result.model, job["head"], job["flux"][plan["test"]])
+    return fold, output, result.best_epoch
 
 
 def _train_fold_in_worker(fold: int) -> tuple[int, np.ndarray, int]:
