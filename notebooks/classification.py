@@ -22,9 +22,11 @@
 
 # %% tags=["parameters", "remove-cell"]
 results_dir = "../results"
+sweep_path = "../benchmarks/results/budget_sweep_h200.jsonl"
 
 # %% tags=["hide-input"]
 # %matplotlib inline
+import json
 from pathlib import Path
 
 import numpy as np
@@ -104,6 +106,21 @@ glue("hardest_seen", ", ".join(f"{name} ({r['F1 seen objects']:.2f}, clean "
                                f"{r['F1 seen objects, clean']:.2f})"
                                for name, r in by_seen.iterrows()), display=False)
 glue("n_seen_objects", metrics["seen_against_unseen"]["seen_all"]["n_objects"], display=False)
+sweep = [json.loads(line) for line in Path(sweep_path).read_text().splitlines()]
+main_budget, best_budget = tables.budget_sweep_extremes(
+    tables.budget_sweep_runs(sweep, "classifier", checkpoint["recipe"]), "macro_f1")
+if main_budget is None:
+    budget_verdict = "this book's budget is not among them."
+else:
+    gain = best_budget["macro_f1"]["mean"] - main_budget["macro_f1"]["mean"]
+    budget_verdict = (
+        f"the best of them ({best_budget['budget']}: {best_budget['spectra'] // 1000:,} thousand "
+        f"spectra) reaches macro-F1 {best_budget['macro_f1']['mean']:.3f}, {gain:+.3f} on this "
+        f"book's budget ({main_budget['budget']}: {main_budget['spectra'] // 1000:,} thousand, "
+        f"{main_budget['macro_f1']['mean']:.3f}). "
+        + ("More training buys little: the classifier is limited by its objects, not by its "
+           "budget." if gain < 0.03 else "The training budget costs the classifier that much."))
+glue("budget_verdict", budget_verdict, display=False)
 glue("narrow_lo", metrics["narrow_coverage"]["obs_wave_range_aa"][0], display=False)
 glue("narrow_hi", metrics["narrow_coverage"]["obs_wave_range_aa"][1], display=False)
 
@@ -183,6 +200,19 @@ tables.show(tables.table_object_accuracy(predictions))
 
 # %%
 tables.show(tables.table_seen_against_unseen(metrics["seen_against_unseen"]))
+
+# %% [markdown]
+# ## What the CPU budget costs
+#
+# Every model in this book trains within the main command on two CPU cores, so how long it
+# trains is our choice, and `benchmarks/budget_sweep.py` measured what that choice costs: on a
+# GPU (bf16; the records are `benchmarks/results/budget_sweep_h200.jsonl`) it retrained the
+# classifier on the fixed fold with larger budgets (epochs x spectra drawn per epoch) and a
+# network twice as wide, scored on that fold's test spectra as above. Of those budgets,
+# {glue:text}`budget_verdict`
+
+# %%
+tables.show(tables.table_budget_sweep(sweep, "classifier", checkpoint["recipe"]))
 
 # %% [markdown]
 # ## One-vs-rest ROC curves (every object, cross-validated)

@@ -10,6 +10,8 @@ from ciderlab.evaluation.tables.data import (SPLITS, table_dataset, table_droppe
                                              table_folds, table_label_fixes)
 from ciderlab.evaluation.tables.display import mean_std, show
 from ciderlab.evaluation.tables.results import (table_ablation, table_architecture,
+                                                budget_sweep_extremes, budget_sweep_runs,
+                                                table_budget_sweep,
                                                 table_classification_report,
                                                 table_cross_validation,
                                                 table_cross_validation_classes,
@@ -21,6 +23,7 @@ from ciderlab.evaluation.tables.results import (table_ablation, table_architectu
 
 __all__ = [
     "LITERATURE_IA_ACCURACY", "SPLITS", "mean_std", "show", "table_ablation", "table_alert_classes", "table_architecture",
+    "budget_sweep_extremes", "budget_sweep_runs", "table_budget_sweep",
     "table_classification_report", "table_cross_validation", "table_cross_validation_classes",
     "table_dataset", "table_dropped_classes", "table_dropped_templates", "table_duplicates",
     "table_folds", "table_label_fixes", "table_literature", "table_method_comparison", "table_multimodal_modes",
