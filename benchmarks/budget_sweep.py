@@ -93,7 +93,18 @@ CLASSIFIER_TRIM = [
      {"samples_per_epoch": n, "max_epochs": epochs, "seeds": [seed]}, {})
     for epochs, n in [(12, 3000), (12, 4000), (7, 5000)] for seed in (42, 777, 888)
 ]
-VARIANTS = {"budget": BUDGET, "redshift-recipe": REDSHIFT_RECIPE, "redshift-cpu": REDSHIFT_CPU,
+# One cosine cycle over the whole run instead of two, and budgets between, to fit the CPU.
+SCHEDULE = [
+    *[(f"redshift, 12 x 10,000, lr 2e-3, one cycle, seed {seed}", "redshift",
+       {"samples_per_epoch": 10000, "lr": 2e-3, "restart_epochs": 10, "seed": seed}, {})
+      for seed in (42, 777, 888)],
+    *[(f"redshift, 12 x 12,000, lr 2e-3, seed {seed}", "redshift",
+       {"samples_per_epoch": 12000, "lr": 2e-3, "seed": seed}, {}) for seed in (42, 777, 888)],
+    *[(f"classifier, 7 x 4,000, seed {seed}", "classifier",
+       {"samples_per_epoch": 4000, "max_epochs": 7, "seeds": [seed]}, {})
+      for seed in (42, 777, 888)],
+]
+VARIANTS = {"budget": BUDGET, "schedule": SCHEDULE, "redshift-recipe": REDSHIFT_RECIPE, "redshift-cpu": REDSHIFT_CPU,
             "classifier-trim": CLASSIFIER_TRIM}
 
 
@@ -153,7 +164,7 @@ def run_variant(variant: tuple, device_name: str, threads: int, quick: bool = Fa
                         data_id="budget-sweep", progress=False, device=device)
     result = {"variant": name, "head": head, "device": str(device),
               "seed": cfg.seed, "epochs": cfg.max_epochs, "samples_per_epoch": cfg.samples_per_epoch,
-              "lr": cfg.lr, "batch_size": cfg.batch_size,
+              "lr": cfg.lr, "batch_size": cfg.batch_size, "restart_epochs": cfg.restart_epochs,
               "edge_mask_max_fraction": cfg.edge_mask_max_fraction,
               "model_overrides": {k: v for k, v in model_over.items() if k != "conv"},
               "parameters": sum(p.numel() for p in trained.model.parameters()),

@@ -314,7 +314,7 @@ def test_multimodal_modes_show_fold_spread_and_say_why_a_mode_was_skipped():
 
 def sweep_record(head, variant, seed, epochs, spectra, lr=1e-3, model=None, **scores):
     return {"head": head, "variant": f"{head}, {variant}", "seed": seed, "epochs": epochs,
-            "samples_per_epoch": spectra, "lr": lr, "batch_size": 64,
+            "samples_per_epoch": spectra, "lr": lr, "batch_size": 64, "restart_epochs": 5,
             "edge_mask_max_fraction": 0.25, "model_overrides": model or {}, **scores}
 
 
@@ -328,7 +328,7 @@ def test_budget_sweep_groups_seeds_orders_by_spectra_and_marks_the_main_budget()
         sweep_record("redshift", "12 x 5,000", 42, 12, 5000, rms=0.012, sigma_nmad=0.005),
     ]
     recipe = {"max_epochs": 7, "samples_per_epoch": 5000, "lr": 1e-3, "batch_size": 64,
-              "edge_mask_max_fraction": 0.25}
+              "restart_epochs": 5, "edge_mask_max_fraction": 0.25}
     runs = tables.budget_sweep_runs(records, "classifier", recipe)
     assert [run["budget"] for run in runs] == ["7 x 5,000", "7 x 5,000, wide", "12 x 20,000"]
     assert [run["main"] for run in runs] == [True, False, False]  # the wide one is another model

@@ -238,6 +238,7 @@ def cmd_compare_preprocessing(args) -> None:
     from ciderlab.params import load_params
     from ciderlab.spectra.preprocess import PreprocessConfig
     from ciderlab.training.compare_preprocessing import compare_preprocessing, rank_of_default
+    from ciderlab.workers import resolve_workers
 
     params = load_params(args.params)
     section = params["compare_preprocessing"]
@@ -248,7 +249,8 @@ def cmd_compare_preprocessing(args) -> None:
         classes, model_config_from_params(params, "classifier", classes),
         recipe_from_params(params, "train_classifier", section["train_classifier"]),
         params["realise"]["n_realisations"], sha256_of(args.spectra),
-        max_train_spectra=section.get("max_train_spectra"))
+        max_train_spectra=section.get("max_train_spectra"),
+        workers=resolve_workers(section["workers"], "compare_preprocessing.workers"))
     out = Path(args.out)
     save_table(table, out / "options.csv")
     best = table.loc[table["val_macro_f1"].idxmax()]

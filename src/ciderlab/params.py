@@ -69,7 +69,7 @@ SCHEMA = {
                  "clean_snr_min": float, "clean_host_fraction_max": float,
                  "separate_classes": [str]},
     "compare_preprocessing": {"options": Named({**GRID, **PREPROCESS}), "train_classifier": TRAIN,
-                              "max_train_spectra": OPTIONAL_INT},
+                              "max_train_spectra": OPTIONAL_INT, "workers": int},
     "ablation": {"name": str, "train_classifier": TRAIN, "model": MODEL},
     "baselines": {"n_spectra": int, "seed": int, "workers": int},
     "alerts": {"files": [str], "stamp_size": int, "stamp_normalisation": str,

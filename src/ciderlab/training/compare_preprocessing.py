@@ -19,6 +19,7 @@ from ciderlab.models.spectranet import SpectraNetConfig
 from ciderlab.spectra.preprocess import PreprocessConfig, prepare_observed, to_rest_frame
 from ciderlab.training.loop import TrainConfig
 from ciderlab.training.runs import class_targets, classify, scored_rows, train_one
+from ciderlab.workers import fork_map
 
 
 def prepare_rest_inputs(spectra: SpectraSet, rows: np.ndarray, cfg: PreprocessConfig,
@@ -40,7 +41,7 @@ def compare_preprocessing(spectra: SpectraSet, options: dict[str, dict], base: P
                           classes: list[str], model_config: SpectraNetConfig,
                           recipe: TrainConfig, n_scored: int, data_id: str,
                           max_train_spectra: int | None = None,
-                          progress: bool = True) -> pd.DataFrame:
+                          progress: bool = True, workers: int = 1) -> pd.DataFrame:
     """One row per option: validation scores of a classifier trained on spectra so prepared.
 
     ``options`` maps a name to overrides of ``base`` (e.g. ``{"continuum": "median"}``).
@@ -48,7 +49,8 @@ def compare_preprocessing(spectra: SpectraSet, options: dict[str, dict], base: P
     ``n_scored`` realisations of each validation spectrum. The test objects are never used.
     ``max_train_spectra`` caps the training pool (a fixed random subset, the same for every
     option): each option prepares its own copy of every spectrum, which costs more than the
-    short training itself.
+    short training itself. ``workers`` > 1 scores that many options at once, in forked
+    processes of one torch thread each (``ciderlab.workers.fork_map``).
     """
     meta = spectra.meta
     train_rows = np.flatnonzero(meta["split"].to_numpy() == "train")
@@ -56,28 +58,32 @@ def compare_preprocessing(spectra: SpectraSet, options: dict[str, dict], base: P
         chosen = np.random.default_rng(recipe.seed).choice(len(train_rows), max_train_spectra,
                                                            replace=False)
         train_rows = train_rows[np.sort(chosen)]
-    val_rows = scored_rows(meta, "val", n_scored)
-    target = class_targets(meta["label"], classes)
-    rows = []
-    for name, overrides in options.items():
-        cfg = replace(base, **overrides)
-        started = time.perf_counter()
-        flux = prepare_rest_inputs(spectra, np.concatenate([train_rows, val_rows]), cfg, progress)
-        n_train = len(train_rows)
-        local_target = target[np.concatenate([train_rows, val_rows])]
-        trained = train_one("classifier", flux, local_target, np.arange(n_train),
-                            np.arange(n_train, len(flux)), model_config, recipe,
-                            f"{data_id}:{name}", progress=progress)
-        if progress:
-            print(f"compare_preprocessing: '{name}' trained to epoch {trained.best_epoch}")
-        proba = classify(trained.model, flux[n_train:])
-        scores = classification_metrics(local_target[n_train:].numpy(), proba, classes)
-        rows.append({"option": name, **{f"preprocess.{k}": v for k, v in overrides.items()},
-                     "val_macro_f1": scores["macro_f1"], "val_accuracy": scores["accuracy"],
-                     "val_ia_vs_non_ia_accuracy": scores["ia_vs_non_ia"]["accuracy"],
-                     "best_epoch": trained.best_epoch,
-                     "minutes": (time.perf_counter() - started) / 60})
-    return pd.DataFrame(rows)
+    rows = np.concatenate([train_rows, scored_rows(meta, "val", n_scored)])
+    job = {"spectra": spectra, "rows": rows, "n_train": len(train_rows),
+           "target": class_targets(meta["label"], classes)[rows], "base": base,
+           "classes": classes, "model_config": model_config, "recipe": recipe,
+           "data_id": data_id, "progress": progress and workers <= 1}
+    results = tqdm(fork_map(_score_option, job, options.items(), workers), total=len(options),
+                   desc="compare_preprocessing", unit="option", disable=not progress)
+    return pd.DataFrame(list(results))
+
+
+def _score_option(job: dict, option: tuple[str, dict]) -> dict:
+    """Prepare the spectra of ``job`` as ``option`` (name, overrides) says, train, score."""
+    name, overrides = option
+    started = time.perf_counter()
+    n_train, target = job["n_train"], job["target"]
+    flux = prepare_rest_inputs(job["spectra"], job["rows"], replace(job["base"], **overrides),
+                               job["progress"])
+    trained = train_one("classifier", flux, target, np.arange(n_train),
+                        np.arange(n_train, len(flux)), job["model_config"], job["recipe"],
+                        f"{job['data_id']}:{name}", progress=job["progress"])
+    proba = classify(trained.model, flux[n_train:])
+    scores = classification_metrics(target[n_train:].numpy(), proba, job["classes"])
+    return {"option": name, **{f"preprocess.{k}": v for k, v in overrides.items()},
+            "val_macro_f1": scores["macro_f1"], "val_accuracy": scores["accuracy"],
+            "val_ia_vs_non_ia_accuracy": scores["ia_vs_non_ia"]["accuracy"],
+            "best_epoch": trained.best_epoch, "minutes": (time.perf_counter() - started) / 60}
 
 
 def rank_of_default(table: pd.DataFrame, preprocess: dict) -> int | None:

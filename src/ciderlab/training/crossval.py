@@ -7,8 +7,6 @@ predicts its test objects, so the pooled predictions cover every object (SPEC §
 
 from __future__ import annotations
 
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Callable
 
@@ -22,6 +20,7 @@ from ciderlab.models.spectranet import SpectraNet, SpectraNetConfig
 from ciderlab.training import distributed
 from ciderlab.training.loop import TrainConfig, predict, to_tensor
 from ciderlab.training.runs import classify, scored_rows, train_one
+from ciderlab.workers import fork_map
 
 
 def fold_meta(meta: pd.DataFrame, folds: pd.DataFrame, fold: int, val_fraction: float,
@@ -86,17 +85,10 @@ def cross_validate(head: str, flux: np.ndarray, target: torch.Tensor, meta: pd.D
     outputs: dict[int, tuple[np.ndarray, int]] = {}
     with tqdm(total=len(job["plans"]), desc=f"cross-validate {name}", unit="fold",
               disable=not progress) as bar:
-        if parallel:
-            global _JOB
-            _JOB = job  # inherited by the forked workers, never pickled (flux may be a memmap)
-            try:
-                context = multiprocessing.get_context("fork")
-                with ProcessPoolExecutor(min(workers, len(to_train)), mp_context=context) as pool:
-                    for fold, output, best_epoch in pool.map(_train_fold_in_worker, to_train):
-                        outputs[fold] = (output, best_epoch)
-                        bar.update()
-            finally:
-                _JOB = None
+        if parallel:  # the job is inherited by the forked workers (flux may be a memmap)
+            for fold, output, best_epoch in fork_map(_train_fold, job, to_train, workers):
+                outputs[fold] = (output, best_epoch)
+                bar.update()
         for fold in job["plans"]:
             if fold not in outputs:
                 model = trained.get(fold)
@@ -122,10 +114,6 @@ def cross_validate(head: str, flux: np.ndarray, target: torch.Tensor, meta: pd.D
     return pd.concat(pieces, ignore_index=True)
 
 
-# What every fold of a parallel cross-validation shares, set just before the workers fork.
-_JOB: dict | None = None
-
-
 def _train_fold(job: dict, fold: int) -> tuple[int, np.ndarray, int]:
     """Train fold ``fold``'s model of ``job`` and predict its test spectra."""
     plan = job["plans"][fold]
@@ -134,8 +122,3 @@ def _train_fold(job: dict, fold: int) -> tuple[int, np.ndarray, int]:
                        progress=False, device=job["device"], build_model=job["build_model"])
     output = predict_rows(result.model, job["head"], job["flux"][plan["test"]])
     return fold, output, result.best_epoch
-
-
-def _train_fold_in_worker(fold: int) -> tuple[int, np.ndarray, int]:
-    torch.set_num_threads(1)
-    return _train_fold(_JOB, fold)

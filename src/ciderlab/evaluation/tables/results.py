@@ -225,5 +225,6 @@ def _trained_as(record: pd.Series, recipe: dict) -> bool:
             and record["samples_per_epoch"] == recipe["samples_per_epoch"]
             and abs(record["lr"] - recipe["lr"]) < 1e-12
             and record["batch_size"] == recipe["batch_size"]
+            and record["restart_epochs"] == recipe["restart_epochs"]
             and record["edge_mask_max_fraction"] == recipe["edge_mask_max_fraction"]
             and not record["model_overrides"])
