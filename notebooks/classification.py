@@ -26,14 +26,13 @@ sweep_path = "../benchmarks/results/budget_sweep_h200.jsonl"
 
 # %% tags=["hide-input"]
 # %matplotlib inline
-import json
 from pathlib import Path
 
 import numpy as np
 from myst_nb import glue
 
 from ciderlab.evaluation import figures, tables
-from ciderlab.io import load_json, load_table
+from ciderlab.io import load_json, load_records, load_table
 from ciderlab.models.checkpoint import load_checkpoint
 from ciderlab.models.spectranet import SpectraNetConfig
 
@@ -106,7 +105,7 @@ glue("hardest_seen", ", ".join(f"{name} ({r['F1 seen objects']:.2f}, clean "
                                f"{r['F1 seen objects, clean']:.2f})"
                                for name, r in by_seen.iterrows()), display=False)
 glue("n_seen_objects", metrics["seen_against_unseen"]["seen_all"]["n_objects"], display=False)
-sweep = [json.loads(line) for line in Path(sweep_path).read_text().splitlines()]
+sweep = load_records(sweep_path)
 main_budget, best_budget = tables.budget_sweep_extremes(
     tables.budget_sweep_runs(sweep, "classifier", checkpoint["recipe"]), "macro_f1")
 if main_budget is None:

@@ -24,14 +24,13 @@ sweep_path = "../benchmarks/results/budget_sweep_h200.jsonl"
 
 # %% tags=["hide-input"]
 # %matplotlib inline
-import json
 from pathlib import Path
 
 import pandas as pd
 from myst_nb import glue
 
 from ciderlab.evaluation import figures, tables
-from ciderlab.io import load_json, load_table
+from ciderlab.io import load_json, load_records, load_table
 from ciderlab.models.checkpoint import load_checkpoint
 
 results = Path(results_dir)
@@ -52,7 +51,7 @@ glue("e2e_macro_f1", metrics["end_to_end"]["macro_f1"], display=False)
 glue("known_macro_f1", metrics["macro_f1"], display=False)
 
 _, redshift_checkpoint = load_checkpoint(results / "train_redshift" / "redshift.pt")
-sweep = [json.loads(line) for line in Path(sweep_path).read_text().splitlines()]
+sweep = load_records(sweep_path)
 main_budget, best_budget = tables.budget_sweep_extremes(
     tables.budget_sweep_runs(sweep, "redshift", redshift_checkpoint["recipe"]), "rms",
     lower_is_better=True)

@@ -86,3 +86,11 @@ def test_lazy_load_of_a_compressed_file_names_the_array_and_the_fix(tmp_path):
     with pytest.raises(InputError, match=r"s\.h5: 'flux_rest' is stored chunked.*re-run"):
         load_spectra(tmp_path / "s.h5", lazy=True)
     assert np.array_equal(load_spectra(tmp_path / "s.h5").flux_rest, spectra.flux_rest)
+
+
+def test_load_records_reads_one_object_per_line_and_skips_blank_lines(tmp_path):
+    from ciderlab.io import load_records
+
+    path = tmp_path / "records.jsonl"
+    path.write_text('{"a": 1}\n\n{"a": 2, "b": [3]}\n')
+    assert load_records(path) == [{"a": 1}, {"a": 2, "b": [3]}]

@@ -59,6 +59,11 @@ def load_json(path: str | os.PathLike) -> dict:
     return json.loads(Path(path).read_text())
 
 
+def load_records(path: str | os.PathLike) -> list[dict]:
+    """One JSON object per line (JSON Lines), e.g. ``benchmarks/budget_sweep.py``'s records."""
+    return [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+
+
 def save_table(table: pd.DataFrame, path: str | os.PathLike) -> None:
     """Write a small table as CSV (human-diffable, the format DVC shows in diffs)."""
     with atomic_path(path) as tmp:
