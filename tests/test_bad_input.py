@@ -2,6 +2,7 @@
 astronomers' spectrum files each get one clear line naming the file and what to do, a non-zero
 exit, no traceback and no output."""
 
+import gzip
 import os
 import shutil
 import tarfile
@@ -150,6 +151,11 @@ def huge_sparse(path):
         handle.truncate(100_000_000)
 
 
+def truncated_gzip(path):
+    whole = gzip.compress(rows(WAVE, FLUX).encode())
+    path.write_bytes(whole[: len(whole) // 2])
+
+
 def unreadable(path):
     path.write_text(rows(WAVE, FLUX))
     path.chmod(0)
@@ -209,6 +215,11 @@ SPECTRUM_FILES = {
     "mostly misses the window": ("blue.txt", write_text(rows(np.linspace(3000, 4300, 300), FLUX)),
                                  "it needs at least 20%"),
     "single point": ("one.txt", write_text("5000.0 1.0\n"), "only 1 valid data point"),
+    "flux negative everywhere": ("minus.txt", write_text(rows(WAVE, -FLUX)),
+                                 "every flux value is zero or negative"),
+    "truncated gzip": ("spectrum.txt.gz", truncated_gzip, "gzip file is truncated or damaged"),
+    "binary, not text": ("binary.txt", lambda path: path.write_bytes(bytes(range(256)) * 4),
+                         "not a text file"),
     "100 MB file": ("huge.txt", huge_sparse, "100 MB is more than the 50 MB"),
     "truncated FITS": ("truncated.fits", truncated_fits, "download it again"),
     "FITS without wavelength solution": ("nowcs.fits",

@@ -9,8 +9,9 @@
 * SkyPortal / Fritz JSON (``.json``): the ``/api/spectra`` payload; see ``skyportal``;
 * ECSV (``.ecsv``): specutils' ``ECSV`` reader;
 * anything else is ASCII: SEDM/Fritz downloads with ``#`` header lines (``KEY: value`` or
-  FITS-card ``KEY = value / comment``), plain 2- or 3-column wavelength, flux[, error]; see
-  ``ascii_files``.
+  FITS-card ``KEY = value / comment``), pysedm's files (third column a variance), plain 2- or
+  3-column wavelength, flux[, error]; see ``ascii_files``;
+* any of these gzip-compressed (``.gz``, as TNS and WISeREP serve many), recognised by content.
 
 What every reader's output then goes through (``finish_spectrum``), each a documented choice:
 
@@ -25,7 +26,9 @@ What every reader's output then goes through (``finish_spectrum``), each a docum
 * wavelengths with no unit stated are taken as Angstrom; if they then all lie below
   ``MIN_PLAUSIBLE_WAVE_AA`` (2000 AA) the file is refused as most likely nanometres or microns
   (380-920 "AA" is SEDM's range in nm): declare the unit (``# WAVE_UNIT: nm``) or convert;
-* fewer than ``MIN_POINTS`` (16) points: refused.
+* fewer than ``MIN_POINTS`` (16) points: refused;
+* a flux that is zero or negative everywhere: refused (a sign error or a sky-subtracted
+  residual, not a source); more than half negative: a warning.
 
 Every refusal is an ``InputError`` naming the file and saying what to do. Warnings are kept in
 ``ObservedSpectrum.meta["warnings"]``.
@@ -33,6 +36,7 @@ Every refusal is an ``InputError`` naming the file and saying what to do. Warnin
 
 from __future__ import annotations
 
+import io
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +50,7 @@ MIN_POINTS = 16
 MIN_PLAUSIBLE_WAVE_AA = 2000.0
 MAX_NONFINITE_FRACTION = 0.5
 FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz", ".fit.gz", ".fts.gz")
+GZIP_MAGIC = b"\x1f\x8b"
 
 
 @dataclass(frozen=True)
@@ -82,9 +87,49 @@ def check_readable(path: Path) -> None:
     if size == 0:
         raise InputError(f"{path}: the file is empty; download or export the spectrum again")
     if size > MAX_FILE_BYTES:
+        _too_big(path, size)
+
+
+def _too_big(path: Path, size: int) -> None:
         raise InputError(f"{path}: {size / 1e6:.0f} MB is more than the {MAX_FILE_BYTES / 1e6:.0f} "
                          "MB a 1-D spectrum file may be (an optical spectrum is kilobytes); is it "
                          "a data cube or 2-D frame? Extract the 1-D spectrum first")
+
+
+def read_bytes(path: Path) -> bytes:
+    """The file's bytes, decompressed if it is gzip (by content, whatever its name)."""
+    import gzip
+    import zlib
+
+    data = path.read_bytes()
+    if not data.startswith(GZIP_MAGIC):
+        return data
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except (EOFError, OSError, zlib.error) as error:
+        raise InputError(f"{path}: the gzip file is truncated or damaged ({error}); download it "
+                         "again") from error
+    if len(data) > MAX_FILE_BYTES:
+        _too_big(path, len(data))
+    return data
+
+
+def decode_text(data: bytes, path: Path) -> str:
+    """Text of a spectrum file: UTF-8, else Latin-1 (old headers carry e.g. a degree sign).
+
+    Bytes that no text file holds (NUL and other control characters) mean a binary file.
+    """
+    control = sum(data.count(bytes([c])) for c in range(32) if c not in (9, 10, 12, 13))
+    if control:
+        first = next(i for i, b in enumerate(data) if b < 32 and b not in (9, 10, 12, 13))
+        raise InputError(f"{path}: not a text file (byte {first} is not text) and not a FITS or "
+                         "JSON file either; pass an ASCII, FITS or SkyPortal JSON spectrum, "
+                         "optionally gzip-compressed")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
 
 
 def finish_spectrum(wave_aa, flux, flux_err, source: str, meta: dict,
@@ -135,6 +180,13 @@ def finish_spectrum(wave_aa, flux, flux_err, source: str, meta: dict,
     if wave_aa.size < MIN_POINTS:
         raise InputError(f"{source}: only {wave_aa.size} valid data point(s); a spectrum needs at "
                          f"least {MIN_POINTS}. Is this the right file?")
+    if np.all(flux <= 0):
+        raise InputError(f"{source}: every flux value is zero or negative; that is not the "
+                         "spectrum of a source (a flipped sign, or a sky or background residual). "
+                         "Check the flux column")
+    if np.mean(flux < 0) > 0.5:
+        warnings.append(f"{100 * np.mean(flux < 0):.0f}% of the flux values are negative: "
+                        "check the background subtraction")
     if not unit_declared and wave_aa.max() < MIN_PLAUSIBLE_WAVE_AA:
         raise InputError(
             f"{source}: wavelengths run from {wave_aa.min():g} to {wave_aa.max():g} with no unit "
@@ -154,15 +206,17 @@ def read_spectrum(path: str | os.PathLike) -> ObservedSpectrum:
     path = Path(path)
     check_readable(path)
     name = path.name.lower()
-    with open(path, "rb") as handle:
-        start = handle.read(80)
-    if name.endswith(FITS_SUFFIXES) or start.startswith(b"SIMPLE  ="):
+    if name.endswith(FITS_SUFFIXES):  # astropy reads .fits.gz itself
         return fits_files.read_fits(path)
-    if name.endswith(".json") or start.lstrip()[:1] in (b"{", b"["):
-        return skyportal.read_skyportal_json(path)
+    data = read_bytes(path)
+    name = name.removesuffix(".gz")
+    if data.startswith(b"SIMPLE  ="):
+        return fits_files.read_fits(path)
+    if name.endswith(".json") or data.lstrip()[:1] in (b"{", b"["):
+        return skyportal.read_skyportal_json(path, decode_text(data, path))
     if name.endswith(".ecsv"):
         return ascii_files.read_ecsv(path)
-    return ascii_files.read_ascii(path)
+    return ascii_files.read_ascii(path, decode_text(data, path))
 
 
 __all__ = ["ObservedSpectrum", "read_spectrum", "MAX_FILE_BYTES"]

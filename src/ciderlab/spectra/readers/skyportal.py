@@ -41,11 +41,11 @@ def find_spectrum(payload, path: Path) -> dict:
     return payload
 
 
-def read_skyportal_json(path: Path) -> ObservedSpectrum:
+def read_skyportal_json(path: Path, text: str | None = None) -> ObservedSpectrum:
     """A SkyPortal spectrum: wavelengths in Angstrom (SkyPortal stores them so), fluxes in
     ``units`` (``erg/s/cm/cm/AA``, ``Jy``, ``AB``; missing: arbitrary F_lambda)."""
     try:
-        payload = json.loads(path.read_text())
+        payload = json.loads(path.read_text() if text is None else text)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise InputError(f"{path}: not valid JSON ({error}); the download is incomplete or not "
                          "a SkyPortal spectrum") from error

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import warnings
+
 import astropy.units as u
 import numpy as np
 
@@ -14,27 +18,55 @@ COUNTS = (u.count, u.adu, u.electron, u.dimensionless_unscaled, u.count / u.s, u
 WAVE_UNIT_KEYS = ("WAVE_UNIT", "WAVE_UNITS", "WAVEUNIT", "WAVELENGTH_UNIT", "WAVELENGTH_UNITS",
                   "XUNITS", "CUNIT1", "SPECTRAL_AXIS_UNIT")
 FLUX_UNIT_KEYS = ("FLUX_UNIT", "FLUX_UNITS", "FLUXUNIT", "BUNIT", "YUNITS", "UNITS")
-# Spellings astropy does not parse, seen in real headers (IRAF's "angstroms", SkyPortal's AA).
-ALIASES = {"angstroms": "Angstrom", "aa": "Angstrom", "a": "Angstrom", "ang": "Angstrom",
-           "erg/s/cm/cm/aa": "erg / (s cm2 Angstrom)", "erg/s/cm2/a": "erg / (s cm2 Angstrom)",
-           "erg/s/cm^2/a": "erg / (s cm2 Angstrom)", "erg/cm2/s/a": "erg / (s cm2 Angstrom)",
-           "ab": "mag(AB)", "counts": "count", "adu": "adu", "microns": "micron", "um": "micron",
-           "nanometers": "nm", "nanometres": "nm"}
+# Spellings astropy's generic format does not know, seen in real headers (IRAF's "angstroms",
+# SkyPortal's "AA" is known). Enabled as astropy aliases inside ``spectroscopic_units``.
+ALIASES = {"Angstroms": u.AA, "angstroms": u.AA, "ANGSTROM": u.AA, "ANGSTROMS": u.AA,
+           "Ang": u.AA, "ang": u.AA, "counts": u.count, "COUNTS": u.count, "microns": u.micron,
+           "um": u.micron, "nanometers": u.nm, "nanometres": u.nm}
+# SkyPortal's flux unit "AB" means AB magnitudes; to astropy "AB" is the AB zero-point flux.
+MAGNITUDE_SYSTEMS = {"ab": "mag(AB)"}
+
+
+@functools.lru_cache(maxsize=1)
+def _spectroscopic_registry() -> tuple:
+    """astropy's enabled units without electric current and the year ``a``: in a spectrum file's
+    header ``A`` is the Angstrom (``erg/s/A/cm^2``, pysedm's BUNIT), never the ampere."""
+    registry = u.get_current_unit_registry().registry
+    return tuple({id(unit): unit for unit in registry.values()
+                  if not unit.is_equivalent(u.A)
+                  and "a" not in getattr(unit, "names", ())}.values())
+
+
+@contextlib.contextmanager
+def spectroscopic_units():
+    """Parse units as optical spectroscopy writes them: ``A`` (and ``a``) is the Angstrom.
+
+    astropy's own parser with a unit registry for spectra (``set_enabled_units`` without
+    current units, ``add_enabled_aliases`` for ``A`` and the spellings in ``ALIASES``).
+    """
+    with u.set_enabled_units(_spectroscopic_registry()):
+        with u.add_enabled_aliases({"A": u.AA, "a": u.AA, **ALIASES}):
+            yield
 
 
 def parse_unit(text: str | u.UnitBase | None, source: str, what: str) -> u.UnitBase | None:
-    """An astropy unit from a header value; None for a missing or empty one."""
+    """An astropy unit from a header value (``spectroscopic_units``); None for a missing one."""
     if text is None or isinstance(text, u.UnitBase):
         return text
     text = str(text).strip().strip("'\"").strip()
     if not text:
         return None
-    try:
-        return u.Unit(ALIASES.get(text.lower(), text), parse_strict="raise")
-    except ValueError as error:
-        raise InputError(f"{source}: the {what} unit {text!r} is not a unit astropy knows "
-                         f"({error}); write it as e.g. 'Angstrom', 'nm', 'erg / (s cm2 Angstrom)' "
-                         "or 'Jy'") from error
+    text = MAGNITUDE_SYSTEMS.get(text.lower(), text)
+    with warnings.catch_warnings(), spectroscopic_units():
+        warnings.simplefilter("ignore", u.UnitsWarning)  # "multiple slashes" is how files are
+        for candidate in (text, text.lower()):
+            try:
+                return u.Unit(candidate, parse_strict="raise")
+            except ValueError as error:
+                failure = error
+    raise InputError(f"{source}: the {what} unit {text!r} is not a unit astropy knows "
+                     f"({failure}); write it as e.g. 'Angstrom', 'nm', 'erg / (s cm2 Angstrom)' "
+                     "or 'Jy'") from failure
 
 
 def wave_to_aa(values: np.ndarray, unit: u.UnitBase | None, source: str) -> np.ndarray:
