@@ -47,7 +47,7 @@ def test_apply_temperature_is_a_stable_softmax():
 def test_bad_inputs_are_refused_with_a_reason():
     with pytest.raises(ValueError, match="non-empty"):
         fit_temperature(np.zeros((0, 3)), np.zeros(0, int))
-    with pytest.raises(ValueError, match="np.clip"):
+    with pytest.raises(ValueError, match=r"np\.clip"):
         fit_temperature(np.array([[-np.inf, 0.0]]), np.array([1]))
     with pytest.raises(ValueError, match="class indices"):
         expected_calibration_error(np.array([[0.5, 0.5]]), np.array([2]))
@@ -116,3 +116,9 @@ def test_a_contamination_exactly_at_the_limit_is_allowed():
     assert 41 / 50 < 1 - 0.18
     result = completeness_at_contamination(score, positive, max_contamination=0.18)
     assert result == {"completeness": 1.0, "threshold": 0.0, "purity": pytest.approx(0.82)}
+
+
+def test_a_confidence_on_a_bin_edge_falls_in_the_bin_it_closes():
+    proba = np.array([[0.3, 0.3, 0.2, 0.2], [0.7, 0.1, 0.1, 0.1]])  # 0.3 * 10 rounds up
+    table = reliability_table(proba, np.array([0, 0]), n_bins=10)
+    assert table["count"].tolist() == [0, 0, 1, 0, 0, 0, 1, 0, 0, 0]

@@ -90,7 +90,9 @@ def reliability_table(proba, y, n_bins: int = 15) -> pd.DataFrame:
     """
     confidence, correct = _top_label(proba, y)
     edges = np.linspace(0.0, 1.0, n_bins + 1)
-    index = np.clip(np.ceil(confidence * n_bins).astype(int) - 1, 0, n_bins - 1)
+    # Compared with the edges themselves, not ceil(confidence * n_bins), so that a confidence
+    # of 0.3 falls in (0.2, 0.3] as the table's bin_high says, whatever the rounding.
+    index = np.searchsorted(edges[1:-1], confidence, side="left")  # (N,) in [0, n_bins)
     count = np.bincount(index, minlength=n_bins)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_confidence = np.bincount(index, confidence, minlength=n_bins) / count

@@ -62,4 +62,4 @@ def realism_auc(real_inputs, realised_inputs, seed: int = 0, n_splits: int = 5) 
     folds = StratifiedKFold(n_splits, shuffle=True, random_state=int(rng.integers(2**31)))
     auc = cross_val_score(model, features, is_real, cv=folds, scoring="roc_auc")
     return {"auc_mean": float(np.mean(auc)), "auc_std": float(np.std(auc, ddof=1)),
-            "n_real": int(len(real)), "n_realised": int(len(realised))}
+            "n_real": len(real), "n_realised": len(realised)}

@@ -1,0 +1,38 @@
+import numpy as np
+import pytest
+
+from ciderlab.evaluation.domain_gap import realism_auc
+
+
+def spectra(n, shift=0.0, seed=0, n_bins=16):
+    """Smooth-ish fake model inputs; ``shift`` raises the red half, as a miscalibrated continuum."""
+    rng = np.random.default_rng(seed)
+    flux = rng.normal(size=(n, n_bins)).cumsum(axis=1) / np.sqrt(n_bins)
+    flux[:, n_bins // 2:] += shift
+    return flux
+
+
+def test_same_distribution_is_indistinguishable():
+    result = realism_auc(spectra(120, seed=1), spectra(400, seed=2))
+    assert result["auc_mean"] == pytest.approx(0.5, abs=0.08)
+    assert result["n_real"] == 120 and result["n_realised"] == 400
+
+
+def test_shifted_realised_inputs_are_told_apart():
+    result = realism_auc(spectra(120, seed=1), spectra(400, shift=1.0, seed=2))
+    assert result["auc_mean"] > 0.95 and result["auc_std"] < 0.05
+
+
+def test_realised_set_is_subsampled_to_ten_per_real_input_reproducibly():
+    real, realised = spectra(20, seed=3), spectra(500, shift=0.3, seed=4)
+    first = realism_auc(real, realised, seed=5)
+    assert first["n_realised"] == 200
+    assert realism_auc(real, realised, seed=5) == first
+    assert realism_auc(real, realised, seed=6) != first
+
+
+def test_inputs_on_different_grids_are_refused():
+    with pytest.raises(ValueError, match="same grid"):
+        realism_auc(spectra(20), spectra(20, n_bins=8))
+    with pytest.raises(ValueError, match="n_splits"):
+        realism_auc(spectra(3), spectra(20))
