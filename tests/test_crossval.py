@@ -42,9 +42,22 @@ def test_every_scored_spectrum_is_tested_once_in_its_own_fold():
     predictions = cross_validate("classifier", flux, target, meta, folds, 0.2, "salt", 2, TINY,
                                  RECIPE, "toy", progress=False)
     scored = np.flatnonzero(meta["realisation"].to_numpy() < 2)
-    assert sorted(predictions["row"]) == sorted(scored)
-    assert (predictions["fold"].to_numpy() == meta["fold"].to_numpy()[predictions["row"]]).all()
+    test = predictions[predictions["split"] == "test"]
+    assert sorted(test["row"]) == sorted(scored)
+    assert (test["fold"].to_numpy() == meta["fold"].to_numpy()[test["row"]]).all()
     assert np.allclose(predictions[["p_0", "p_1"]].sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_each_fold_also_predicts_its_own_validation_objects():
+    meta, folds, flux, target = toy_set()
+    predictions = cross_validate("classifier", flux, target, meta, folds, 0.2, "salt", 2, TINY,
+                                 RECIPE, "toy", progress=False)
+    val = predictions[predictions["split"] == "val"]
+    assert len(val) and set(val["fold"]) == {0, 1, 2}
+    for fold, rows in val.groupby("fold"):
+        split = fold_meta(meta, folds, fold, 0.2, "salt")
+        assert (split["split"].to_numpy()[rows["row"]] == "val").all()
+        assert (meta["realisation"].to_numpy()[rows["row"]] < 2).all()
 
 
 def test_a_fold_never_trains_or_stops_on_its_test_objects():

@@ -18,6 +18,17 @@ in training; each threshold is our choice:
 * redshift outside the training range (``realise.redshift_min/max``) warns;
 * S/N per resolution element (from the errors, or estimated with DER_SNR when there are none)
   below the training range's lowest (``realise.snr_min``) warns.
+
+With the ``reliability`` stage's settings (``results/reliability/reliability.json``, all fitted
+on validation objects; see ``ciderlab.evaluation.reliability``) the answer also carries:
+
+* calibrated probabilities (the classifier's logits divided by the fitted temperature);
+* "none of the trained classes" when the out-of-class score falls below its threshold (the
+  top classes are still given);
+* a redshift interval at the fitted level, from the S/N; a warning when it is wider than
+  ``wide``; with a predicted redshift the class probabilities are averaged over redshifts
+  across that interval (weights of a normal distribution whose 68 % range is the interval),
+  not read at the point estimate alone.
 """
 
 from __future__ import annotations
@@ -65,11 +76,19 @@ class TrainingDomain:
 
 
 class Models(NamedTuple):
-    """The two checkpoints as ``load_checkpoint`` returns them, and their training domain."""
+    """The two checkpoints as ``load_checkpoint`` returns them, their training domain, and the
+    reliability settings (None without them)."""
 
     classifier: tuple  # (SpectraNet, payload)
     redshift_model: tuple  # (SpectraNet, payload)
     domain: TrainingDomain
+    reliability: dict | None = None
+
+
+DEFAULT_RELIABILITY = "results/reliability/reliability.json"
+# Offsets across the redshift interval, in units of its half-width, at which the classifier is
+# evaluated when the redshift is predicted (our choice: five points span +-1 sigma of a normal).
+REDSHIFT_OFFSETS = (-1.0, -0.5, 0.0, 0.5, 1.0)
 
 
 @dataclass(frozen=True)
@@ -103,10 +122,17 @@ class Classification:
     coverage: float
     inputs: ModelInputs
     warnings: list[str] = field(default_factory=list)
+    none_of_these: bool | None = None  # None: no reliability settings given
+    out_of_class_score: float | None = None
+    redshift_interval: tuple[float, float] | None = None
 
     def to_dict(self) -> dict:
         """JSON-ready summary (no arrays)."""
         return {"redshift": self.redshift, "redshift_source": self.redshift_source,
+                "redshift_interval": (None if self.redshift_interval is None
+                                      else list(self.redshift_interval)),
+                "none_of_these": self.none_of_these,
+                "out_of_class_score": self.out_of_class_score,
                 "top": [{"class": c, "probability": p} for c, p in self.top],
                 "probabilities": self.probabilities, "snr": self.snr,
                 "snr_source": self.snr_source, "coverage": self.coverage,
@@ -115,11 +141,12 @@ class Classification:
 
 def load_models(classifier_path: str | Path = DEFAULT_CLASSIFIER,
                 redshift_path: str | Path = DEFAULT_REDSHIFT_MODEL,
-                params: dict | None = None) -> Models:
+                params: dict | None = None, reliability_path: str | Path | None = None) -> Models:
     """Both checkpoints, checked to be a classifier and a redshift model sharing preprocessing.
 
     ``params`` (resolved params.yaml) gives the training domain; without it, the redshift range
-    the rest-frame grid supports is used and S/N is not checked.
+    the rest-frame grid supports is used and S/N is not checked. ``reliability_path``: the
+    ``reliability`` stage's settings (calibration, "none of these", redshift intervals).
     """
     from ciderlab.models.checkpoint import load_checkpoint
 
@@ -142,7 +169,16 @@ def load_models(classifier_path: str | Path = DEFAULT_CLASSIFIER,
         raise InputError(f"{classifier_path} and {redshift_path} were trained with different "
                          f"preprocessing ({', '.join(differ)}); pass two checkpoints of one run")
     domain = TrainingDomain.from_params(params) if params else TrainingDomain.from_preprocess(cfg_c)
-    return Models(loaded["classifier"], loaded["redshift"], domain)
+    reliability = None
+    if reliability_path is not None:
+        from ciderlab.io import load_json
+
+        try:
+            reliability = load_json(reliability_path)
+        except (OSError, ValueError) as error:
+            raise InputError(f"{reliability_path}: cannot read the reliability settings "
+                             f"({error}); run `dvc repro reliability` or leave them out") from error
+    return Models(loaded["classifier"], loaded["redshift"], domain, reliability)
 
 
 def estimate_snr(flux: np.ndarray) -> float:
@@ -193,7 +229,8 @@ def _check_arrays(wave_aa, flux, flux_err) -> tuple[np.ndarray, np.ndarray, np.n
 def classify_spectrum(wave_aa: np.ndarray, flux: np.ndarray, classifier: tuple,
                       redshift_model: tuple, *, redshift: float | None = None, top: int = 3,
                       flux_err: np.ndarray | None = None,
-                      domain: TrainingDomain | None = None) -> Classification:
+                      domain: TrainingDomain | None = None,
+                      reliability: dict | None = None) -> Classification:
     """Class probabilities and redshift of one observed spectrum.
 
     Parameters
@@ -205,6 +242,8 @@ def classify_spectrum(wave_aa: np.ndarray, flux: np.ndarray, classifier: tuple,
     top : how many classes to report, most probable first
     flux_err : (N,) one-sigma errors of ``flux`` (for the S/N check), or None to estimate
     domain : the training domain for the warnings; default: from the classifier's grid
+    reliability : the ``reliability`` stage's settings (calibration, "none of these", redshift
+        interval); None gives the uncalibrated softmax at the point redshift
 
     Raises ``InputError`` (without a file name; ``classify_file`` adds it) for a spectrum the
     models cannot use: too little of it inside the model's window, or nothing left in the
@@ -263,14 +302,66 @@ def classify_spectrum(wave_aa: np.ndarray, flux: np.ndarray, classifier: tuple,
         flux_rest, covered_rest = to_rest_frame(flat, covered, z, cfg)
     except ValueError as error:
         raise InputError(f"at the {source} redshift {z:.3f}: {error}") from error
-    logits = predict(model_c, to_tensor(flux_rest[None, :].astype(np.float32)))
-    proba = torch.softmax(logits, dim=1).numpy()[0].astype(float)
+    logits = predict(model_c, to_tensor(flux_rest[None, :].astype(np.float32))).numpy()
+    extra = {}
+    if reliability is None:
+        proba = torch.softmax(torch.as_tensor(logits), dim=1).numpy()[0].astype(float)
+    else:
+        proba, extra = _reliable_answer(logits, flat, covered, z, source, snr, cfg, model_c,
+                                        reliability, warnings)
     order = np.argsort(proba)[::-1][:top]
     inputs = ModelInputs(cfg.wave_obs_aa, flux_obs, covered, cfg.wave_rest_aa, flux_rest,
                          covered_rest)
     return Classification(z, source, [(classes[k], float(proba[k])) for k in order],
                           dict(zip(classes, map(float, proba))), float(snr), snr_source,
-                          coverage, inputs, warnings)
+                          coverage, inputs, warnings, **extra)
+
+
+def _reliable_answer(logits: np.ndarray, flat: np.ndarray, covered: np.ndarray, z: float,
+                     source: str, snr: float, cfg: PreprocessConfig, model_c, reliability: dict,
+                     warnings: list[str]) -> tuple[np.ndarray, dict]:
+    """Calibrated probabilities (K,), averaged over the redshift interval when ``z`` is
+    predicted, and the "none of these" verdict and interval (see the module docstring)."""
+    from scipy.special import softmax
+
+    from ciderlab.evaluation import intervals, out_of_class
+    from ciderlab.training.loop import predict, to_tensor
+
+    temperature = float(reliability["temperature"])
+    ood = reliability["none_of_these"]
+    score = float(out_of_class.ood_scores(logits)[ood["score"]][0])
+    none_of_these = score < float(ood["threshold"])
+    if none_of_these:
+        warnings.insert(0, f"none of the trained classes: its out-of-class score "
+                        f"({ood['score']}) {score:.3g} is below the threshold "
+                        f"{float(ood['threshold']):.3g} that keeps "
+                        f"{100 * float(ood['retain']):.0f}% of validation "
+                        "spectra; the top classes below are the nearest, not an answer")
+    band = reliability["redshift_interval"]
+    half = float(intervals.halfwidth_for([snr], np.asarray(band["snr_edges"]),
+                                         np.asarray(band["halfwidths"]))[0])
+    low, high = intervals.interval(np.array([z]), np.array([half]))
+    if half > float(band["wide"]):
+        warnings.append(f"the {100 * band['level']:.0f}% redshift interval is wide "
+                        f"({low[0]:.3f}-{high[0]:.3f}: +-{half:.3f} in dz/(1+z)) at S/N "
+                        f"{snr:.0f}")
+    proba = softmax(logits[0] / temperature)
+    if source == "predicted":
+        rows, weights = [], []
+        for t in REDSHIFT_OFFSETS:
+            z_t = z + t * half * (1 + z)
+            try:
+                rows.append(to_rest_frame(flat, covered, z_t, cfg)[0])
+                weights.append(np.exp(-0.5 * t * t))
+            except ValueError:  # nothing left in the rest-frame window at that redshift
+                continue
+        if rows:
+            batch = predict(model_c, to_tensor(np.stack(rows).astype(np.float32))).numpy()
+            weights = np.asarray(weights) / np.sum(weights)
+            proba = weights @ softmax(batch / temperature, axis=1)
+    return proba.astype(float), {"none_of_these": bool(none_of_these),
+                                 "out_of_class_score": score,
+                                 "redshift_interval": (float(low[0]), float(high[0]))}
 
 
 def classify_file(path: str | Path, models: Models, *, redshift: float | None = None,
@@ -283,7 +374,8 @@ def classify_file(path: str | Path, models: Models, *, redshift: float | None = 
     try:
         result = classify_spectrum(spectrum.wave_aa, spectrum.flux, models.classifier,
                                    models.redshift_model, redshift=redshift, top=top,
-                                   flux_err=spectrum.flux_err, domain=models.domain)
+                                   flux_err=spectrum.flux_err, domain=models.domain,
+                                   reliability=models.reliability)
     except InputError as error:
         raise InputError(f"{path}: {error}") from error
     result.warnings[:0] = spectrum.meta.get("warnings", [])
@@ -296,7 +388,10 @@ def classifications_table(results: dict[str, Classification], top: int = 3):
 
     rows = []
     for name, result in results.items():
-        row = {"file": name, "redshift": result.redshift, "redshift_source": result.redshift_source}
+        low, high = result.redshift_interval or (float("nan"), float("nan"))
+        row = {"file": name, "redshift": result.redshift, "redshift_low": low,
+               "redshift_high": high, "redshift_source": result.redshift_source,
+               "none_of_these": result.none_of_these}
         for i in range(top):
             label, p = result.top[i] if i < len(result.top) else ("", float("nan"))
             row[f"class_{i + 1}"], row[f"p_{i + 1}"] = label, p

@@ -14,6 +14,7 @@ from pathlib import Path
 from ciderlab.errors import CiderlabError
 
 DEFAULT_WHEEL = "data/raw/snid_sage-0.9.0-py3-none-any.whl"
+DEFAULT_RELIABILITY = "results/reliability/reliability.json"
 
 
 # Which options each `ciderlab pull <source>` takes (the others belong to another source).
@@ -293,12 +294,16 @@ def cmd_cross_validate(args) -> None:
                 workers=resolve_workers(params["cross_validate"]["workers"],
                                         "cross_validate.workers"))
             if is_main():  # under torchrun rank 0 writes, the other ranks wait at the barrier
-                save_table(predictions, out / f"{head}_predictions.csv")
+                for split, name in (("test", f"{head}_predictions.csv"),
+                                    ("val", f"{head}_val_predictions.csv")):
+                    save_table(predictions[predictions["split"] == split].drop(columns="split"),
+                               out / name)
         writer = is_main()
         barrier()
     if writer:
-        print(f"cross_validate: {predictions['fold'].nunique()} folds, "
-              f"{len(predictions)} test spectra each predicted once -> {out}")
+        test = predictions[predictions["split"] == "test"]
+        print(f"cross_validate: {test['fold'].nunique()} folds, {len(test)} test spectra each "
+              f"predicted once (and each fold's validation spectra) -> {out}")
 
 
 def cmd_ablation(args) -> None:
@@ -387,6 +392,123 @@ def cmd_evaluate(args) -> None:
           f"{cv['redshift_rms']['mean']:.4f}; fixed split: macro-F1 {metrics['macro_f1']:.3f}")
 
 
+def cmd_reliability(args) -> None:
+    import numpy as np
+
+    from ciderlab.data.templates import load_template_bank
+    from ciderlab.evaluation import reliability as rel
+    from ciderlab.io import load_json, load_spectra, load_table, save_json, save_table
+    from ciderlab.models.checkpoint import load_checkpoint
+    from ciderlab.params import load_params
+    from ciderlab.spectra.realise import RealiseConfig, realise_spectra
+    from ciderlab.training.loop import predict, to_tensor
+    from ciderlab.training.runs import scored_rows
+
+    params = load_params(args.params)
+    cfg = rel.ReliabilityConfig.from_params(params)
+    split_dir, cv_dir, out = Path(args.split_dir), Path(args.cross_validation), Path(args.out)
+    classes = load_json(split_dir / "classes.json")["classes"]
+    spectra = load_spectra(args.spectra, lazy=True)
+    meta, n_scored = spectra.meta, params["realise"]["n_realisations"]
+    class_test = load_table(cv_dir / "classifier_predictions.csv")
+    calibration, calibrated = rel.calibrate_folds(
+        load_table(cv_dir / "classifier_val_predictions.csv"), class_test, meta, classes, cfg)
+    interval, interval_table = rel.interval_folds(
+        load_table(cv_dir / "redshift_val_predictions.csv"),
+        load_table(cv_dir / "redshift_predictions.csv"), meta, cfg)
+    classifier, _ = load_checkpoint(args.classifier)
+    bank = load_template_bank(args.wheel)
+    other = rel.out_of_class_catalogue(load_table(split_dir / "catalogue.csv"),
+                                       cfg.out_of_class_types,
+                                       params["realise"].get("max_spectra_per_object"))
+    realised = realise_spectra(
+        bank.wave_rest_aa, [bank.spectra[i] for i in other["spectrum_index"]],
+        other[["object_id", "label", "split", "fold"]],
+        [s for s in bank.spectra if s.sn_type == "Galaxy"], RealiseConfig.from_params(params),
+        np.full(len(other), cfg.out_of_class_realisations),
+        workers=params["realise"].get("workers", 0))
+    logits = {name: predict(classifier, to_tensor(flux)).numpy() for name, flux in (
+        ("val", spectra.flux_rest[scored_rows(meta, "val", n_scored)]),
+        ("test", spectra.flux_rest[scored_rows(meta, "test", n_scored)]),
+        ("out", realised.flux_rest))}
+    halves = rel.out_of_class_halves(realised.meta["object_id"], params["split"]["salt"])
+    ood, ood_table = rel.none_of_these(logits["val"], logits["test"], logits["out"], halves, cfg)
+    fixed = params["split"]["fixed_fold"]
+    settings = rel.shipped_settings(calibration["temperature_by_fold"][fixed], ood,
+                                    interval["by_fold"][fixed], cfg)
+    out_types = realised.meta.assign(half=halves).groupby("label")["object_id"].nunique()
+    save_json(settings, out / "reliability.json")
+    save_table(calibrated, out / "calibrated_predictions.csv")
+    for name, table in rel.calibration_tables(class_test, calibrated, classes, cfg).items():
+        save_table(table, out / f"{name}.csv")
+    save_table(interval_table, out / "redshift_intervals.csv")
+    save_table(ood_table, out / "out_of_class_scores.csv")
+    save_json({"calibration": calibration, "none_of_these": ood, "redshift_interval": interval,
+               "out_of_class_objects": out_types.to_dict()}, out / "metrics.json")
+    print(f"reliability: ECE {calibration['ece_before']:.3f} -> {calibration['ece_after']:.3f} "
+          f"(cross-validated); none of these ({ood['score']}) AUROC {ood['auroc']:.3f}; "
+          f"{100 * cfg.interval_level:.0f}% redshift intervals cover "
+          f"{100 * interval['coverage']:.1f}% -> {out}")
+
+
+def cmd_snid_real_spectra(args) -> None:
+    import tempfile
+
+    from ciderlab.baselines.real_files import run_on_files
+    from ciderlab.baselines.snid_sage import install_snid_sage
+    from ciderlab.data.labels import PAPER_CLASSES
+    from ciderlab.data.pull import default_cache_dir
+    from ciderlab.evaluation.real_spectra import load_truth
+    from ciderlab.io import save_json, save_table
+    from ciderlab.params import load_params
+    from ciderlab.workers import resolve_workers
+
+    params = load_params(args.params)
+    section = params["snid_real_spectra"]
+    truth = load_truth(args.truth).head(section["max_files"] or None)
+    install_dir = install_snid_sage(args.wheel, Path(args.install_dir or default_cache_dir())
+                                    / "snid_sage-0.9.0")
+    with tempfile.TemporaryDirectory(prefix="ciderlab-snid-real-") as work:
+        table, timing = run_on_files(
+            truth, Path(args.truth).parent, install_dir, Path(work), section["redshift_min"],
+            section["redshift_max"], PAPER_CLASSES,
+            resolve_workers(section["workers"], "snid_real_spectra.workers"))
+    out = Path(args.out)
+    save_table(table, out / "answers.csv")
+    save_json(timing, out / "timing.json")
+    print(f"snid_real_spectra: {truth.shape[0]} real files matched with and without their "
+          f"catalogue redshift -> {out}")
+
+
+def cmd_real_spectra(args) -> None:
+    from ciderlab.classify import load_models
+    from ciderlab.evaluation.domain_gap import realism_auc
+    from ciderlab.evaluation.real_spectra import load_truth, real_set_scores, score_files
+    from ciderlab.io import load_spectra, load_table, save_arrays, save_json, save_table
+    from ciderlab.params import load_params
+    from ciderlab.training.runs import scored_rows
+
+    params = load_params(args.params)
+    truth = load_truth(args.truth).head(params["real_spectra"]["max_files"] or None)
+    models = load_models(args.classifier, args.redshift, params, args.reliability)
+    ours, inputs = score_files(truth, Path(args.truth).parent, models)
+    snid = load_table(args.snid)
+    trained = list(models.classifier[1]["classes"])
+    metrics = real_set_scores(ours, snid, trained)
+    spectra = load_spectra(args.spectra, lazy=True)
+    test_rows = scored_rows(spectra.meta, "test", params["realise"]["n_realisations"])
+    metrics["realism_auc"] = realism_auc(inputs["flux_rest"], spectra.flux_rest[test_rows])
+    out = Path(args.out)
+    save_table(ours, out / "predictions.csv")
+    save_arrays(inputs, out / "inputs.npz")
+    save_json(metrics, out / "metrics.json")
+    cat, pred = metrics["ours"]["catalogue"], metrics["ours"]["predicted"]
+    print(f"real_spectra: {metrics['n_files']} files ({metrics['n_unreadable']} unreadable); "
+          f"type accuracy {cat['accuracy']:.2f} with the catalogue redshift, "
+          f"{pred['accuracy']:.2f} with the predicted one (median |dz|/(1+z) "
+          f"{pred['median_dz']:.4f}) -> {out}")
+
+
 def cmd_baselines(args) -> None:
     import tempfile
 
@@ -469,7 +591,10 @@ def cmd_classify(args) -> None:
     from ciderlab.params import load_params
 
     params = load_params(args.params) if Path(args.params).exists() else None
-    models = load_models(args.classifier, args.redshift_model, params)
+    reliability = args.reliability
+    if reliability == DEFAULT_RELIABILITY and not Path(reliability).exists():
+        reliability = None  # not built yet: uncalibrated answers, said in the output
+    models = load_models(args.classifier, args.redshift_model, params, reliability)
     results, failures = {}, []
     for path in tqdm(args.files, desc="classify", unit="file", disable=len(args.files) < 2,
                      file=sys.stderr):
@@ -497,7 +622,10 @@ def cmd_classify(args) -> None:
         text = classifications_table(results).to_csv(index=False)
     else:
         text = "".join(
-            f"{name}: z = {r.redshift:.3f} ({r.redshift_source}); "
+            f"{name}: z = {r.redshift:.3f} ({r.redshift_source}"
+            + (f", {r.redshift_interval[0]:.3f}-{r.redshift_interval[1]:.3f}"
+               if r.redshift_interval else "") + "); "
+            + ("none of the trained classes; nearest: " if r.none_of_these else "")
             + ", ".join(f"{c} {p:.2f}" for c, p in r.top)
             + f"; S/N {r.snr:.0f}, coverage {100 * r.coverage:.0f}%\n"
             + "".join(f"  warning: {w}\n" for w in r.warnings) for name, r in results.items())
@@ -614,6 +742,7 @@ def cmd_train_galspecnet(args) -> None:
             state_dir=Path(args.state_dir), device=device, build_model=GalSpecNet,
             name="galspecnet",
             workers=resolve_workers(params["cross_validate"]["workers"], "cross_validate.workers"))
+        predictions = predictions[predictions["split"] == "test"].reset_index(drop=True)
         writer = is_main()
         barrier()
     if not writer:
@@ -711,6 +840,21 @@ def build_parser() -> argparse.ArgumentParser:
           ("--classifier", "results/train_classifier/classifier.pt"),
           ("--redshift", "results/train_redshift/redshift.pt"),
           ("--install-dir", None), ("--out", "results/baselines"))
+    stage("reliability", "calibration, 'none of these' and redshift intervals, fitted on "
+          "validation objects", cmd_reliability, ("--wheel", DEFAULT_WHEEL),
+          ("--spectra", "results/realise/spectra.h5"), ("--split-dir", "results/split"),
+          ("--classifier", "results/train_classifier/classifier.pt"),
+          ("--cross-validation", "results/cross_validate"), ("--out", "results/reliability"))
+    stage("snid_real_spectra", "SNID-SAGE on the real spectra, with and without the redshift",
+          cmd_snid_real_spectra, ("--wheel", DEFAULT_WHEEL),
+          ("--truth", "real_spectra/truth.csv"), ("--install-dir", None),
+          ("--out", "results/snid_real_spectra"))
+    stage("real_spectra", "the final models on real observed spectra", cmd_real_spectra,
+          ("--truth", "real_spectra/truth.csv"),
+          ("--classifier", "results/train_classifier/classifier.pt"),
+          ("--redshift", "results/train_redshift/redshift.pt"),
+          ("--reliability", DEFAULT_RELIABILITY), ("--spectra", "results/realise/spectra.h5"),
+          ("--snid", "results/snid_real_spectra/answers.csv"), ("--out", "results/real_spectra"))
     stage("alerts", "real ZTF alert packets -> light curves, metadata, cutouts", cmd_alerts,
           ("--archive", "data/raw/fink-science-7.4.0.tar.gz"), ("--out", "results/alerts"))
     stage("train_multimodal", "AppleCiDEr's models cross-validated on the alerts, per mode",
@@ -737,6 +881,9 @@ def build_parser() -> argparse.ArgumentParser:
     classify.add_argument("--redshift-model", default="results/train_redshift/redshift.pt")
     classify.add_argument("--params", default="params.yaml",
                           help="for the training ranges the warnings compare with (optional)")
+    classify.add_argument("--reliability", default=DEFAULT_RELIABILITY,
+                          help="calibration, 'none of these' threshold and redshift intervals "
+                          "(the reliability stage's; used when present)")
     output = classify.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="JSON instead of text lines")
     output.add_argument("--csv", action="store_true", help="CSV instead of text lines")

@@ -72,6 +72,14 @@ SCHEMA = {
                               "max_train_spectra": OPTIONAL_INT, "workers": int},
     "ablation": {"name": str, "train_classifier": TRAIN, "model": MODEL},
     "baselines": {"n_spectra": int, "seed": int, "workers": int},
+    # ReliabilityConfig's fields.
+    "reliability": {"calibration_bins": int, "ood_retain": float, "out_of_class_types": [str],
+                    "out_of_class_realisations": int, "interval_level": float,
+                    "interval_snr_bins": int, "wide_interval": float,
+                    "max_contamination": float},
+    "snid_real_spectra": {"redshift_min": float, "redshift_max": float, "workers": int,
+                          "max_files": OPTIONAL_INT},
+    "real_spectra": {"max_files": OPTIONAL_INT},
     "alerts": {"files": [str], "stamp_size": int, "stamp_normalisation": str,
                "min_objects_per_class": int},
     # MultimodalConfig's fields (tests/test_multimodal_training.py holds them together), plus

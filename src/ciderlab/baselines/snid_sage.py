@@ -101,9 +101,11 @@ def templates_of_objects(object_ids: Sequence[str], template_names: Sequence[str
 # --- running ------------------------------------------------------------------------------------
 
 def _identify_argv(path: Path, exclude: Sequence[str], zmin: float, zmax: float,
-                   out_dir: Path) -> list[str]:
+                   out_dir: Path, forced_redshift: float | None = None) -> list[str]:
     argv = ["identify", str(path), "--zmin", repr(float(zmin)), "--zmax", repr(float(zmax)),
             "--minimal", "--no-plots", "--output-dir", str(out_dir)]
+    if forced_redshift is not None:
+        argv += ["--forced-redshift", repr(float(forced_redshift))]
     return argv + (["--exclude-templates", *exclude] if exclude else [])
 
 
@@ -175,7 +177,8 @@ def _worker_env(install_dir: Path) -> dict[str, str]:
 def run_snid_sage(spectrum_paths: Sequence[str | os.PathLike],
                   exclude_templates: Sequence[Sequence[str]], zmin: float, zmax: float,
                   install_dir: str | os.PathLike, workdir: str | os.PathLike,
-                  warm_up: bool = False, workers: int = 1) -> tuple[pd.DataFrame, dict]:
+                  warm_up: bool = False, workers: int = 1,
+                  forced_redshifts: Sequence[float] | None = None) -> tuple[pd.DataFrame, dict]:
     """Classify each spectrum file with ``sage identify``, excluding the templates given for it.
 
     The calls run in ``workers`` child processes, each on one thread
@@ -194,6 +197,8 @@ def run_snid_sage(spectrum_paths: Sequence[str | os.PathLike],
     warm_up : each worker first identifies its first spectrum once, untimed in the results,
         so that the template bank's first load is not counted in any spectrum's ``seconds``
     workers : child processes (at most one per spectrum)
+    forced_redshifts : n redshifts, one per spectrum, to match at (``--forced-redshift``: no
+        redshift search), or None (default) to search ``zmin``-``zmax``
 
     Returns
     -------
@@ -221,8 +226,11 @@ def run_snid_sage(spectrum_paths: Sequence[str | os.PathLike],
     out_root = workdir / "identify"
     shutil.rmtree(out_root, ignore_errors=True)  # never read a previous run's answers
     out_dirs = [out_root / f"{i:05d}" for i in range(len(paths))]
-    jobs = [_identify_argv(p, names, zmin, zmax, out)
-            for p, names, out in zip(paths, exclude_templates, out_dirs)]
+    forced = [None] * len(paths) if forced_redshifts is None else list(forced_redshifts)
+    if len(forced) != len(paths):
+        raise ValueError(f"{len(paths)} spectra but {len(forced)} forced redshifts")
+    jobs = [_identify_argv(p, names, zmin, zmax, out, z)
+            for p, names, out, z in zip(paths, exclude_templates, out_dirs, forced)]
     out_root.mkdir(parents=True)
     shares = np.array_split(np.arange(len(paths)), max(1, min(int(workers), len(paths))))
     started = time.perf_counter()
@@ -230,7 +238,8 @@ def run_snid_sage(spectrum_paths: Sequence[str | os.PathLike],
     for k, share in enumerate(shares):
         jobs_path, results_path = out_root / f"jobs_{k}.json", out_root / f"results_{k}.jsonl"
         first = (_identify_argv(paths[share[0]], exclude_templates[share[0]], zmin, zmax,
-                                out_root / f"warm_up_{k}") if warm_up and len(share) else None)
+                                out_root / f"warm_up_{k}", forced[share[0]])
+                 if warm_up and len(share) else None)
         jobs_path.write_text(json.dumps({"warm_up": first, "first_index": int(share[0]) if len(
             share) else 0, "jobs": [jobs[i] for i in share]}))
         log = open(workdir / f"snid_sage{'' if k == 0 else f'_{k}'}.log", "w")

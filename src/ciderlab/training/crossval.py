@@ -82,7 +82,7 @@ def cross_validate(head: str, flux: np.ndarray, target: torch.Tensor, meta: pd.D
     to_train = [fold for fold in job["plans"] if fold not in trained]
     parallel = (workers > 1 and len(to_train) > 1 and distributed.world_size() == 1
                 and torch.device(device).type == "cpu")
-    outputs: dict[int, tuple[np.ndarray, int]] = {}
+    outputs: dict[int, tuple[dict[str, np.ndarray], int]] = {}
     with tqdm(total=len(job["plans"]), desc=f"cross-validate {name}", unit="fold",
               disable=not progress) as bar:
         if parallel:  # the job is inherited by the forked workers (flux may be a memmap)
@@ -92,21 +92,21 @@ def cross_validate(head: str, flux: np.ndarray, target: torch.Tensor, meta: pd.D
         for fold in job["plans"]:
             if fold not in outputs:
                 model = trained.get(fold)
-                outputs[fold] = ((predict_rows(model, head, flux[job["plans"][fold]["test"]]), -1)
+                outputs[fold] = ((_predict_plan(model, head, flux, job["plans"][fold]), -1)
                                  if model is not None else _train_fold(job, fold)[1:])
                 bar.update()
     pieces = []
     for fold in sorted(outputs):
-        output, best_epoch = outputs[fold]
-        piece = pd.DataFrame({"row": job["plans"][fold]["test"], "fold": fold,
-                              "best_epoch": best_epoch})
-        if head == "classifier":
-            piece = pd.concat([piece, pd.DataFrame(output, columns=[f"p_{k}" for k in
-                                                                    range(output.shape[1])])],
-                              axis=1)
-        else:
-            piece["redshift_pred"] = output
-        pieces.append(piece)
+        by_split, best_epoch = outputs[fold]
+        for split, output in by_split.items():
+            piece = pd.DataFrame({"row": job["plans"][fold][split], "fold": fold, "split": split,
+                                  "best_epoch": best_epoch})
+            if head == "classifier":
+                piece = pd.concat([piece, pd.DataFrame(output, columns=[
+                    f"p_{k}" for k in range(output.shape[1])])], axis=1)
+            else:
+                piece["redshift_pred"] = output
+            pieces.append(piece)
     # Finished folds keep their state until all are done: a rerun recovers them at once.
     if state_dir is not None and distributed.is_main():
         for fold in range(n_folds):
@@ -114,11 +114,16 @@ def cross_validate(head: str, flux: np.ndarray, target: torch.Tensor, meta: pd.D
     return pd.concat(pieces, ignore_index=True)
 
 
-def _train_fold(job: dict, fold: int) -> tuple[int, np.ndarray, int]:
-    """Train fold ``fold``'s model of ``job`` and predict its test spectra."""
+def _predict_plan(model: torch.nn.Module, head: str, flux: np.ndarray,
+                  plan: dict) -> dict[str, np.ndarray]:
+    """A fold model's predictions of its test and its validation spectra."""
+    return {split: predict_rows(model, head, flux[plan[split]]) for split in ("test", "val")}
+
+
+def _train_fold(job: dict, fold: int) -> tuple[int, dict[str, np.ndarray], int]:
+    """Train fold ``fold``'s model of ``job`` and predict its test and validation spectra."""
     plan = job["plans"][fold]
     result = train_one(job["head"], job["flux"], job["target"], plan["train"], plan["val"],
                        job["model_config"], job["cfg"], job["data_id"], state_path=plan["state"],
                        progress=False, device=job["device"], build_model=job["build_model"])
-    output = predict_rows(result.model, job["head"], job["flux"][plan["test"]])
-    return fold, output, result.best_epoch
+    return fold, _predict_plan(result.model, job["head"], job["flux"], plan), result.best_epoch

@@ -15,7 +15,8 @@ from ciderlab.spectra.readers.units import (FLUX_UNIT_KEYS, WAVE_UNIT_KEYS, flux
 # "KEY = value / comment" (a FITS card, as SEDM and WISeREP headers carry) or "key: value".
 FITS_CARD = re.compile(r"^([A-Za-z0-9_\-]{1,8})\s*=\s*(.*)$")
 KEY_VALUE = re.compile(r"^([A-Za-z][\w .\-]*?)\s*:\s*(.*)$")
-WAVE_NAMES = ("wave", "wavelength", "wavelengths", "lambda", "wl", "lam", "wave_aa")
+WAVE_NAMES = ("wave", "wavelength", "wavelengths", "wavelen", "wav", "lambda", "wl", "lam",
+              "wave_aa")
 FLUX_NAMES = ("flux", "fluxes", "f_lambda", "flam", "f_nu", "fnu", "counts")
 ERROR_NAMES = ("err", "error", "flux_err", "fluxerr", "sigma", "unc", "uncertainty", "e_flux")
 VARIANCE_NAMES = ("var", "variance", "flux_var", "fluxvar")
@@ -116,6 +117,9 @@ def read_ascii(path: Path, text: str | None = None) -> ObservedSpectrum:
     if names is not None and len(names) == n_columns:
         wave_column = _column(names, WAVE_NAMES, wave_column)
         flux_column = _column(names, FLUX_NAMES, flux_column)
+        # Named columns name the error too: a third column of another name (LT's sky_flux) is
+        # not one.
+        err_column = None
         for kind, candidates in (("variance", VARIANCE_NAMES),
                                  ("inverse variance", INVERSE_VARIANCE_NAMES),
                                  ("sigma", ERROR_NAMES)):

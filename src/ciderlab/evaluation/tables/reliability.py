@@ -1,0 +1,89 @@
+"""Tables of the "How far an answer can be trusted" and "Real spectra" pages."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+CONDITION_NAMES = {"catalogue": "catalogue redshift given",
+                   "predicted": "own redshift (end to end)"}
+
+
+def table_none_of_these(ood: dict) -> pd.DataFrame:
+    """Per out-of-class score: AUROC on the half that chose it and on the half that measures it."""
+    rows = [{"score": name.replace("_", " "), "AUROC, choosing half": s["auroc_choose"],
+             "AUROC, measuring half": s["auroc_measure"],
+             "chosen": "yes" if name == ood["score"] else ""}
+            for name, s in ood["by_score"].items()]
+    return pd.DataFrame(rows)
+
+
+def table_interval_coverage(intervals: pd.DataFrame) -> pd.DataFrame:
+    """Per fold: test spectra, how many intervals hold the true redshift, median half-width."""
+    grouped = intervals.groupby("fold")
+    table = pd.DataFrame({"test spectra": grouped.size(),
+                          "coverage (%)": 100 * grouped["inside"].mean(),
+                          "median half-width, dz/(1+z)": grouped["halfwidth"].median()})
+    table.loc["all"] = [len(intervals), 100 * intervals["inside"].mean(),
+                        intervals["halfwidth"].median()]
+    table["test spectra"] = table["test spectra"].astype(int)
+    return table.rename_axis("fold")
+
+
+def table_real_set(scores: dict) -> pd.DataFrame:
+    """SpectraNet and SNID-SAGE on the real files, with the catalogue and with their own redshift:
+    type accuracy on the files of trained classes, median |dz|/(1+z), catastrophic failures."""
+    rows = []
+    for method, key in (("SpectraNet (ours)", "ours"), ("SNID-SAGE 0.9.0", "snid_sage")):
+        for condition, name in CONDITION_NAMES.items():
+            s = scores.get(key, {}).get(condition)
+            if s is None:
+                continue
+            rows.append({"method": method, "redshift": name,
+                         "type accuracy": s["accuracy"],
+                         "right / typed files": f"{s['n_right']} / {s['n_typed']}",
+                         "median |dz|/(1+z)": s.get("median_dz", np.nan),
+                         "catastrophic (> 0.15)": s.get("n_catastrophic", np.nan)})
+    return pd.DataFrame(rows)
+
+
+def table_domain_gap(real: dict, cross_validation: dict, realised_median_dz: float) -> pd.DataFrame:
+    """The same scores on realised spectra (cross-validated) and on real ones, side by side."""
+    ours = real["ours"]
+    return pd.DataFrame([
+        {"spectra": "realised (cross-validated, test objects)",
+         "type accuracy, redshift given": cross_validation["accuracy"]["mean"],
+         "median |dz|/(1+z)": realised_median_dz},
+        {"spectra": f"real ({real['n_files']} files)",
+         "type accuracy, redshift given": ours["catalogue"]["accuracy"],
+         "median |dz|/(1+z)": ours["predicted"].get("median_dz", np.nan)}])
+
+
+def table_real_per_class(scores: dict) -> pd.DataFrame:
+    """Per true class: files, and how many each method typed right under each condition."""
+    rows = {}
+    for key, method in (("ours", "SpectraNet"), ("snid_sage", "SNID-SAGE")):
+        for condition in CONDITION_NAMES:
+            per_class = scores.get(key, {}).get(condition, {}).get("per_class", {})
+            for label, s in per_class.items():
+                rows.setdefault(label, {"files": s["n"]})[
+                    f"{method}, {'z given' if condition == 'catalogue' else 'own z'}"] = s["right"]
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("class")
+
+
+def table_real_answers(ours: pd.DataFrame, snid: pd.DataFrame | None) -> pd.DataFrame:
+    """One row per file: its class and catalogue redshift, and each method's answers."""
+    table = ours[ours["condition"] == "catalogue"][["file", "class", "redshift"]].copy()
+    for condition, suffix in (("catalogue", "z given"), ("predicted", "own z")):
+        rows = ours[ours["condition"] == condition].set_index("file")
+        answer = rows["predicted"].where(~rows["none_of_these"].fillna(False).astype(bool),
+                                         "none of these (" + rows["predicted"].astype(str) + ")")
+        table[f"SpectraNet, {suffix}"] = table["file"].map(answer.fillna(rows["error"]))
+        if condition == "predicted":
+            table["SpectraNet z"] = table["file"].map(rows["redshift_pred"])
+        if snid is not None:
+            theirs = snid[snid["condition"] == condition].set_index("file")
+            table[f"SNID-SAGE, {suffix}"] = table["file"].map(theirs["predicted"])
+            if condition == "predicted":
+                table["SNID-SAGE z"] = table["file"].map(theirs["redshift_pred"])
+    return table.reset_index(drop=True)

@@ -1,0 +1,91 @@
+"""classify with the reliability stage's settings: "none of these", calibrated probabilities,
+a redshift interval and the class averaged over it."""
+
+import json
+
+import numpy as np
+import pytest
+
+from ciderlab.classify import classify_spectrum, load_models
+from ciderlab.cli import main
+from ciderlab.spectra.readers.writers import save_sedm_ascii
+
+from test_classify import WAVE, smoke_checkpoints, sn_like
+
+PARAMS = {"realise": {"redshift_min": 0.005, "redshift_max": 0.2, "snr_min": 10}}
+
+
+def settings(threshold=-1e9, halfwidths=(0.01, 0.005), temperature=1.0):
+    return {"temperature": temperature,
+            "none_of_these": {"score": "max_softmax", "threshold": threshold, "retain": 0.95},
+            "redshift_interval": {"level": 0.68, "snr_edges": [-np.inf, 20.0, np.inf],
+                                  "halfwidths": list(halfwidths), "wide": 0.05}}
+
+
+@pytest.fixture
+def models(tmp_path):
+    paths = smoke_checkpoints(tmp_path)
+    return load_models(paths["classifier"], paths["redshift"], PARAMS)
+
+
+def answer(models, reliability, redshift=None, snr=50.0):
+    flux, err = sn_like(WAVE, snr=snr)
+    return classify_spectrum(WAVE, flux, models.classifier, models.redshift_model,
+                             redshift=redshift, flux_err=err, domain=models.domain,
+                             reliability=reliability)
+
+
+def test_without_settings_nothing_is_claimed(models):
+    result = answer(models, None)
+    assert result.none_of_these is None and result.redshift_interval is None
+
+
+def test_none_of_these_fires_below_the_threshold_and_still_gives_the_top_classes(models):
+    result = answer(models, settings(threshold=2.0), redshift=0.05)  # max softmax is <= 1
+    assert result.none_of_these is True
+    assert result.warnings[0].startswith("none of the trained classes")
+    assert len(result.top) == 3
+    assert answer(models, settings(threshold=0.0), redshift=0.05).none_of_these is False
+
+
+def test_temperature_softens_the_probabilities(models):
+    sharp = answer(models, settings(temperature=0.2), redshift=0.05)
+    soft = answer(models, settings(temperature=5.0), redshift=0.05)
+    assert sharp.top[0][0] == soft.top[0][0]
+    assert soft.top[0][1] < sharp.top[0][1]
+    assert sum(soft.probabilities.values()) == pytest.approx(1.0)
+
+
+def test_the_interval_holds_the_redshift_and_widens_at_low_snr_with_a_warning(models):
+    good = answer(models, settings(halfwidths=(0.2, 0.01)), snr=80.0)
+    low, high = good.redshift_interval
+    assert low < good.redshift < high
+    assert not any("interval is wide" in w for w in good.warnings)
+    noisy = answer(models, settings(halfwidths=(0.2, 0.01)), snr=3.0)
+    assert noisy.redshift_interval[1] - noisy.redshift_interval[0] > high - low
+    assert any("interval is wide" in w for w in noisy.warnings)
+
+
+def test_with_a_predicted_redshift_the_class_is_averaged_over_the_interval(models):
+    point = answer(models, settings(halfwidths=(1e-9, 1e-9)))
+    spread = answer(models, settings(halfwidths=(0.08, 0.08)))
+    assert point.redshift == spread.redshift
+    assert point.probabilities != spread.probabilities
+    given = answer(models, settings(halfwidths=(0.08, 0.08)), redshift=0.05)
+    same = answer(models, settings(halfwidths=(1e-9, 1e-9)), redshift=0.05)
+    assert given.probabilities == pytest.approx(same.probabilities)  # a known z is not averaged
+
+
+def test_cli_prints_none_of_these_and_the_interval(tmp_path, capsys):
+    paths = smoke_checkpoints(tmp_path)
+    flux, err = sn_like(WAVE)
+    save_sedm_ascii(tmp_path / "s.txt", WAVE, flux, err, {"SOURCE": "ZTF21test"})
+    reliability = tmp_path / "reliability.json"
+    reliability.write_text(json.dumps(settings(threshold=2.0), default=float)
+                           .replace("Infinity", "1e308"))
+    code = main(["classify", str(tmp_path / "s.txt"), "--classifier", str(paths["classifier"]),
+                 "--redshift-model", str(paths["redshift"]), "--reliability", str(reliability)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "none of the trained classes; nearest: " in out
+    assert "(predicted, 0." in out and "-" in out.split("(predicted, ")[1].split(")")[0]

@@ -1,0 +1,122 @@
+"""Calibration, "none of these" and redshift intervals fitted per fold on validation objects only."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ciderlab.evaluation.reliability import (ReliabilityConfig, calibrate_folds, interval_folds,
+                                             none_of_these, out_of_class_catalogue,
+                                             out_of_class_halves, shipped_settings)
+
+CFG = ReliabilityConfig(calibration_bins=10, ood_retain=0.9, out_of_class_types=("SLSN", "Star"),
+                        out_of_class_realisations=1, interval_level=0.68, interval_snr_bins=2,
+                        wide_interval=0.05, max_contamination=0.01)
+CLASSES = ["SN Ia", "SN Ic"]
+
+
+def overconfident_predictions(n, fold, split, rng):
+    """Predictions right 75% of the time but claiming 99%: calibration must soften them."""
+    y = rng.integers(0, 2, n)
+    right = rng.random(n) < 0.75
+    predicted = np.where(right, y, 1 - y)
+    proba = np.where(predicted[:, None] == np.arange(2), 0.99, 0.01)
+    return pd.DataFrame({"row": np.arange(n) + 1000 * fold + (0 if split == "val" else 500),
+                         "fold": fold, "p_0": proba[:, 0], "p_1": proba[:, 1]}), y
+
+
+def toy_folds(rng):
+    val, test, labels = [], [], {}
+    for fold in range(2):
+        for split, frames in (("val", val), ("test", test)):
+            frame, y = overconfident_predictions(300, fold, split, rng)
+            frames.append(frame)
+            labels.update(dict(zip(frame["row"], np.array(CLASSES)[y])))
+    meta = pd.DataFrame({"label": pd.Series(labels)}).reindex(range(2000))
+    return pd.concat(val, ignore_index=True), pd.concat(test, ignore_index=True), meta
+
+
+def test_a_temperature_per_fold_lowers_the_calibration_error_of_its_test_spectra():
+    val, test, meta = toy_folds(np.random.default_rng(0))
+    scores, calibrated = calibrate_folds(val, test, meta, CLASSES, CFG)
+    assert set(scores["temperature_by_fold"]) == {0, 1}
+    assert all(t > 1 for t in scores["temperature_by_fold"].values())  # softened
+    assert scores["ece_before"] > 0.2 and scores["ece_after"] < 0.05
+    assert len(calibrated) == len(test)
+    # The labels' order follows the rows, and the argmax (the answer) is unchanged.
+    before = test.set_index("row").loc[calibrated["row"], ["p_0", "p_1"]].to_numpy().argmax(1)
+    assert (calibrated[["p_0", "p_1"]].to_numpy().argmax(1) == before).all()
+
+
+def test_the_temperature_never_sees_the_test_spectra():
+    rng = np.random.default_rng(1)
+    val, test, meta = toy_folds(rng)
+    scores, _ = calibrate_folds(val, test, meta, CLASSES, CFG)
+    # Replace the test predictions: the fitted temperatures stay the same.
+    other, _ = overconfident_predictions(len(test), 0, "test", rng)
+    other = other.assign(row=test["row"].to_numpy(), fold=test["fold"].to_numpy())
+    again, _ = calibrate_folds(val, other, meta, CLASSES, CFG)
+    assert again["temperature_by_fold"] == scores["temperature_by_fold"]
+
+
+def test_redshift_intervals_from_validation_residuals_cover_the_level_on_test_spectra():
+    rng = np.random.default_rng(2)
+    n = 4000
+    snr = rng.uniform(5, 60, n)
+    z = rng.uniform(0.01, 0.2, n)
+    z_pred = z + (1 + z) * rng.normal(0, 0.2 / snr)  # noisier at low S/N
+    meta = pd.DataFrame({"redshift": z, "snr": snr})
+    rows = np.arange(n)
+    fold = rows % 2
+    split = np.where(rows % 4 < 2, "val", "test")
+    frame = pd.DataFrame({"row": rows, "fold": fold, "redshift_pred": z_pred})
+    scores, table = interval_folds(frame[split == "val"], frame[split == "test"], meta, CFG)
+    assert 0.64 <= scores["coverage"] <= 0.72
+    for by_fold in scores["by_fold"].values():
+        assert by_fold["halfwidths"][0] > by_fold["halfwidths"][1]  # low S/N: wider
+    assert (table["z_low"] <= table["redshift_pred"]).all()
+    assert (table["redshift_pred"] <= table["z_high"]).all()
+
+
+def test_none_of_these_chooses_its_score_on_one_half_and_measures_on_the_other():
+    rng = np.random.default_rng(3)
+    confident = np.column_stack([rng.normal(6, 1, 400), rng.normal(0, 1, 400)])
+    unsure = rng.normal(0, 1, (200, 2))
+    halves = np.where(np.arange(200) % 2, "choose", "measure")
+    scores, table = none_of_these(confident[:200], confident[200:], unsure, halves, CFG)
+    assert scores["score"] in ("max_softmax", "energy")
+    assert scores["auroc"] > 0.9
+    assert scores["in_flagged_fraction"] == pytest.approx(1 - CFG.ood_retain, abs=0.06)
+    assert scores["out_flagged_fraction"] > 0.8
+    assert set(table["group"]) == {"in-class validation", "in-class test",
+                                   "out-of-class (choose)", "out-of-class (measure)"}
+    settings = shipped_settings(1.3, scores, {"snr_edges": [-np.inf, 10, np.inf],
+                                              "halfwidths": [0.02, 0.01]}, CFG)
+    assert settings["none_of_these"]["threshold"] == scores["threshold"]
+    assert settings["temperature"] == 1.3
+
+
+def test_out_of_class_objects_are_the_catalogue_rows_dropped_for_their_type_only():
+    catalogue = pd.DataFrame({
+        "spectrum_index": range(6), "object_id": ["a", "a", "b", "c", "d", "e"],
+        "epoch": [0, 1, 0, 0, 0, 0], "age_days": [0.0, 30.0, 5.0, np.nan, 1.0, 2.0],
+        "snid_type": ["SLSN", "SLSN", "Star", "Ia", "II", "SLSN"],
+        "subtype": ["SLSN-I", "SLSN-I", "M-star", "Ia-norm", "II-pec", "SLSN-I"],
+        "label": [None, None, None, "SN Ia", None, None],
+        "reason": ["subtype SLSN-I is not one of the configured classes"] * 2
+        + ["subtype M-star is not one of the configured classes", "",
+           "subtype II-pec is not one of the configured classes",
+           "covers 8% of the rest-frame SEDM window (< 30%)"]})
+    other = out_of_class_catalogue(catalogue, CFG.out_of_class_types)
+    assert list(other["object_id"]) == ["a", "a", "b"]
+    assert list(other["label"]) == ["SLSN-I", "SLSN-I", "M-star"]
+    nearest = out_of_class_catalogue(catalogue, CFG.out_of_class_types, max_spectra_per_object=1)
+    assert list(nearest["spectrum_index"]) == [0, 2]
+
+
+def test_the_halves_are_stable_and_split_objects_not_spectra():
+    ids = pd.Series(["a", "b", "c", "a", "b", "c"] * 20 + [f"x{i}" for i in range(200)])
+    halves = out_of_class_halves(ids, "salt")
+    assert (halves == out_of_class_halves(ids, "salt")).all()
+    by_object = pd.Series(halves).groupby(ids.to_numpy()).nunique()
+    assert (by_object == 1).all()
+    assert 0.35 < np.mean(halves[-200:] == "choose") < 0.65

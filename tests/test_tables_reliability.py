@@ -1,0 +1,63 @@
+"""The reliability and real-spectra tables hold what their results say."""
+
+import pandas as pd
+import pytest
+
+from ciderlab.evaluation import tables
+
+SCORES = {"n_files": 3, "ours": {
+    "catalogue": {"accuracy": 0.5, "n_right": 1, "n_typed": 2,
+                  "per_class": {"SN Ia": {"n": 1, "right": 1}, "TDE": {"n": 1, "right": 0}}},
+    "predicted": {"accuracy": 0.0, "n_right": 0, "n_typed": 2, "median_dz": 0.004,
+                  "n_catastrophic": 1,
+                  "per_class": {"SN Ia": {"n": 1, "right": 0}, "TDE": {"n": 1, "right": 0}}}},
+    "snid_sage": {"catalogue": {"accuracy": 1.0, "n_right": 2, "n_typed": 2,
+                                "per_class": {"SN Ia": {"n": 1, "right": 1}}}}}
+
+
+def test_real_set_table_has_a_row_per_method_and_condition_present():
+    table = tables.table_real_set(SCORES)
+    assert list(table["method"]) == ["SpectraNet (ours)"] * 2 + ["SNID-SAGE 0.9.0"]
+    assert list(table["right / typed files"]) == ["1 / 2", "0 / 2", "2 / 2"]
+    assert table.loc[1, "catastrophic (> 0.15)"] == 1
+    assert pd.isna(table.loc[0, "median |dz|/(1+z)"])
+
+
+def test_domain_gap_sets_realised_beside_real():
+    table = tables.table_domain_gap(SCORES, {"accuracy": {"mean": 0.86}}, 0.002)
+    assert list(table["type accuracy, redshift given"]) == [0.86, 0.5]
+    assert list(table["median |dz|/(1+z)"]) == [0.002, 0.004]
+
+
+def test_per_class_counts_right_answers_per_method_and_condition():
+    table = tables.table_real_per_class(SCORES)
+    assert table.loc["SN Ia", "SpectraNet, z given"] == 1
+    assert table.loc["TDE", "SpectraNet, own z"] == 0
+    assert table.loc["SN Ia", "SNID-SAGE, z given"] == 1
+
+
+def test_none_of_these_marks_the_chosen_score():
+    table = tables.table_none_of_these({"score": "energy", "by_score": {
+        "max_softmax": {"auroc_choose": 0.8, "auroc_measure": 0.79},
+        "energy": {"auroc_choose": 0.9, "auroc_measure": 0.88}}})
+    assert list(table["chosen"]) == ["", "yes"]
+    assert table.loc[1, "AUROC, measuring half"] == 0.88
+
+
+def test_interval_coverage_per_fold_and_overall():
+    intervals = pd.DataFrame({"fold": [0, 0, 1, 1], "inside": [True, False, True, True],
+                              "halfwidth": [0.01, 0.02, 0.01, 0.01]})
+    table = tables.table_interval_coverage(intervals)
+    assert table.loc[0, "coverage (%)"] == 50 and table.loc["all", "coverage (%)"] == 75
+    assert table.loc["all", "test spectra"] == 4
+
+
+def test_real_answers_say_none_of_these_with_the_nearest_class():
+    ours = pd.DataFrame({"file": ["a", "a"], "class": ["CV", "CV"], "redshift": [0.0, 0.0],
+                         "condition": ["catalogue", "predicted"], "predicted": ["SN Ic"] * 2,
+                         "none_of_these": [True, False], "redshift_pred": [0.0, 0.03],
+                         "error": ["", ""]})
+    table = tables.table_real_answers(ours, None)
+    assert table.loc[0, "SpectraNet, z given"] == "none of these (SN Ic)"
+    assert table.loc[0, "SpectraNet, own z"] == "SN Ic"
+    assert table.loc[0, "SpectraNet z"] == pytest.approx(0.03)
