@@ -129,3 +129,11 @@ def test_classify_reads_a_gzipped_pysedm_file(tmp_path, capsys):
     out = capsys.readouterr().out
     assert code == 0
     assert "sedm.ascii.gz" in out
+
+
+def test_a_named_third_column_that_is_not_an_error_is_not_taken_for_one():
+    lt = REAL / "ZTF18abfcmjw_20190410_LT_v1.ascii"  # '## wavelen flux sky_flux'
+    spectrum = read_spectrum(lt)
+    wave, flux, sky = columns(lt)
+    np.testing.assert_allclose(spectrum.flux, flux)
+    assert spectrum.flux_err is None  # the sky flux is not the flux's error

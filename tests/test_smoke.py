@@ -119,6 +119,16 @@ def test_smoke_profile_runs_from_raw_data_to_book(tmp_path):
     assert "Continuum removal, chosen by measurement" in (
         html / "notebooks/preprocessing.html").read_text()
     assert "The worked example" in (html / "notebooks/ablation.html").read_text()
+    reliability = json.loads((repo / "results/reliability/metrics.json").read_text())
+    assert 0 <= reliability["calibration"]["ece_after"] <= 1
+    assert 0 <= reliability["none_of_these"]["auroc"] <= 1
+    assert 0 <= reliability["redshift_interval"]["coverage"] <= 1
+    real = json.loads((repo / "results/real_spectra/metrics.json").read_text())
+    assert real["n_files"] == smoke["real_spectra"]["max_files"] and real["n_unreadable"] == 0
+    assert set(real["snid_sage"]) == {"catalogue", "predicted"}
+    assert "SpectraNet and SNID-SAGE on the same files" in (
+        html / "notebooks/real_spectra.html").read_text()
+    assert "none of the trained classes" in (html / "notebooks/reliability.html").read_text()
 
     # Everything is now recorded: a second run does nothing and the workspace is clean.
     again = run(["dvc", "repro"], repo, env)

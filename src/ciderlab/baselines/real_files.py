@@ -69,7 +69,7 @@ def run_on_files(truth: pd.DataFrame, folder: Path, install_dir: Path, workdir: 
         forced = ([float(truth["redshift"].iloc[i]) for i in usable]
                   if condition == "catalogue" else None)
         results, startup = run_snid_sage([paths[i] for i in usable], exclude, zmin, zmax,
-                                         install_dir, workdir / condition, warm_up=True,
+                                         install_dir, workdir / condition, warm_up=False,
                                          workers=workers, forced_redshifts=forced)
         timing[condition] = startup
         answered = truth.iloc[usable][["file", "object", "class", "redshift"]].reset_index(

@@ -46,6 +46,10 @@ class RealiseConfig:
     template_fwhm_lnwave: float
     preprocess: PreprocessConfig
     continuum: ContinuumConfig = ContinuumConfig()
+    # Width in ln(lambda) of the detector pixels the noise is drawn on (0: independent noise
+    # in every model bin). Real spectra reach the model grid resampled from their own pixels,
+    # so their noise is correlated over a pixel's width.
+    noise_pixel_lnwave: float = 0.0
 
     @classmethod
     def from_params(cls, params: dict) -> "RealiseConfig":
@@ -101,7 +105,27 @@ def add_noise(observed: np.ndarray, covered: np.ndarray, snr: float, wave_obs_aa
     snr_shape = observed * np.sqrt(bins_per_resolution) / np.sqrt(variance_shape)
     scale = np.median(snr_shape[covered]) / snr
     sigma = scale * np.sqrt(variance_shape)
-    return np.where(covered, observed + sigma * rng.standard_normal(observed.shape), 0.0)
+    return np.where(covered, observed + sigma * unit_noise(wave_obs_aa, cfg.noise_pixel_lnwave,
+                                                          rng), 0.0)
+
+
+def unit_noise(wave_obs_aa: np.ndarray, pixel_lnwave: float,
+               rng: np.random.Generator) -> np.ndarray:
+    """(L,) noise of unit variance per resolution element's worth of bins, as it reaches the grid.
+
+    With ``pixel_lnwave`` wider than a model bin, independent noise is drawn per detector pixel
+    (at a random pixel phase) and interpolated linearly onto the bins, scaled by the square root
+    of the bins per pixel so that the S/N per resolution element stays what was drawn;
+    otherwise every bin gets its own independent draw.
+    """
+    lnwave = np.log(wave_obs_aa)
+    bin_lnwave = lnwave[1] - lnwave[0]
+    if pixel_lnwave <= bin_lnwave:
+        return rng.standard_normal(lnwave.shape)
+    start = lnwave[0] - rng.uniform(0.0, pixel_lnwave)
+    centres = np.arange(start, lnwave[-1] + 2 * pixel_lnwave, pixel_lnwave)
+    pixels = rng.standard_normal(centres.shape) * np.sqrt(pixel_lnwave / bin_lnwave)
+    return np.interp(lnwave, centres, pixels)
 
 
 def realise_one(wave_template_aa, flux_template, host_flux, draw: Draw,
