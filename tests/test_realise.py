@@ -194,3 +194,26 @@ def test_workers_zero_means_every_available_cpu_and_negative_is_an_error():
     assert resolve_workers(3, "realise.workers") == 3
     with pytest.raises(InputError, match="realise.workers"):
         resolve_workers(-1, "realise.workers")
+
+
+def test_noise_drawn_per_detector_pixel_is_correlated_but_keeps_its_level_per_element():
+    from ciderlab.spectra.realise import unit_noise
+
+    wave = np.exp(np.linspace(np.log(3800), np.log(9200), 512))
+    bin_lnwave = np.log(wave[1] / wave[0])
+    rng = np.random.default_rng(0)
+    white = np.array([unit_noise(wave, 0.0, rng) for _ in range(400)])
+    pixels = np.array([unit_noise(wave, 0.004, rng) for _ in range(400)])
+
+    def lag1(noise):
+        return np.mean([np.corrcoef(n[:-1], n[1:])[0, 1] for n in noise])
+
+    assert abs(lag1(white)) < 0.05
+    assert lag1(pixels) > 0.5  # neighbouring bins share a detector pixel
+    # Averaged over a resolution element (0.01 in ln lambda) both have about the same scatter.
+    width = int(round(0.01 / bin_lnwave))
+
+    def element_scatter(noise):
+        return np.std(noise[:, 100:100 + width].mean(axis=1))
+
+    assert element_scatter(pixels) == pytest.approx(element_scatter(white), rel=0.3)

@@ -78,6 +78,24 @@ def score_files(truth: pd.DataFrame, folder: Path, models) -> tuple[pd.DataFrame
     return pd.DataFrame(rows), {k: np.asarray(v) for k, v in inputs.items()}
 
 
+def rest_frame_inputs(truth: pd.DataFrame, folder: Path, cfg) -> np.ndarray:
+    """(N, L) classifier inputs of the files at their catalogue redshift, without any model.
+
+    The preprocessing ``classify`` applies (``cfg`` a ``PreprocessConfig``): model grid,
+    continuum removal, normalisation, rest frame at the catalogue redshift.
+    """
+    from ciderlab.spectra.preprocess import prepare_observed, to_model_grid, to_rest_frame
+    from ciderlab.spectra.readers import read_spectrum
+
+    rows = []
+    for name, z in zip(truth["file"], truth["redshift"]):
+        spectrum = read_spectrum(folder / name)
+        flux, covered = to_model_grid(spectrum.wave_aa, spectrum.flux, cfg)
+        flat, _ = prepare_observed(flux, covered, cfg)
+        rows.append(to_rest_frame(flat, covered, float(z), cfg)[0])
+    return np.asarray(rows)
+
+
 def redshift_errors(table: pd.DataFrame, predicted: str = "redshift_pred") -> pd.Series:
     """|dz|/(1+z) of each row's ``predicted`` redshift against its catalogue one."""
     return (table[predicted] - table["redshift"]).abs() / (1 + table["redshift"])

@@ -115,7 +115,8 @@ def unit_noise(wave_obs_aa: np.ndarray, pixel_lnwave: float,
 
     With ``pixel_lnwave`` wider than a model bin, independent noise is drawn per detector pixel
     (at a random pixel phase) and interpolated linearly onto the bins, scaled by the square root
-    of the bins per pixel so that the S/N per resolution element stays what was drawn;
+    of the pixels per bin: a resolution element averages fewer, independent pixels, so each
+    carries less noise for the S/N per resolution element to stay what was drawn;
     otherwise every bin gets its own independent draw.
     """
     lnwave = np.log(wave_obs_aa)
@@ -124,7 +125,7 @@ def unit_noise(wave_obs_aa: np.ndarray, pixel_lnwave: float,
         return rng.standard_normal(lnwave.shape)
     start = lnwave[0] - rng.uniform(0.0, pixel_lnwave)
     centres = np.arange(start, lnwave[-1] + 2 * pixel_lnwave, pixel_lnwave)
-    pixels = rng.standard_normal(centres.shape) * np.sqrt(pixel_lnwave / bin_lnwave)
+    pixels = rng.standard_normal(centres.shape) * np.sqrt(bin_lnwave / pixel_lnwave)
     return np.interp(lnwave, centres, pixels)
 
 
