@@ -18,7 +18,7 @@ PARAMS = {"realise": {"redshift_min": 0.005, "redshift_max": 0.2, "snr_min": 10}
 def settings(threshold=-1e9, halfwidths=(0.01, 0.005), temperature=1.0):
     return {"temperature": temperature,
             "none_of_these": {"score": "max_softmax", "threshold": threshold, "retain": 0.95},
-            "redshift_interval": {"level": 0.68, "snr_edges": [-np.inf, 20.0, np.inf],
+            "redshift_interval": {"level": 0.68, "snr_inner_edges": [20.0],
                                   "halfwidths": list(halfwidths), "wide": 0.05}}
 
 
@@ -81,8 +81,7 @@ def test_cli_prints_none_of_these_and_the_interval(tmp_path, capsys):
     flux, err = sn_like(WAVE)
     save_sedm_ascii(tmp_path / "s.txt", WAVE, flux, err, {"SOURCE": "ZTF21test"})
     reliability = tmp_path / "reliability.json"
-    reliability.write_text(json.dumps(settings(threshold=2.0), default=float)
-                           .replace("Infinity", "1e308"))
+    reliability.write_text(json.dumps(settings(threshold=2.0)))
     code = main(["classify", str(tmp_path / "s.txt"), "--classifier", str(paths["classifier"]),
                  "--redshift-model", str(paths["redshift"]), "--reliability", str(reliability)])
     out = capsys.readouterr().out

@@ -36,3 +36,19 @@ def test_inputs_on_different_grids_are_refused():
         realism_auc(spectra(20), spectra(20, n_bins=8))
     with pytest.raises(ValueError, match="n_splits"):
         realism_auc(spectra(3), spectra(20))
+
+
+def test_breakdown_finds_a_gap_that_lies_in_the_coverage_alone():
+    from ciderlab.evaluation.domain_gap import realism_breakdown
+
+    rng = np.random.default_rng(5)
+    real = rng.normal(size=(40, 30))
+    realised = rng.normal(size=(300, 30))
+    real_covered = np.ones((40, 30), bool)
+    realised_covered = np.ones((300, 30), bool)
+    realised_covered[:, :8] = rng.random((300, 8)) < 0.3  # templates often miss the blue end
+    realised = np.where(realised_covered, realised, 0.0)
+    parts = realism_breakdown(real, real_covered, realised, realised_covered)
+    assert parts["coverage_only"]["auc_mean"] > 0.9
+    assert parts["n_common_bins"] == 22
+    assert abs(parts["flux_common_bins"]["auc_mean"] - 0.5) < 0.15

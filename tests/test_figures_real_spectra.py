@@ -62,7 +62,7 @@ def make_inputs() -> dict:
     covered = np.array([[False, True, True, True, True, False]] * 4)
     flux = np.where(covered, np.arange(4)[:, None] + 1.0, 0.0)
     return {"flux_rest": flux, "covered_rest": covered, "wave_rest_aa": wave,
-            "file": np.array(["c.fits", "a.fits", "b.fits", "d.fits"])}
+            "files": np.array(["c.fits", "a.fits", "b.fits", "d.fits"])}
 
 
 def heatmap_cells(ax) -> dict[tuple[str, str], str]:
@@ -141,7 +141,7 @@ def test_real_examples_stops_at_max_panels():
 
 def test_real_examples_names_a_file_missing_from_the_results():
     inputs = make_inputs()
-    inputs["file"] = np.array(["c.fits", "a.fits", "b.fits", "x.fits"])
+    inputs["files"] = np.array(["c.fits", "a.fits", "b.fits", "x.fits"])
     with pytest.raises(InputError, match="x.fits"):
         figures.fig_real_examples(inputs, make_ours())
 

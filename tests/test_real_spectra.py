@@ -75,7 +75,7 @@ def test_every_file_is_scored_with_the_catalogue_and_with_its_own_redshift(tmp_p
     given = table[table["condition"] == "catalogue"]
     np.testing.assert_allclose(given["redshift_pred"], truth["redshift"])
     assert (table["error"] == "").all()
-    assert inputs["flux_rest"].shape[0] == 4 and list(inputs["file"]) == list(truth["file"])
+    assert inputs["flux_rest"].shape[0] == 4 and list(inputs["files"]) == list(truth["file"])
 
 
 def test_snid_inputs_are_rescaled_to_unit_median_and_bad_files_reported(tmp_path):

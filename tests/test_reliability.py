@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ciderlab.evaluation.out_of_class import ood_scores
 from ciderlab.evaluation.reliability import (ReliabilityConfig, calibrate_folds, interval_folds,
                                              none_of_these, out_of_class_catalogue,
                                              out_of_class_halves, shipped_settings)
@@ -82,7 +83,8 @@ def test_none_of_these_chooses_its_score_on_one_half_and_measures_on_the_other()
     confident = np.column_stack([rng.normal(6, 1, 400), rng.normal(0, 1, 400)])
     unsure = rng.normal(0, 1, (200, 2))
     halves = np.where(np.arange(200) % 2, "choose", "measure")
-    scores, table = none_of_these(confident[:200], confident[200:], unsure, halves, CFG)
+    scores, table = none_of_these(ood_scores(confident[:200]), ood_scores(confident[200:]),
+                                  ood_scores(unsure), halves, CFG)
     assert scores["score"] in ("max_softmax", "energy")
     assert scores["auroc"] > 0.9
     assert scores["in_flagged_fraction"] == pytest.approx(1 - CFG.ood_retain, abs=0.06)
@@ -102,6 +104,7 @@ def test_out_of_class_objects_are_the_catalogue_rows_dropped_for_their_type_only
         "snid_type": ["SLSN", "SLSN", "Star", "Ia", "II", "SLSN"],
         "subtype": ["SLSN-I", "SLSN-I", "M-star", "Ia-norm", "II-pec", "SLSN-I"],
         "label": [None, None, None, "SN Ia", None, None],
+        "coverage_fraction": [0.9, 0.9, 0.8, 0.9, 0.9, 0.08],
         "reason": ["subtype SLSN-I is not one of the configured classes"] * 2
         + ["subtype M-star is not one of the configured classes", "",
            "subtype II-pec is not one of the configured classes",
@@ -111,6 +114,8 @@ def test_out_of_class_objects_are_the_catalogue_rows_dropped_for_their_type_only
     assert list(other["label"]) == ["SLSN-I", "SLSN-I", "M-star"]
     nearest = out_of_class_catalogue(catalogue, CFG.out_of_class_types, max_spectra_per_object=1)
     assert list(nearest["spectrum_index"]) == [0, 2]
+    assert list(out_of_class_catalogue(catalogue, CFG.out_of_class_types, 0.85)["object_id"]) \
+        == ["a", "a"]
 
 
 def test_the_halves_are_stable_and_split_objects_not_spectra():

@@ -61,3 +61,12 @@ def test_real_answers_say_none_of_these_with_the_nearest_class():
     assert table.loc[0, "SpectraNet, z given"] == "none of these (SN Ic)"
     assert table.loc[0, "SpectraNet, own z"] == "SN Ic"
     assert table.loc[0, "SpectraNet z"] == pytest.approx(0.03)
+
+
+def test_realism_switches_name_the_reference_and_keep_the_latest_record():
+    records = [{"switch": "none=0", "auc_mean": 0.85, "auc_std": 0.07, "n_real": 54},
+               {"switch": "snr_max=300", "auc_mean": 0.9, "auc_std": 0.07, "n_real": 40},
+               {"switch": "snr_max=300", "auc_mean": 0.86, "auc_std": 0.07, "n_real": 54}]
+    table = tables.table_realism_switches(records)
+    assert list(table["switch"]) == ["none (params.yaml)", "snr_max=300"]
+    assert table.loc[1, "realism AUC"] == 0.86

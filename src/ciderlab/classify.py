@@ -173,9 +173,14 @@ def load_models(classifier_path: str | Path = DEFAULT_CLASSIFIER,
     if reliability_path is not None:
         from ciderlab.io import load_json
 
+        from ciderlab.io import load_arrays
+
         try:
             reliability = load_json(reliability_path)
-        except (OSError, ValueError) as error:
+            ood = reliability["none_of_these"]
+            if ood.get("gaussians"):  # the class Gaussians of the Mahalanobis score
+                ood["gaussians"] = load_arrays(Path(reliability_path).parent / ood["gaussians"])
+        except (OSError, ValueError, KeyError) as error:
             raise InputError(f"{reliability_path}: cannot read the reliability settings "
                              f"({error}); run `dvc repro reliability` or leave them out") from error
     return Models(loaded["classifier"], loaded["redshift"], domain, reliability)
@@ -307,8 +312,8 @@ def classify_spectrum(wave_aa: np.ndarray, flux: np.ndarray, classifier: tuple,
     if reliability is None:
         proba = torch.softmax(torch.as_tensor(logits), dim=1).numpy()[0].astype(float)
     else:
-        proba, extra = _reliable_answer(logits, flat, covered, z, source, snr, cfg, model_c,
-                                        reliability, warnings)
+        proba, extra = _reliable_answer(logits, flux_rest, flat, covered, z, source, snr, cfg,
+                                        model_c, reliability, warnings)
     order = np.argsort(proba)[::-1][:top]
     inputs = ModelInputs(cfg.wave_obs_aa, flux_obs, covered, cfg.wave_rest_aa, flux_rest,
                          covered_rest)
@@ -317,8 +322,9 @@ def classify_spectrum(wave_aa: np.ndarray, flux: np.ndarray, classifier: tuple,
                           coverage, inputs, warnings, **extra)
 
 
-def _reliable_answer(logits: np.ndarray, flat: np.ndarray, covered: np.ndarray, z: float,
-                     source: str, snr: float, cfg: PreprocessConfig, model_c, reliability: dict,
+def _reliable_answer(logits: np.ndarray, flux_rest: np.ndarray, flat: np.ndarray,
+                     covered: np.ndarray, z: float, source: str, snr: float,
+                     cfg: PreprocessConfig, model_c, reliability: dict,
                      warnings: list[str]) -> tuple[np.ndarray, dict]:
     """Calibrated probabilities (K,), averaged over the redshift interval when ``z`` is
     predicted, and the "none of these" verdict and interval (see the module docstring)."""
@@ -329,7 +335,9 @@ def _reliable_answer(logits: np.ndarray, flat: np.ndarray, covered: np.ndarray, 
 
     temperature = float(reliability["temperature"])
     ood = reliability["none_of_these"]
-    score = float(out_of_class.ood_scores(logits)[ood["score"]][0])
+    gaussians = ood.get("gaussians")
+    embedding = None if gaussians is None else embed(model_c, flux_rest[None, :])
+    score = float(out_of_class.ood_scores(logits, embedding, gaussians)[ood["score"]][0])
     none_of_these = score < float(ood["threshold"])
     if none_of_these:
         warnings.insert(0, f"none of the trained classes: its out-of-class score "
@@ -338,8 +346,8 @@ def _reliable_answer(logits: np.ndarray, flat: np.ndarray, covered: np.ndarray, 
                         f"{100 * float(ood['retain']):.0f}% of validation "
                         "spectra; the top classes below are the nearest, not an answer")
     band = reliability["redshift_interval"]
-    half = float(intervals.halfwidth_for([snr], np.asarray(band["snr_edges"]),
-                                         np.asarray(band["halfwidths"]))[0])
+    edges = np.concatenate([[-np.inf], band["snr_inner_edges"], [np.inf]])
+    half = float(intervals.halfwidth_for([snr], edges, np.asarray(band["halfwidths"]))[0])
     low, high = intervals.interval(np.array([z]), np.array([half]))
     if half > float(band["wide"]):
         warnings.append(f"the {100 * band['level']:.0f}% redshift interval is wide "
@@ -362,6 +370,21 @@ def _reliable_answer(logits: np.ndarray, flat: np.ndarray, covered: np.ndarray, 
     return proba.astype(float), {"none_of_these": bool(none_of_these),
                                  "out_of_class_score": score,
                                  "redshift_interval": (float(low[0]), float(high[0]))}
+
+
+def embed(model, flux: np.ndarray, batch_size: int = 512) -> np.ndarray:
+    """(N, C_last) pooled features the classifier's head reads, for inputs (N, L), in eval mode."""
+    import torch
+
+    from ciderlab.training.loop import to_tensor
+
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        parts = [model.embed(to_tensor(flux[i:i + batch_size])).float().numpy()
+                 for i in range(0, len(flux), batch_size)]
+    model.train(was_training)
+    return np.concatenate(parts)
 
 
 def classify_file(path: str | Path, models: Models, *, redshift: float | None = None,

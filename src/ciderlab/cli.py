@@ -395,9 +395,11 @@ def cmd_evaluate(args) -> None:
 def cmd_reliability(args) -> None:
     import numpy as np
 
+    from ciderlab.classify import embed
     from ciderlab.data.templates import load_template_bank
     from ciderlab.evaluation import reliability as rel
-    from ciderlab.io import load_json, load_spectra, load_table, save_json, save_table
+    from ciderlab.evaluation.out_of_class import fit_class_gaussians, ood_scores
+    from ciderlab.io import load_json, load_spectra, load_table, save_arrays, save_json, save_table
     from ciderlab.models.checkpoint import load_checkpoint
     from ciderlab.params import load_params
     from ciderlab.spectra.realise import RealiseConfig, realise_spectra
@@ -420,6 +422,7 @@ def cmd_reliability(args) -> None:
     bank = load_template_bank(args.wheel)
     other = rel.out_of_class_catalogue(load_table(split_dir / "catalogue.csv"),
                                        cfg.out_of_class_types,
+                                       params["labels"]["min_coverage_fraction"],
                                        params["realise"].get("max_spectra_per_object"))
     realised = realise_spectra(
         bank.wave_rest_aa, [bank.spectra[i] for i in other["spectrum_index"]],
@@ -427,16 +430,23 @@ def cmd_reliability(args) -> None:
         [s for s in bank.spectra if s.sn_type == "Galaxy"], RealiseConfig.from_params(params),
         np.full(len(other), cfg.out_of_class_realisations),
         workers=params["realise"].get("workers", 0))
-    logits = {name: predict(classifier, to_tensor(flux)).numpy() for name, flux in (
-        ("val", spectra.flux_rest[scored_rows(meta, "val", n_scored)]),
-        ("test", spectra.flux_rest[scored_rows(meta, "test", n_scored)]),
-        ("out", realised.flux_rest))}
+    rows = {"train": scored_rows(meta, "train", n_scored), "val": scored_rows(meta, "val", n_scored),
+            "test": scored_rows(meta, "test", n_scored)}
+    gaussians = fit_class_gaussians(embed(classifier, spectra.flux_rest[rows["train"]]),
+                                    rel.labels_of(meta, rows["train"], classes))
+    scores = {}
+    for name, flux in (("val", spectra.flux_rest[rows["val"]]),
+                       ("test", spectra.flux_rest[rows["test"]]), ("out", realised.flux_rest)):
+        scores[name] = ood_scores(predict(classifier, to_tensor(flux)).numpy(),
+                                  embed(classifier, flux), gaussians)
     halves = rel.out_of_class_halves(realised.meta["object_id"], params["split"]["salt"])
-    ood, ood_table = rel.none_of_these(logits["val"], logits["test"], logits["out"], halves, cfg)
+    ood, ood_table = rel.none_of_these(scores["val"], scores["test"], scores["out"], halves, cfg)
     fixed = params["split"]["fixed_fold"]
     settings = rel.shipped_settings(calibration["temperature_by_fold"][fixed], ood,
                                     interval["by_fold"][fixed], cfg)
     out_types = realised.meta.assign(half=halves).groupby("label")["object_id"].nunique()
+    settings["none_of_these"]["gaussians"] = "gaussians.npz"  # beside reliability.json
+    save_arrays(gaussians, out / "gaussians.npz")
     save_json(settings, out / "reliability.json")
     save_table(calibrated, out / "calibrated_predictions.csv")
     for name, table in rel.calibration_tables(class_test, calibrated, classes, cfg).items():
@@ -482,7 +492,7 @@ def cmd_snid_real_spectra(args) -> None:
 
 def cmd_real_spectra(args) -> None:
     from ciderlab.classify import load_models
-    from ciderlab.evaluation.domain_gap import realism_auc
+    from ciderlab.evaluation.domain_gap import realism_breakdown
     from ciderlab.evaluation.real_spectra import load_truth, real_set_scores, score_files
     from ciderlab.io import load_spectra, load_table, save_arrays, save_json, save_table
     from ciderlab.params import load_params
@@ -497,7 +507,9 @@ def cmd_real_spectra(args) -> None:
     metrics = real_set_scores(ours, snid, trained)
     spectra = load_spectra(args.spectra, lazy=True)
     test_rows = scored_rows(spectra.meta, "test", params["realise"]["n_realisations"])
-    metrics["realism_auc"] = realism_auc(inputs["flux_rest"], spectra.flux_rest[test_rows])
+    metrics["realism_auc"] = realism_breakdown(inputs["flux_rest"], inputs["covered_rest"],
+                                               spectra.flux_rest[test_rows],
+                                               spectra.covered_rest[test_rows])
     out = Path(args.out)
     save_table(ours, out / "predictions.csv")
     save_arrays(inputs, out / "inputs.npz")

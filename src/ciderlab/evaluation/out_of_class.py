@@ -16,7 +16,7 @@ def _scores(values, name: str) -> np.ndarray:
     return values
 
 
-def ood_scores(logits) -> dict[str, np.ndarray]:
+def ood_scores(logits, embeddings=None, gaussians: dict | None = None) -> dict[str, np.ndarray]:
     """In-distribution scores of each spectrum; higher means more like the trained classes.
 
     Parameters
@@ -30,7 +30,8 @@ def ood_scores(logits) -> dict[str, np.ndarray]:
     dict of str to ndarray, shape (N,) each
         ``max_softmax``: the largest softmax probability (Hendrycks & Gimpel 2017);
         ``energy``: logsumexp of the logits at temperature 1, i.e. minus the free energy
-        (Liu et al. 2020).
+        (Liu et al. 2020); with ``embeddings`` (N, D) and ``gaussians``
+        (``fit_class_gaussians``) also ``mahalanobis`` (``mahalanobis_score``).
     """
     logits = np.asarray(logits, float)
     if logits.ndim != 2 or len(logits) == 0:
@@ -41,7 +42,36 @@ def ood_scores(logits) -> dict[str, np.ndarray]:
     if np.allclose(energy, 0.0, atol=1e-6):
         raise ValueError("logits look like log-probabilities (every row's logsumexp is 0); "
                          "pass the model's raw logits, before the softmax")
-    return {"max_softmax": softmax(logits, axis=1).max(axis=1), "energy": energy}
+    scores = {"max_softmax": softmax(logits, axis=1).max(axis=1), "energy": energy}
+    if embeddings is not None and gaussians is not None:
+        scores["mahalanobis"] = mahalanobis_score(embeddings, gaussians)
+    return scores
+
+
+def fit_class_gaussians(embeddings, y) -> dict[str, np.ndarray]:
+    """Class means (K, D) and one shared precision matrix (D, D) of training embeddings.
+
+    The class-conditional Gaussians of Lee et al. (2018), with the shared covariance of the
+    class-centred embeddings estimated by Ledoit-Wolf shrinkage (scikit-learn), which stays
+    invertible with few spectra per dimension.
+    """
+    from sklearn.covariance import LedoitWolf
+
+    embeddings, y = np.asarray(embeddings, float), np.asarray(y)
+    classes = np.unique(y)
+    means = np.stack([embeddings[y == k].mean(axis=0) for k in classes])  # (K, D)
+    centred = embeddings - means[np.searchsorted(classes, y)]
+    return {"means": means, "precision": LedoitWolf().fit(centred).precision_}
+
+
+def mahalanobis_score(embeddings, gaussians: dict) -> np.ndarray:
+    """(N,) minus the smallest squared Mahalanobis distance to a class mean: higher means
+    closer to some trained class, like the other scores."""
+    embeddings = np.asarray(embeddings, float)
+    means, precision = np.asarray(gaussians["means"]), np.asarray(gaussians["precision"])
+    diff = embeddings[:, None, :] - means[None, :, :]  # (N, K, D)
+    distances = np.einsum("nkd,de,nke->nk", diff, precision, diff)  # (N, K)
+    return -distances.min(axis=1)
 
 
 def threshold_for_retention(in_scores_val, retain: float = 0.95) -> float:

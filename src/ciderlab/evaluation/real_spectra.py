@@ -47,11 +47,11 @@ def score_files(truth: pd.DataFrame, folder: Path, models) -> tuple[pd.DataFrame
     Returns (table, inputs): one row per file and condition with the answer (class,
     probability, top 3, redshift and interval, "none of these", out-of-class score, warnings;
     ``error`` where the file could not be used), and the rest-frame model inputs at the
-    catalogue redshift (``flux_rest`` (N, L), ``covered_rest``, ``wave_rest_aa``, ``file``).
+    catalogue redshift (``flux_rest`` (N, L), ``covered_rest``, ``wave_rest_aa``, ``files``).
     """
     from ciderlab.classify import classify_file
 
-    rows, inputs = [], {"flux_rest": [], "covered_rest": [], "file": []}
+    rows, inputs = [], {"flux_rest": [], "covered_rest": [], "files": []}
     for record in truth.to_dict("records"):
         for condition in CONDITIONS:
             given = float(record["redshift"]) if condition == "catalogue" else None
@@ -73,7 +73,7 @@ def score_files(truth: pd.DataFrame, folder: Path, models) -> tuple[pd.DataFrame
             if condition == "catalogue":
                 inputs["flux_rest"].append(answer.inputs.flux_rest)
                 inputs["covered_rest"].append(answer.inputs.covered_rest)
-                inputs["file"].append(record["file"])
+                inputs["files"].append(record["file"])
                 inputs["wave_rest_aa"] = answer.inputs.wave_rest_aa
     return pd.DataFrame(rows), {k: np.asarray(v) for k, v in inputs.items()}
 

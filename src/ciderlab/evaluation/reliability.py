@@ -154,17 +154,16 @@ def out_of_class_halves(object_ids: pd.Series, salt: str) -> np.ndarray:
                     "choose", "measure")
 
 
-def none_of_these(in_val_logits: np.ndarray, in_test_logits: np.ndarray,
-                  out_logits: np.ndarray, out_half: np.ndarray,
+def none_of_these(in_val: dict, in_test: dict, out: dict, out_half: np.ndarray,
                   cfg: ReliabilityConfig) -> tuple[dict, pd.DataFrame]:
     """Choose the out-of-class score and its threshold; measure them on the other half.
 
+    ``in_val``, ``in_test``, ``out``: ``out_of_class.ood_scores`` of the in-class validation
+    and test spectra and of the out-of-class ones (each a dict of score name -> (N,)).
     Returns (scores, table): per score its AUROC on the choosing half (against in-class
     validation spectra) and on the measuring half (against in-class test spectra), the chosen
     score, its threshold, and the flagged fractions; one row per spectrum with its scores.
     """
-    in_val, in_test, out = (out_of_class.ood_scores(x) for x in
-                            (in_val_logits, in_test_logits, out_logits))
     choose, measure = out_half == "choose", out_half == "measure"
     by_score = {}
     for name in in_val:
@@ -179,8 +178,8 @@ def none_of_these(in_val_logits: np.ndarray, in_test_logits: np.ndarray,
               "auroc": by_score[chosen]["auroc_measure"], "retain": cfg.ood_retain, **flagged,
               "n_out_of_class_spectra": {"choose": int(choose.sum()),
                                          "measure": int(measure.sum())},
-              "n_in_class_spectra": {"val": int(len(in_val_logits)),
-                                     "test": int(len(in_test_logits))}}
+              "n_in_class_spectra": {"val": int(len(in_val[chosen])),
+                                     "test": int(len(in_test[chosen]))}}
     table = pd.concat([
         pd.DataFrame({"group": "in-class validation", **in_val}),
         pd.DataFrame({"group": "in-class test", **in_test}),
@@ -190,15 +189,19 @@ def none_of_these(in_val_logits: np.ndarray, in_test_logits: np.ndarray,
 
 
 def out_of_class_catalogue(catalogue: pd.DataFrame, types: tuple[str, ...],
+                           min_coverage_fraction: float = 0.0,
                            max_spectra_per_object: int | None = None) -> pd.DataFrame:
     """The bank's spectra of SNID types outside the trained classes (``types``).
 
-    Those are the catalogue rows dropped only for their class (``label`` empty); each keeps its
-    SNID subtype as its label. ``max_spectra_per_object`` keeps each object's spectra nearest
-    maximum light, as ``realise`` does for the small profile.
+    Those are the catalogue rows dropped for their class (``label`` empty) that would otherwise
+    be used: covering at least ``min_coverage_fraction`` of the rest-frame window, as
+    ``labels.min_coverage_fraction`` asks of the trained classes. Each keeps its SNID subtype as
+    its label. ``max_spectra_per_object`` keeps each object's spectra nearest maximum light, as
+    ``realise`` does for the small profile.
     """
     other = catalogue[catalogue["label"].isna() & catalogue["snid_type"].isin(types)
-                      & catalogue["reason"].fillna("").str.contains("not one of the configured")]
+                      & catalogue["reason"].fillna("").str.contains("not one of the configured")
+                      & (catalogue["coverage_fraction"] >= min_coverage_fraction)]
     other = other.assign(label=other["subtype"], split="out-of-class", fold=-1)
     if max_spectra_per_object:
         other = (other.assign(_phase=other["age_days"].abs().fillna(1e9))
@@ -214,7 +217,9 @@ def shipped_settings(temperature: float, ood: dict, interval_fold: dict,
     return {"temperature": float(temperature),
             "none_of_these": {"score": ood["score"], "threshold": ood["threshold"],
                               "retain": cfg.ood_retain},
+            # Inner edges only: JSON has no infinity (the outer edges are -inf and +inf).
             "redshift_interval": {"level": cfg.interval_level,
-                                  "snr_edges": interval_fold["snr_edges"],
+                                  "snr_inner_edges": [float(e) for e in
+                                                      interval_fold["snr_edges"][1:-1]],
                                   "halfwidths": interval_fold["halfwidths"],
                                   "wide": cfg.wide_interval}}

@@ -141,12 +141,15 @@ class SpectraNet(nn.Module):
             nn.Linear(in_channels, config.hidden), nn.LayerNorm(config.hidden), nn.GELU(),
             nn.Dropout(config.dropout), nn.Linear(config.hidden, config.n_outputs))
 
-    def forward(self, flux: torch.Tensor) -> torch.Tensor:
-        """(B, L) or (B, 1, L) flux -> (B, n_outputs) logits, or (B,) redshift."""
+    def embed(self, flux: torch.Tensor) -> torch.Tensor:
+        """(B, L) or (B, 1, L) flux -> (B, C_last): the pooled features the head reads."""
         x = flux.unsqueeze(1) if flux.dim() == 2 else flux  # (B, 1, L)
         x = self.stages(x)  # (B, C_last, L')
-        x = x.amax(dim=-1)  # (B, C_last): global max pool
-        out = self.head(x)  # (B, n_outputs)
+        return x.amax(dim=-1)  # (B, C_last): global max pool
+
+    def forward(self, flux: torch.Tensor) -> torch.Tensor:
+        """(B, L) or (B, 1, L) flux -> (B, n_outputs) logits, or (B,) redshift."""
+        out = self.head(self.embed(flux))  # (B, n_outputs)
         if self.config.head == "redshift":
             return F.softplus(out.squeeze(-1))  # (B,)
         return out

@@ -153,15 +153,15 @@ def fig_real_examples(inputs: dict, ours: pd.DataFrame, max_panels: int = 9) -> 
     ----------
     inputs : dict
         ``evaluation.real_spectra.score_files`` inputs: ``flux_rest`` (N, L) normalised flux,
-        ``covered_rest`` (N, L) bool, ``wave_rest_aa`` (L,) Angstrom, ``file`` (N,).
+        ``covered_rest`` (N, L) bool, ``wave_rest_aa`` (L,) Angstrom, ``files`` (N,).
     ours : DataFrame
         ``score_files`` table; its catalogue rows give each file's true class and answer.
     max_panels : int
         At most this many classes are shown, in the order their first file appears in
-        ``inputs["file"]``.
+        ``inputs["files"]``.
     """
     answers = ours[ours["condition"] == "catalogue"].drop_duplicates("file").set_index("file")
-    files = list(inputs["file"])
+    files = list(inputs["files"])
     unknown = [f for f in files if f not in answers.index]
     if unknown:
         raise InputError(f"inputs hold file(s) with no catalogue row in the results table, "

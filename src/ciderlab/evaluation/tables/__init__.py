@@ -11,7 +11,8 @@ from ciderlab.evaluation.tables.data import (SPLITS, table_dataset, table_droppe
 from ciderlab.evaluation.tables.display import mean_std, show
 from ciderlab.evaluation.tables.reliability import (table_domain_gap, table_interval_coverage,
                                                     table_none_of_these, table_real_answers,
-                                                    table_real_per_class, table_real_set)
+                                                    table_real_per_class, table_real_set,
+                                                    table_realism_switches)
 from ciderlab.evaluation.tables.results import (table_ablation, table_architecture,
                                                 budget_sweep_extremes, budget_sweep_runs,
                                                 table_budget_sweep,
@@ -31,5 +32,5 @@ __all__ = [
     "table_dataset", "table_domain_gap", "table_dropped_classes", "table_dropped_templates", "table_duplicates",
     "table_folds", "table_interval_coverage", "table_label_fixes", "table_literature", "table_method_comparison", "table_multimodal_modes",
     "table_none_of_these", "table_object_accuracy", "table_preprocessing_options", "table_redshift_metrics",
-    "table_real_answers", "table_real_per_class", "table_real_set", "table_scenarios", "table_seed_report", "table_seen_against_unseen", "table_spectral_branches", "table_top_confusions",
+    "table_real_answers", "table_real_per_class", "table_real_set", "table_realism_switches", "table_scenarios", "table_seed_report", "table_seen_against_unseen", "table_spectral_branches", "table_top_confusions",
 ]

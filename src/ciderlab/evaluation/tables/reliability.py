@@ -87,3 +87,13 @@ def table_real_answers(ours: pd.DataFrame, snid: pd.DataFrame | None) -> pd.Data
             if condition == "predicted":
                 table["SNID-SAGE z"] = table["file"].map(theirs["redshift_pred"])
     return table.reset_index(drop=True)
+
+
+def table_realism_switches(records: list[dict]) -> pd.DataFrame:
+    """One row per realisation switch: its realism AUC (mean and std over splits), the
+    reference (``none``) first."""
+    table = pd.DataFrame([{"switch": "none (params.yaml)" if r["switch"].startswith("none")
+                           else r["switch"], "realism AUC": r["auc_mean"],
+                           "std over splits": r["auc_std"], "real spectra": r["n_real"]}
+                          for r in records])
+    return table.drop_duplicates("switch", keep="last").reset_index(drop=True)
