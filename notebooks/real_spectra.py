@@ -108,7 +108,8 @@ tables.show(tables.table_domain_gap(metrics, cross_validation, realised_median_d
 # ## SpectraNet and SNID-SAGE on the same files
 #
 # Type accuracy counts the {glue:text}`n_typed` files of trained classes by their most probable
-# class, whether or not "none of these" fired (its false alarms are counted below). With the catalogue redshift SpectraNet types
+# class, whether or not "none of these" fired (its false alarms are counted below). With the
+# catalogue redshift SpectraNet types
 # {glue:text}`acc_cat:.2f` of them, with its own {glue:text}`acc_pred:.2f` (median
 # $|\Delta z|/(1+z)$ {glue:text}`median_dz:.4f`, {glue:text}`n_catastrophic` catastrophic
 # failures above 0.15). SNID-SAGE: {glue:text}`snid_acc_cat:.2f` and

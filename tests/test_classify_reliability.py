@@ -3,7 +3,6 @@ a redshift interval and the class averaged over it."""
 
 import json
 
-import numpy as np
 import pytest
 
 from ciderlab.classify import classify_spectrum, load_models

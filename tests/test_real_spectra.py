@@ -1,4 +1,4 @@
-"""The real-spectra evaluation: the truth table, both redshift conditions, the scores, SNID inputs."""
+"""The real-spectra evaluation: truth table, both redshift conditions, scores, SNID inputs."""
 
 import numpy as np
 import pandas as pd

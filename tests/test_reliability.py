@@ -1,4 +1,4 @@
-"""Calibration, "none of these" and redshift intervals fitted per fold on validation objects only."""
+"""Calibration, "none of these" and redshift intervals, fitted per fold on validation only."""
 
 import numpy as np
 import pandas as pd

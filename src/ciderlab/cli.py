@@ -430,8 +430,7 @@ def cmd_reliability(args) -> None:
         [s for s in bank.spectra if s.sn_type == "Galaxy"], RealiseConfig.from_params(params),
         np.full(len(other), cfg.out_of_class_realisations),
         workers=params["realise"].get("workers", 0))
-    rows = {"train": scored_rows(meta, "train", n_scored), "val": scored_rows(meta, "val", n_scored),
-            "test": scored_rows(meta, "test", n_scored)}
+    rows = {split: scored_rows(meta, split, n_scored) for split in ("train", "val", "test")}
     gaussians = fit_class_gaussians(embed(classifier, spectra.flux_rest[rows["train"]]),
                                     rel.labels_of(meta, rows["train"], classes))
     scores = {}
@@ -461,13 +460,20 @@ def cmd_reliability(args) -> None:
           f"{100 * interval['coverage']:.1f}% -> {out}")
 
 
+def _installed_snid_sage(args) -> Path:
+    """SNID-SAGE installed from ``--wheel`` into ``--install-dir`` (default: the user cache)."""
+    from ciderlab.baselines.snid_sage import install_snid_sage
+    from ciderlab.data.pull import default_cache_dir
+
+    return install_snid_sage(args.wheel, Path(args.install_dir or default_cache_dir())
+                             / "snid_sage-0.9.0")
+
+
 def cmd_snid_real_spectra(args) -> None:
     import tempfile
 
     from ciderlab.baselines.real_files import run_on_files
-    from ciderlab.baselines.snid_sage import install_snid_sage
     from ciderlab.data.labels import PAPER_CLASSES
-    from ciderlab.data.pull import default_cache_dir
     from ciderlab.evaluation.real_spectra import load_truth
     from ciderlab.io import save_json, save_table
     from ciderlab.params import load_params
@@ -476,8 +482,7 @@ def cmd_snid_real_spectra(args) -> None:
     params = load_params(args.params)
     section = params["snid_real_spectra"]
     truth = load_truth(args.truth).head(section["max_files"] or None)
-    install_dir = install_snid_sage(args.wheel, Path(args.install_dir or default_cache_dir())
-                                    / "snid_sage-0.9.0")
+    install_dir = _installed_snid_sage(args)
     with tempfile.TemporaryDirectory(prefix="ciderlab-snid-real-") as work:
         table, timing = run_on_files(
             truth, Path(args.truth).parent, install_dir, Path(work), section["redshift_min"],
@@ -525,8 +530,6 @@ def cmd_baselines(args) -> None:
     import tempfile
 
     from ciderlab.baselines.compare import compare_with_snid_sage
-    from ciderlab.baselines.snid_sage import install_snid_sage
-    from ciderlab.data.pull import default_cache_dir
     from ciderlab.data.templates import load_template_bank
     from ciderlab.io import load_spectra, save_arrays, save_json, save_table
     from ciderlab.models.checkpoint import load_checkpoint
@@ -542,8 +545,7 @@ def cmd_baselines(args) -> None:
     bank = None if has_raw else load_template_bank(args.wheel)
     classifier, checkpoint = load_checkpoint(args.classifier)
     redshift_model, _ = load_checkpoint(args.redshift)
-    install_dir = install_snid_sage(args.wheel, Path(args.install_dir or default_cache_dir())
-                                    / "snid_sage-0.9.0")
+    install_dir = _installed_snid_sage(args)
     with tempfile.TemporaryDirectory(prefix="ciderlab-snid-") as work:
         table, timing, metrics, arrays = compare_with_snid_sage(
             spectra, classifier, redshift_model, checkpoint["classes"],
