@@ -8,18 +8,11 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from ciderlab.evaluation.metrics import finite_array
+
 # At most this many realised inputs per real one (our choice): realised sets are large, and a
 # very unbalanced two-sample test spends its time on one side without sharpening the AUC.
 MAX_REALISED_PER_REAL = 10
-
-
-def _inputs(values, name: str) -> np.ndarray:
-    values = np.asarray(values, float)
-    if values.ndim != 2 or len(values) == 0:
-        raise ValueError(f"{name} must be a non-empty (N, L) array; got shape {values.shape}")
-    if not np.isfinite(values).all():
-        raise ValueError(f"{name} contains NaN/inf")
-    return values
 
 
 def realism_auc(real_inputs, realised_inputs, seed: int = 0, n_splits: int = 5) -> dict:
@@ -45,8 +38,8 @@ def realism_auc(real_inputs, realised_inputs, seed: int = 0, n_splits: int = 5) 
         auc_mean and auc_std (ddof = 1) over the folds, n_real, and n_realised (after
         subsampling to at most 10 per real input).
     """
-    real = _inputs(real_inputs, "real_inputs")
-    realised = _inputs(realised_inputs, "realised_inputs")
+    real = finite_array(real_inputs, "real_inputs", 2)
+    realised = finite_array(realised_inputs, "realised_inputs", 2)
     if real.shape[1] != realised.shape[1]:
         raise ValueError(f"real inputs have {real.shape[1]} bins but realised ones "
                          f"{realised.shape[1]}; put both on the same grid")

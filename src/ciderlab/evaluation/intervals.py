@@ -11,14 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-
-def _finite_1d(values, name: str) -> np.ndarray:
-    values = np.asarray(values, float)
-    if values.ndim != 1:
-        raise ValueError(f"{name} must be a (N,) array; got shape {values.shape}")
-    if not np.isfinite(values).all():
-        raise ValueError(f"{name} contains NaN/inf; drop those spectra first")
-    return values
+from ciderlab.evaluation.metrics import finite_array
 
 
 def conformal_halfwidth(delta_val, level: float = 0.68) -> float:
@@ -37,7 +30,7 @@ def conformal_halfwidth(delta_val, level: float = 0.68) -> float:
         The ceil((N + 1) level)-th smallest |delta_val|, i.e. its ceil((N + 1) level) / N
         empirical quantile: the finite-sample correction that makes coverage at least ``level``.
     """
-    delta_val = _finite_1d(delta_val, "delta_val")
+    delta_val = finite_array(delta_val, "delta_val", 1)
     if not 0 < level < 1:
         raise ValueError(f"level must be in (0, 1); got {level}")
     n = len(delta_val)
@@ -77,7 +70,8 @@ def binned_halfwidths(delta_val, snr_val, level: float = 0.68,
     halfwidths : ndarray, shape (n_bins,)
         :func:`conformal_halfwidth` of the residuals in each bin.
     """
-    delta_val, snr_val = _finite_1d(delta_val, "delta_val"), _finite_1d(snr_val, "snr_val")
+    delta_val = finite_array(delta_val, "delta_val", 1)
+    snr_val = finite_array(snr_val, "snr_val", 1)
     if delta_val.shape != snr_val.shape:
         raise ValueError(f"delta_val {delta_val.shape} and snr_val {snr_val.shape} differ")
     inner = np.quantile(snr_val, np.linspace(0, 1, n_bins + 1)[1:-1])
@@ -95,7 +89,7 @@ def binned_halfwidths(delta_val, snr_val, level: float = 0.68,
 def halfwidth_for(snr, edges, halfwidths) -> np.ndarray:
     """Half-width (N,) for spectra of S/N ``snr`` (N,), from :func:`binned_halfwidths`'s
     ``edges`` (n_bins + 1,) and ``halfwidths`` (n_bins,)."""
-    snr = _finite_1d(np.atleast_1d(snr), "snr")
+    snr = finite_array(np.atleast_1d(snr), "snr", 1)
     return np.asarray(halfwidths, float)[_bin_of(snr, np.asarray(edges, float))]
 
 

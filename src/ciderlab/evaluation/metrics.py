@@ -10,6 +10,18 @@ from sklearn.metrics import (accuracy_score, confusion_matrix, f1_score,
 SN_IA = "SN Ia"
 
 
+def finite_array(values, name: str, ndim: int) -> np.ndarray:
+    """``values`` as a non-empty float array of ``ndim`` dimensions without NaN/inf, or a
+    ValueError naming ``name``: the check every score function makes of its inputs."""
+    values = np.asarray(values, float)
+    if values.ndim != ndim or len(values) == 0:
+        shape = "(N,)" if ndim == 1 else "(N, L)"
+        raise ValueError(f"{name} must be a non-empty {shape} array; got shape {values.shape}")
+    if not np.isfinite(values).all():
+        raise ValueError(f"{name} contains NaN/inf; drop those spectra first")
+    return values
+
+
 def classification_metrics(y_true: np.ndarray, proba: np.ndarray, classes: list[str]) -> dict:
     """Metrics for integer labels ``y_true`` (N,) and class probabilities ``proba`` (N, K).
 

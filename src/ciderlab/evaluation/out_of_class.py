@@ -6,14 +6,7 @@ import numpy as np
 from scipy.special import logsumexp, softmax
 from sklearn.metrics import roc_auc_score
 
-
-def _scores(values, name: str) -> np.ndarray:
-    values = np.asarray(values, float)
-    if values.ndim != 1 or len(values) == 0:
-        raise ValueError(f"{name} must be a non-empty (N,) array; got shape {values.shape}")
-    if not np.isfinite(values).all():
-        raise ValueError(f"{name} contains NaN/inf")
-    return values
+from ciderlab.evaluation.metrics import finite_array
 
 
 def ood_scores(logits, embeddings=None, gaussians: dict | None = None) -> dict[str, np.ndarray]:
@@ -77,7 +70,7 @@ def mahalanobis_score(embeddings, gaussians: dict) -> np.ndarray:
 def threshold_for_retention(in_scores_val, retain: float = 0.95) -> float:
     """The score below which a spectrum is called "none of the trained classes", set so that a
     share ``retain`` of the in-class validation scores ``in_scores_val`` (N,) are at or above it."""
-    in_scores_val = _scores(in_scores_val, "in_scores_val")
+    in_scores_val = finite_array(in_scores_val, "in_scores_val", 1)
     if not 0 < retain <= 1:
         raise ValueError(f"retain must be in (0, 1]; got {retain}")
     return float(np.quantile(in_scores_val, 1 - retain))
@@ -86,7 +79,8 @@ def threshold_for_retention(in_scores_val, retain: float = 0.95) -> float:
 def out_of_class_auroc(in_scores, out_scores) -> float:
     """AUROC of finding out-of-class spectra (the positives) by a low score: 0.5 is chance, 1 is
     perfect. ``in_scores`` (N_in,) and ``out_scores`` (N_out,) are scores of one kind."""
-    in_scores, out_scores = _scores(in_scores, "in_scores"), _scores(out_scores, "out_scores")
+    in_scores = finite_array(in_scores, "in_scores", 1)
+    out_scores = finite_array(out_scores, "out_scores", 1)
     is_out = np.concatenate([np.zeros(len(in_scores)), np.ones(len(out_scores))])
     return float(roc_auc_score(is_out, -np.concatenate([in_scores, out_scores])))
 
@@ -97,6 +91,7 @@ def false_alarm_and_detection(in_scores, out_scores, threshold: float) -> dict:
 
     Returns {in_flagged_fraction, out_flagged_fraction}.
     """
-    in_scores, out_scores = _scores(in_scores, "in_scores"), _scores(out_scores, "out_scores")
+    in_scores = finite_array(in_scores, "in_scores", 1)
+    out_scores = finite_array(out_scores, "out_scores", 1)
     return {"in_flagged_fraction": float(np.mean(in_scores < threshold)),
             "out_flagged_fraction": float(np.mean(out_scores < threshold))}
