@@ -48,8 +48,9 @@ class ReliabilityConfig:
 
 def labels_of(meta: pd.DataFrame, rows: np.ndarray, classes: list[str]) -> np.ndarray:
     """(N,) class indices of the realised spectra ``rows``."""
-    index = {name: k for k, name in enumerate(classes)}
-    return np.array([index[label] for label in meta["label"].to_numpy()[np.asarray(rows)]])
+    from ciderlab.training.runs import class_targets
+
+    return class_targets(meta["label"].iloc[np.asarray(rows)], classes).numpy()
 
 
 def _proba_columns(predictions: pd.DataFrame) -> np.ndarray:
