@@ -397,3 +397,26 @@ def test_snid_sage_finds_a_redshifted_ia_without_its_own_templates(tmp_path, rea
     assert startup["import_seconds"] > 0 and startup["warm_up_seconds"] > 0
     assert startup["wall_seconds"] > (startup["import_seconds"] + startup["warm_up_seconds"]
                                       + result["seconds"].iloc[:2].max())
+
+
+def test_template_bank_read_once_per_worker_gives_the_answers_of_a_read_per_call(tmp_path,
+                                                                                   real_wheel):
+    """One worker, three calls whose exclusions differ (own templates out, none out, out
+    again): with the bank kept across calls the answers are those of SNID-SAGE as shipped,
+    which reads the bank on every call (~1 min: six `identify` calls)."""
+    install_dir = install_snid_sage(real_wheel, tmp_path / "snid_sage")
+    bank = load_template_bank(real_wheel, types={"Ia"})
+    template = next(s for s in bank.spectra if s.name == "sn2005cf" and s.epoch == 27)
+    write_spectrum_file(tmp_path / "sn2005cf.dat", bank.wave_rest_aa * 1.05, template.flux)
+    own = templates_of_objects(["2005cf"], [s.name for s in bank.spectra])[0]
+    paths = [tmp_path / "sn2005cf.dat"] * 3
+    answers = {}
+    for cache in (True, False):
+        result, _ = run_snid_sage(paths, [own, [], own], 0.0, 0.3, install_dir,
+                                  tmp_path / f"work_{cache}", cache_templates=cache)
+        assert (result["status"] == "ok").all(), result["error"].tolist()
+        answers[cache] = result.drop(columns=["path", "seconds"])
+    pd.testing.assert_frame_equal(answers[True], answers[False])
+    # the exclusions still bite with the bank kept: its own template only when allowed
+    best = answers[True]["best_template"].tolist()
+    assert best[0] not in own and best[2] not in own and best[0] == best[2]
