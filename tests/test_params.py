@@ -123,7 +123,7 @@ def test_schema_keys_are_the_config_dataclasses_fields():
     assert set(SCHEMA["grid"]) | set(SCHEMA["preprocess"]) == names(PreprocessConfig)
     # n_bins comes from grid, n_outputs and head from the stage (training.runs)
     assert set(SCHEMA["model"]) == names(SpectraNetConfig, "n_bins", "n_outputs", "head")
-    assert set(SCHEMA["evaluate"]) == names(EvaluateConfig) | {"separate_classes"}
+    assert set(SCHEMA["evaluate"]) == names(EvaluateConfig)
     from ciderlab.models.galspecnet import GalSpecNetConfig
     from ciderlab.spectra.galspecnet_input import GalSpecInputConfig
 

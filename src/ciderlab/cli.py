@@ -215,7 +215,8 @@ def _train(args, head: str) -> None:
     with _runtime(args, params) as device:
         trained = train_seeds(head, flux, target, train_rows, val_rows, model_cfg, cfg, seeds,
                               sha256_of(args.spectra), state_dir=Path(args.state_dir),
-                              device=device)
+                              device=device,
+                              headline=_headline_indices(params, class_info["classes"], head))
         out = Path(args.out)
         if is_main():  # under torchrun rank 0 writes, the other ranks wait at the barrier
             for i, run in enumerate(trained):
@@ -247,7 +248,8 @@ def cmd_compare_preprocessing(args) -> None:
     table = compare_preprocessing(
         load_spectra(args.spectra, lazy=True), section["options"],
         PreprocessConfig.from_params(params),
-        classes, model_config_from_params(params, "classifier", classes),
+        classes, _headline_classes(params, classes),
+        model_config_from_params(params, "classifier", classes),
         recipe_from_params(params, "train_classifier", section["train_classifier"]),
         params["realise"]["n_realisations"], sha256_of(args.spectra),
         max_train_spectra=section.get("max_train_spectra"),
@@ -292,7 +294,8 @@ def cmd_cross_validate(args) -> None:
                 cfg, sha256_of(args.spectra), trained=reuse, state_dir=Path(args.state_dir),
                 device=device,
                 workers=resolve_workers(params["cross_validate"]["workers"],
-                                        "cross_validate.workers"))
+                                        "cross_validate.workers"),
+                headline=_headline_indices(params, class_info["classes"], head))
             if is_main():  # under torchrun rank 0 writes, the other ranks wait at the barrier
                 for split, name in (("test", f"{head}_predictions.csv"),
                                     ("val", f"{head}_val_predictions.csv")):
@@ -327,21 +330,25 @@ def cmd_ablation(args) -> None:
                             scored_rows(spectra.meta, "val", n_scored),
                             model_config_from_params(params, "classifier", classes,
                                                      section.get("model")),
-                            cfg, sha256_of(args.spectra), state_path=state, device=device)
+                            cfg, sha256_of(args.spectra), state_path=state, device=device,
+                            headline=_headline_indices(params, classes))
         writer = is_main()  # under torchrun rank 0 scores and writes, the others are done
         barrier()
     if not writer:
         return
     reference, _ = load_checkpoint(args.classifier, map_location=device)
     test, y_true = scored_test_set(spectra, classes, n_scored)
+    headline = _headline_classes(params, classes)
     out = Path(args.out)
     save_table(pd.DataFrame(trained.history), out / "history.csv")
     save_json({"name": section["name"],
                "overrides": {"train_classifier": section.get("train_classifier") or {},
                              "model": section.get("model") or {}},
                "seed": cfg.seed, "best_epoch": trained.best_epoch,
-               "reference": evaluate_classifier(reference, test.flux_rest, y_true, classes),
-               "ablated": evaluate_classifier(trained.model, test.flux_rest, y_true, classes)},
+               "reference": evaluate_classifier(reference, test.flux_rest, y_true, classes,
+                                                headline),
+               "ablated": evaluate_classifier(trained.model, test.flux_rest, y_true, classes,
+                                              headline)},
               out / "metrics.json")
     state.unlink(missing_ok=True)
     print(f"ablation: '{section['name']}' trained to epoch {trained.best_epoch} -> {out}")
@@ -369,17 +376,19 @@ def cmd_evaluate(args) -> None:
     spectra = load_spectra(args.spectra, lazy=True)  # only the test rows are read
     test, y_true = scored_test_set(spectra, classes, params["realise"]["n_realisations"])
     evaluate_cfg = EvaluateConfig.from_params(params["evaluate"])
+    headline = _headline_classes(params, classes)
     metrics, predictions = evaluate_test_set(
-        classifier, classes, test, y_true, PreprocessConfig.from_dict(checkpoint["preprocess"]),
-        evaluate_cfg, seed_models, redshift_model)
+        classifier, classes, headline, test, y_true,
+        PreprocessConfig.from_dict(checkpoint["preprocess"]), evaluate_cfg, seed_models,
+        redshift_model)
     metrics["seen_against_unseen"] = seen_against_unseen(
-        classifier, spectra, classes, params["realise"]["n_realisations"], evaluate_cfg)
+        classifier, spectra, classes, headline, params["realise"]["n_realisations"],
+        evaluate_cfg)
     cv_dir = Path(args.cross_validation)
     class_cv = load_table(cv_dir / "classifier_predictions.csv")
     redshift_cv = load_table(cv_dir / "redshift_predictions.csv")
     metrics["cross_validation"] = cross_validation_scores(class_cv, redshift_cv, spectra.meta,
-                                                          classes,
-                                                          _headline_classes(params, classes))
+                                                          classes, headline)
     out = Path(args.out)
     save_table(predictions, out / "predictions.csv")
     save_table(cross_validation_predictions(class_cv, redshift_cv, spectra.meta, classes),
@@ -755,7 +764,8 @@ def cmd_train_galspecnet(args) -> None:
             fingerprint(sha256_of(args.spectra), asdict(input_cfg)),
             state_dir=Path(args.state_dir), device=device, build_model=GalSpecNet,
             name="galspecnet",
-            workers=resolve_workers(params["cross_validate"]["workers"], "cross_validate.workers"))
+            workers=resolve_workers(params["cross_validate"]["workers"], "cross_validate.workers"),
+            headline=_headline_indices(params, classes))
         predictions = predictions[predictions["split"] == "test"].reset_index(drop=True)
         writer = is_main()
         barrier()
@@ -776,8 +786,18 @@ def cmd_train_galspecnet(args) -> None:
 
 
 def _headline_classes(params: dict, classes: list[str]) -> list[str]:
-    """The classes of the headline scores: all but evaluate.separate_classes (AGN)."""
-    return [c for c in classes if c not in params["evaluate"]["separate_classes"]]
+    """The classes of every headline score: all but labels.separate_classes (AGN)."""
+    from ciderlab.evaluation.metrics import headline_classes
+
+    return headline_classes(classes, params["labels"]["separate_classes"])
+
+
+def _headline_indices(params: dict, classes: list[str], head: str = "classifier"):
+    """Indices into ``classes`` of the headline classes (a classifier's early stopping
+    scores them), or None for the redshift model."""
+    if head != "classifier":
+        return None
+    return [classes.index(c) for c in _headline_classes(params, classes)]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ciderlab.evaluation.metrics import (classification_metrics, macro_f1_over, object_accuracy,
+from ciderlab.evaluation.metrics import (classification_metrics, object_accuracy,
                                          redshift_metrics, spread)
 
 
@@ -41,25 +41,20 @@ def classification_scores(class_predictions: pd.DataFrame, meta: pd.DataFrame,
     """Cross-validated classification scores: per fold, mean and std over folds, and pooled.
 
     ``class_predictions``: rows (``row`` into ``meta``, ``fold``, ``p_<k>``) of any classifier
-    cross-validated on the folds (SpectraNet, GalSpecNet). Headline scores (macro-F1, accuracy,
-    SN Ia vs non-Ia, per-class F1) run over spectra of ``headline_classes`` only, macro-F1 over
-    exactly those classes; the other classes (AGN, with three composite spectra) are reported
-    on their own under ``separate``. A class's F1 is averaged over the folds that test it.
+    cross-validated on the folds (SpectraNet, GalSpecNet). Every score is
+    ``classification_metrics`` over ``headline_classes``; the other classes (AGN) are reported
+    on their own under ``separate``, per object. A class's F1 is averaged over the folds that
+    test it.
     """
     labels = meta["label"].to_numpy()
     index = {c: k for k, c in enumerate(classes)}
-    headline = [index[c] for c in headline_classes if c in index]
     proba_columns = [f"p_{k}" for k in range(len(classes))]
     per_fold = []
     for fold, group in class_predictions.groupby("fold"):
         y_true = np.array([index[c] for c in labels[group["row"]]])
-        in_headline = np.isin(y_true, headline)
-        y_pred = group[proba_columns].to_numpy().argmax(axis=1)
-        scores = classification_metrics(y_true[in_headline], group[proba_columns].to_numpy()[in_headline],
-                                        classes)
-        per_fold.append({"fold": int(fold),
-                         "macro_f1": macro_f1_over(y_true[in_headline], y_pred[in_headline],
-                                                   headline),
+        scores = classification_metrics(y_true, group[proba_columns].to_numpy(), classes,
+                                        headline_classes)
+        per_fold.append({"fold": int(fold), "macro_f1": scores["macro_f1"],
                          "accuracy": scores["accuracy"],
                          "ia_vs_non_ia_accuracy": scores["ia_vs_non_ia"]["accuracy"],
                          "f1": {name: values["f1"] for name, values in scores["per_class"].items()
@@ -74,20 +69,18 @@ def classification_scores(class_predictions: pd.DataFrame, meta: pd.DataFrame,
     # Pooled over every fold: each object is tested once, so per-class scores rest on all of them.
     rows = class_predictions["row"].to_numpy()
     y_all = np.array([index[c] for c in labels[rows]])
-    pooled_headline = np.isin(y_all, headline)
-    result["pooled"] = classification_metrics(
-        y_all[pooled_headline], class_predictions[proba_columns].to_numpy()[pooled_headline],
-        classes)
-    result["pooled"]["n_objects"] = (meta.iloc[rows[pooled_headline]].groupby("label")["object_id"]
+    result["pooled"] = classification_metrics(y_all, class_predictions[proba_columns].to_numpy(),
+                                              classes, headline_classes)
+    in_headline = np.isin(labels[rows], headline_classes)
+    result["pooled"]["n_objects"] = (meta.iloc[rows[in_headline]].groupby("label")["object_id"]
                                      .nunique().to_dict())
     predicted = [classes[k] for k in class_predictions[proba_columns].to_numpy().argmax(axis=1)]
     objects = object_accuracy(meta.iloc[rows].assign(predicted=predicted).reset_index(drop=True))
     result["separate"] = {}
-    for label in sorted(set(labels[rows]) - set(headline_classes)):
+    for label, pooled in result["pooled"]["separate"].items():
         group = objects[objects["class"] == label]
         result["separate"][label] = {
-            "n_objects": int(len(group)),
-            "recall": float((np.asarray(predicted)[labels[rows] == label] == label).mean()),
+            "n_objects": int(len(group)), "recall": pooled["recall"],
             "objects_mostly_correct": int((group["accuracy"] >= 0.5).sum())}
     return result
 

@@ -48,23 +48,26 @@ def scored_test_set(spectra: SpectraSet, classes: list[str], n_scored: int) -> t
     return test, class_targets(test.meta["label"], classes).numpy()
 
 
-def evaluate_test_set(classifier: torch.nn.Module, classes: list[str], test: SpectraSet,
-                      y_true: np.ndarray, preprocess: PreprocessConfig, cfg: EvaluateConfig,
+def evaluate_test_set(classifier: torch.nn.Module, classes: list[str], headline: list[str],
+                      test: SpectraSet, y_true: np.ndarray, preprocess: PreprocessConfig,
+                      cfg: EvaluateConfig,
                       seed_models: dict[int, torch.nn.Module],
                       redshift_model: torch.nn.Module | None = None) -> tuple[dict, pd.DataFrame]:
     """Every score of the fixed split's test objects; returns (metrics, predictions).
 
     ``seed_models`` maps each seed (the main classifier's included) to its model, for the mean
-    and standard deviation over seeds. With a redshift model, the classifier also runs end to
+    and standard deviation over seeds. Every score is ``classification_metrics`` over the
+    ``headline`` classes. With a redshift model, the classifier also runs end to
     end: each spectrum de-redshifted with the predicted redshift through the one preprocessing
     path (``rest_frame_inputs``), exactly as a real spectrum would be.
     """
     proba = predict_rows(classifier, "classifier", test.flux_rest)
-    metrics = classification_metrics(y_true, proba, classes)
+    metrics = classification_metrics(y_true, proba, classes, headline)
     metrics["n_test_objects"] = test.meta.groupby("label")["object_id"].nunique().to_dict()
     metrics["seeds"] = seed_summary(
         {seed: classification_metrics(y_true, predict_rows(model, "classifier", test.flux_rest),
-                                      classes) for seed, model in seed_models.items()}, classes)
+                                      classes, headline) for seed, model in seed_models.items()},
+        headline)
     predictions = test.meta.assign(predicted=[classes[k] for k in proba.argmax(axis=1)])
     if redshift_model is not None:
         z_pred = predict_rows(redshift_model, "redshift", test.flux_obs)
@@ -72,7 +75,7 @@ def evaluate_test_set(classifier: torch.nn.Module, classes: list[str], test: Spe
         proba_e2e = predict_rows(classifier, "classifier",
                                  rest_frame_inputs(test.flux_obs, test.covered_obs, z_pred,
                                                    preprocess))
-        metrics["end_to_end"] = classification_metrics(y_true, proba_e2e, classes)
+        metrics["end_to_end"] = classification_metrics(y_true, proba_e2e, classes, headline)
         predictions = predictions.assign(
             redshift_pred=z_pred,
             predicted_end_to_end=[classes[k] for k in proba_e2e.argmax(axis=1)])
@@ -85,9 +88,10 @@ def evaluate_test_set(classifier: torch.nn.Module, classes: list[str], test: Spe
         y_true, predict_rows(classifier, "classifier",
                              rest_frame_inputs(narrow_flux, narrow_covered,
                                                test.meta["redshift"].to_numpy(), preprocess)),
-        classes)
+        classes, headline)
     metrics["narrow_coverage"]["obs_wave_range_aa"] = list(window)
-    metrics["clean_subset"] = clean_subset_scores(y_true, proba, test.meta, classes, cfg)
+    metrics["clean_subset"] = clean_subset_scores(y_true, proba, test.meta, classes, headline,
+                                                  cfg)
     per_object = object_accuracy(predictions)
     metrics["objects_mostly_wrong"] = {
         label: int((group["accuracy"] < 0.5).sum()) for label, group in per_object.groupby("class")}
@@ -97,7 +101,7 @@ def evaluate_test_set(classifier: torch.nn.Module, classes: list[str], test: Spe
 
 
 def seen_against_unseen(classifier: torch.nn.Module, spectra: SpectraSet, classes: list[str],
-                        n_scored: int, cfg: EvaluateConfig) -> dict:
+                        headline: list[str], n_scored: int, cfg: EvaluateConfig) -> dict:
     """Per-class F1 on the training objects (seen) and the test objects (unseen), all and clean.
 
     What limits a class: a class scoring well on the objects it was trained on and badly on
@@ -118,7 +122,7 @@ def seen_against_unseen(classifier: torch.nn.Module, spectra: SpectraSet, classe
         for subset, keep in (("all", np.ones(len(rows), bool)), ("clean", cfg.is_clean(part))):
             if not keep.any():
                 continue
-            scores = classification_metrics(y_true[keep], proba[keep], classes)
+            scores = classification_metrics(y_true[keep], proba[keep], classes, headline)
             out[f"{name}_{subset}"] = {
                 "n_objects": int(part["object_id"][keep].nunique()),
                 "f1": {c: v["f1"] for c, v in scores["per_class"].items() if v["support"] > 0}}
@@ -126,19 +130,20 @@ def seen_against_unseen(classifier: torch.nn.Module, spectra: SpectraSet, classe
 
 
 def clean_subset_scores(y_true: np.ndarray, proba: np.ndarray, meta: pd.DataFrame,
-                        classes: list[str], cfg: EvaluateConfig) -> dict:
+                        classes: list[str], headline: list[str], cfg: EvaluateConfig) -> dict:
     """Scores on the cleanest test spectra (high S/N, little host light) beside the full set's.
 
-    Both macro-F1s average over the same classes (those with a clean spectrum), so the two can
-    be compared: if the clean subset scores no higher, noise and host light are not what
-    limits the classifier.
+    ``macro_f1`` is the headline one (a headline class without a clean spectrum scores zero);
+    ``macro_f1_same_classes`` averages both sets over the same classes, the headline classes
+    that have a clean spectrum, so the two can be compared: if the clean subset scores no
+    higher, noise and host light are not what limits the classifier.
     """
     clean = cfg.is_clean(meta)
     selection = {"snr_min": cfg.clean_snr_min, "host_fraction_max": cfg.clean_host_fraction_max}
     if not clean.any():
         return {"n_spectra": 0, "selection": selection}
-    scores = classification_metrics(y_true[clean], proba[clean], classes)
-    same = sorted(set(y_true[clean].tolist()))
+    scores = classification_metrics(y_true[clean], proba[clean], classes, headline)
+    same = sorted(set(y_true[clean].tolist()) & {classes.index(c) for c in headline})
     y_pred = proba.argmax(axis=1)
     scores["macro_f1_same_classes"] = {
         "classes": [classes[k] for k in same],

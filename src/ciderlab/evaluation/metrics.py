@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import numpy as np
 import pandas as pd
 from sklearn.metrics import (accuracy_score, confusion_matrix, f1_score,
@@ -22,46 +24,67 @@ def finite_array(values, name: str, ndim: int) -> np.ndarray:
     return values
 
 
-def classification_metrics(y_true: np.ndarray, proba: np.ndarray, classes: list[str]) -> dict:
-    """Metrics for integer labels ``y_true`` (N,) and class probabilities ``proba`` (N, K).
+def headline_classes(classes: Sequence[str], separate: Sequence[str]) -> list[str]:
+    """The classes every headline score runs over: ``classes`` in order, less ``separate``
+    (``labels.separate_classes`` in params.yaml, the one place the set is named)."""
+    return [str(c) for c in classes if c not in set(separate)]
 
-    Macro averages run over the classes present in ``y_true`` (a class with no test object has
-    no recall to average).
+
+def classification_metrics(y_true: np.ndarray, proba: np.ndarray, classes: list[str],
+                           headline: Sequence[str]) -> dict:
+    """The one definition of every classification score the book reports.
+
+    ``y_true`` (N,) holds indices into ``classes``, ``proba`` (N, K) class probabilities.
+    Every headline score (accuracy, top-3, macro-F1, macro ROC AUC, per-class scores, the
+    confusion matrix, SN Ia vs non-Ia) runs over the spectra of the ``headline`` classes only;
+    macro-F1 averages over exactly those classes, a headline class with no spectrum scoring
+    zero (so that sets with and without it compare). Spectra of the other classes (AGN) are
+    reported under ``separate``: per class, their number and recall. Predictions of any class,
+    headline or not, count against a spectrum.
     """
     y_true = np.asarray(y_true)
-    proba = np.asarray(proba)
     if len(y_true) == 0:
         raise ValueError("no predictions to score")
-    if not np.isfinite(proba).all():
-        raise ValueError("predicted probabilities contain NaN/inf")
+    proba = finite_array(proba, "predicted probabilities", 2)
+    unknown = sorted(set(headline) - set(classes))
+    if unknown or not headline:
+        raise ValueError(f"headline classes {list(headline)} must be a non-empty subset of "
+                         f"{list(classes)}; not classes: {unknown}")
     labels = np.arange(len(classes))
+    index = [classes.index(c) for c in headline]
     y_pred = proba.argmax(axis=1)
+    kept = np.isin(y_true, index)
+    result = {"headline_classes": list(headline), "classes": list(classes),
+              "separate": {classes[k]: {"n_spectra": int((y_true == k).sum()),
+                                        "recall": float(np.mean(y_pred[y_true == k] == k))}
+                           for k in sorted(set(y_true[~kept].tolist()))}}
+    y_true, y_pred, proba = y_true[kept], y_pred[kept], proba[kept]
+    result["n_spectra"] = int(len(y_true))
+    if len(y_true) == 0:
+        return result
     present = np.unique(y_true)
     precision, recall, f1, support = precision_recall_fscore_support(
         y_true, y_pred, labels=labels, zero_division=0)
     per_class = {}
-    for k, name in enumerate(classes):
+    for k in index:
         auc = float("nan")
         if k in present and len(present) > 1:
             auc = float(roc_auc_score(y_true == k, proba[:, k]))
-        per_class[name] = {"precision": float(precision[k]), "recall": float(recall[k]),
-                           "f1": float(f1[k]), "support": int(support[k]), "roc_auc": auc}
+        per_class[classes[k]] = {"precision": float(precision[k]), "recall": float(recall[k]),
+                                 "f1": float(f1[k]), "support": int(support[k]), "roc_auc": auc}
     aucs = [per_class[classes[k]]["roc_auc"] for k in present]
     top3 = float("nan")
     if len(classes) > 3:
         top3 = float(top_k_accuracy_score(y_true, proba, k=3, labels=labels))
-    result = {
-        "n_spectra": int(len(y_true)),
+    result.update({
         "accuracy": float(accuracy_score(y_true, y_pred)),
         "top3_accuracy": top3,
-        "macro_f1": float(f1_score(y_true, y_pred, labels=present, average="macro",
-                                   zero_division=0)),
+        "macro_f1": macro_f1_over(y_true, y_pred, index),
         "macro_roc_auc": float(np.nanmean(aucs)) if np.isfinite(aucs).any() else float("nan"),
         "per_class": per_class,
         "confusion_matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
-        "classes": list(classes),
-    }
-    if SN_IA in classes:
+    })
+    if SN_IA in headline:
         result["ia_vs_non_ia"] = ia_vs_non_ia(y_true == classes.index(SN_IA),
                                               y_pred == classes.index(SN_IA))
     return result

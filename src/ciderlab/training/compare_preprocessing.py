@@ -38,15 +38,17 @@ def prepare_rest_inputs(spectra: SpectraSet, rows: np.ndarray, cfg: PreprocessCo
 
 
 def compare_preprocessing(spectra: SpectraSet, options: dict[str, dict], base: PreprocessConfig,
-                          classes: list[str], model_config: SpectraNetConfig,
-                          recipe: TrainConfig, n_scored: int, data_id: str,
+                          classes: list[str], headline: list[str],
+                          model_config: SpectraNetConfig, recipe: TrainConfig, n_scored: int,
+                          data_id: str,
                           max_train_spectra: int | None = None,
                           progress: bool = True, workers: int = 1) -> pd.DataFrame:
     """One row per option: validation scores of a classifier trained on spectra so prepared.
 
     ``options`` maps a name to overrides of ``base`` (e.g. ``{"continuum": "median"}``).
     Training and validation follow the ``split`` column (one fold); validation scores the first
-    ``n_scored`` realisations of each validation spectrum. The test objects are never used.
+    ``n_scored`` realisations of each validation spectrum, over the ``headline`` classes. The
+    test objects are never used.
     ``max_train_spectra`` caps the training pool (a fixed random subset, the same for every
     option): each option prepares its own copy of every spectrum, which costs more than the
     short training itself. ``workers`` > 1 scores that many options at once, in forked
@@ -61,7 +63,8 @@ def compare_preprocessing(spectra: SpectraSet, options: dict[str, dict], base: P
     rows = np.concatenate([train_rows, scored_rows(meta, "val", n_scored)])
     job = {"spectra": spectra, "rows": rows, "n_train": len(train_rows),
            "target": class_targets(meta["label"], classes)[rows], "base": base,
-           "classes": classes, "model_config": model_config, "recipe": recipe,
+           "classes": classes, "headline": headline, "model_config": model_config,
+           "recipe": recipe,
            "data_id": data_id, "progress": progress and workers <= 1}
     results = tqdm(fork_map(_score_option, job, options.items(), workers), total=len(options),
                    desc="compare_preprocessing", unit="option", disable=not progress)
@@ -77,9 +80,11 @@ def _score_option(job: dict, option: tuple[str, dict]) -> dict:
                                job["progress"])
     trained = train_one("classifier", flux, target, np.arange(n_train),
                         np.arange(n_train, len(flux)), job["model_config"], job["recipe"],
-                        f"{job['data_id']}:{name}", progress=job["progress"])
+                        f"{job['data_id']}:{name}", progress=job["progress"],
+                        headline=[job["classes"].index(c) for c in job["headline"]])
     proba = classify(trained.model, flux[n_train:])
-    scores = classification_metrics(target[n_train:].numpy(), proba, job["classes"])
+    scores = classification_metrics(target[n_train:].numpy(), proba, job["classes"],
+                                    job["headline"])
     return {"option": name, **{f"preprocess.{k}": v for k, v in overrides.items()},
             "val_macro_f1": scores["macro_f1"], "val_accuracy": scores["accuracy"],
             "val_ia_vs_non_ia_accuracy": scores["ia_vs_non_ia"]["accuracy"],

@@ -8,7 +8,7 @@ predicts its test objects, so the pooled predictions cover every object (SPEC §
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -47,7 +47,8 @@ def cross_validate(head: str, flux: np.ndarray, target: torch.Tensor, meta: pd.D
                    state_dir: Path | None = None, progress: bool = True,
                    device: torch.device | str = "cpu",
                    build_model: Callable[..., torch.nn.Module] = SpectraNet,
-                   name: str | None = None, workers: int = 1) -> pd.DataFrame:
+                   name: str | None = None, workers: int = 1,
+                   headline: Sequence[int] | None = None) -> pd.DataFrame:
     """Train one model per fold and predict each fold's test spectra.
 
     ``flux`` (N, L) and ``target`` (N,) cover every realised spectrum, ``meta`` its rows
@@ -57,7 +58,8 @@ def cross_validate(head: str, flux: np.ndarray, target: torch.Tensor, meta: pd.D
     ``fold``, ``best_epoch``, and ``p_<k>`` class probabilities or ``redshift_pred``.
     Models train on ``device`` (data-parallel under torchrun) and predict on their own device.
     ``build_model`` and ``name`` (of the state files and progress bar; default ``head``) train
-    another model on the same folds (``train_one``).
+    another model on the same folds (``train_one``); ``headline`` is the class indices a
+    classifier's early stopping scores (``train_one``).
 
     ``workers`` > 1 trains that many folds at once on the CPU, in forked processes of one torch
     thread each (on 2 cores, two one-thread trainings side by side do 1.6x the work of one
@@ -69,7 +71,7 @@ def cross_validate(head: str, flux: np.ndarray, target: torch.Tensor, meta: pd.D
     n_folds = int(folds["fold"].max()) + 1
     job = {"head": head, "flux": flux, "target": target, "model_config": model_config,
            "cfg": cfg, "data_id": data_id, "device": device, "build_model": build_model,
-           "plans": {}}
+           "headline": headline, "plans": {}}
     for fold in range(n_folds):
         split_meta = fold_meta(meta, folds, fold, val_fraction, salt)
         test_rows = scored_rows(split_meta, "test", n_scored)
@@ -125,5 +127,6 @@ def _train_fold(job: dict, fold: int) -> tuple[int, dict[str, np.ndarray], int]:
     plan = job["plans"][fold]
     result = train_one(job["head"], job["flux"], job["target"], plan["train"], plan["val"],
                        job["model_config"], job["cfg"], job["data_id"], state_path=plan["state"],
-                       progress=False, device=job["device"], build_model=job["build_model"])
+                       progress=False, device=job["device"], build_model=job["build_model"],
+                       headline=job["headline"])
     return fold, _predict_plan(result.model, job["head"], job["flux"], plan), result.best_epoch

@@ -12,7 +12,7 @@ import math
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -103,8 +103,15 @@ def predict(model: torch.nn.Module, flux: torch.Tensor, batch_size: int = 512) -
     return torch.cat(outputs)
 
 
-def classifier_objective(labels_train: torch.Tensor, n_classes: int, cfg: TrainConfig):
-    """(loss_fn, score_fn) for classification: focal/CE loss; validation macro-F1."""
+def classifier_objective(labels_train: torch.Tensor, n_classes: int, cfg: TrainConfig,
+                         headline: Sequence[int] | None = None):
+    """(loss_fn, score_fn) for classification: focal/CE loss; validation macro-F1.
+
+    The macro-F1 is ``classification_metrics``' over the class indices ``headline`` (default:
+    every class), the same score the book reports, so early stopping watches what is scored.
+    """
+    names = [str(k) for k in range(n_classes)]
+    headline_names = names if headline is None else [names[k] for k in headline]
     counts = torch.bincount(labels_train, minlength=n_classes)
     alpha = class_balanced_weights(counts, cfg.class_balance_beta) if cfg.use_focal_loss else None
     gamma = cfg.focal_gamma if cfg.use_focal_loss else 0.0
@@ -116,7 +123,7 @@ def classifier_objective(labels_train: torch.Tensor, n_classes: int, cfg: TrainC
         logits = predict(model, flux_val)
         val_loss = float(loss_fn(logits, labels_val))
         proba = torch.softmax(logits, dim=1).numpy()
-        metrics = classification_metrics(labels_val.numpy(), proba, [str(k) for k in range(n_classes)])
+        metrics = classification_metrics(labels_val.numpy(), proba, names, headline_names)
         return metrics["macro_f1"], {"val_loss": val_loss, "val_macro_f1": metrics["macro_f1"],
                                      "val_accuracy": metrics["accuracy"]}
 

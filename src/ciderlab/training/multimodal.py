@@ -253,9 +253,9 @@ def multimodal_metrics(predictions: pd.DataFrame, classes: list[str], folds: pd.
     index = {c: k for k, c in enumerate(classes)}
     columns = [f"p_{c}" for c in classes]
 
-    def score(rows: pd.DataFrame) -> dict:
+    def score(rows: pd.DataFrame) -> dict:  # every class trained on is a headline class
         return classification_metrics(rows["true"].map(index).to_numpy(),
-                                      rows[columns].to_numpy(), classes)
+                                      rows[columns].to_numpy(), classes, classes)
 
     modes, early = {}, {}
     for mode, rows in predictions.groupby("mode", sort=False):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -52,7 +52,8 @@ def train_one(head: str, flux: np.ndarray, target: torch.Tensor, train_rows: np.
               val_rows: np.ndarray, model_config: SpectraNetConfig, cfg: TrainConfig,
               data_id: str, state_path: Path | None = None, progress: bool = True,
               device: torch.device | str = "cpu",
-              build_model: Callable[..., torch.nn.Module] = SpectraNet) -> TrainedModel:
+              build_model: Callable[..., torch.nn.Module] = SpectraNet,
+              headline: Sequence[int] | None = None) -> TrainedModel:
     """Train a SpectraNet classifier (``head="classifier"``) or redshift model from scratch.
 
     ``build_model(model_config)`` makes another model instead (GalSpecNet): its config needs
@@ -63,15 +64,19 @@ def train_one(head: str, flux: np.ndarray, target: torch.Tensor, train_rows: np.
     run's fingerprint so a state file of other data is never resumed. The model is built on
     the CPU (the same initial weights on every device) and trained on ``device``; under
     torchrun every rank calls this with its own device (see ``training.distributed``).
+    A classifier stops early on the validation macro-F1 over the class indices ``headline``
+    (``labels.separate_classes`` left out; default every class).
     """
     if len(train_rows) == 0 or len(val_rows) == 0:
         raise ValueError("the training or validation set is empty")
     if head == "classifier":
-        loss_fn, score_fn = classifier_objective(target[train_rows], model_config.n_outputs, cfg)
+        loss_fn, score_fn = classifier_objective(target[train_rows], model_config.n_outputs, cfg,
+                                                 headline)
     else:
         loss_fn, score_fn = redshift_objective()
     run_id = fingerprint(model_config.to_dict(), recipe_dict(cfg), data_id,
-                         fingerprint(np.asarray(train_rows).tolist()))
+                         fingerprint(np.asarray(train_rows).tolist()),
+                         None if headline is None else [int(k) for k in headline])
     device = torch.device(device)
     # The seed governs initial weights and dropout; the caller's global RNG state is restored.
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
@@ -112,7 +117,8 @@ class BatchRows:
 def train_seeds(head: str, flux: np.ndarray, target: torch.Tensor, train_rows: np.ndarray,
                 val_rows: np.ndarray, model_config: SpectraNetConfig, cfg: TrainConfig,
                 seeds: list[int], data_id: str, state_dir: Path | None = None,
-                progress: bool = True, device: torch.device | str = "cpu") -> list[TrainedModel]:
+                progress: bool = True, device: torch.device | str = "cpu",
+                headline: Sequence[int] | None = None) -> list[TrainedModel]:
     """The same run once per seed (the paper's protocol: seeds 42, 777, 888, mean +- std).
 
     A finished seed's state file stays until every seed is done, so a rerun after an
@@ -122,7 +128,7 @@ def train_seeds(head: str, flux: np.ndarray, target: torch.Tensor, train_rows: n
               for seed in seeds]
     trained = [train_one(head, flux, target, train_rows, val_rows, model_config,
                          with_seed(cfg, seed), data_id, state_path=state, progress=progress,
-                         device=device)
+                         device=device, headline=headline)
                for seed, state in zip(seeds, states)]
     for state in states:
         if state is not None and distributed.is_main():
@@ -194,5 +200,5 @@ def with_seed(cfg: TrainConfig, seed: int) -> TrainConfig:
 
 
 def evaluate_classifier(model: torch.nn.Module, flux_rest: np.ndarray, y_true: np.ndarray,
-                        classes: list[str]) -> dict:
-    return classification_metrics(y_true, classify(model, flux_rest), classes)
+                        classes: list[str], headline: list[str]) -> dict:
+    return classification_metrics(y_true, classify(model, flux_rest), classes, headline)
