@@ -571,6 +571,24 @@ def cmd_baselines(args) -> None:
           f"vs {snid['spectra_per_second']:.3f} spectra/s -> {out}")
 
 
+def cmd_measured(args) -> None:
+    from ciderlab import measured
+    from ciderlab.errors import InputError
+    from ciderlab.provenance import git_revision
+
+    root = Path(args.root)
+    if args.write:
+        readme = measured.write(root, args.results, args.commit or git_revision(root))
+        print(f"measured: {root / measured.SNAPSHOT} and the table in {readme} written from "
+              f"{args.results}")
+        return
+    if not measured.is_current(root):
+        raise InputError(f"{root / 'README.md'}: its measured table is not what "
+                         f"{measured.SNAPSHOT} and {measured.TIMINGS} say; run "
+                         "`ciderlab measured --write` after a full `make`")
+    print("measured: the README's table is what the records say")
+
+
 def cmd_export(args) -> None:
     from ciderlab.data.pull import sha256_of
     from ciderlab.io import atomic_path, save_json
@@ -900,6 +918,16 @@ def build_parser() -> argparse.ArgumentParser:
           ("--out", "results/train_galspecnet"), ("--device", None))
 
     # Not a DVC stage: a deliverable for alert brokers, run on demand after training.
+    measured = sub.add_parser("measured", help="check (or --write) the README's measured table "
+                              "against the results and records")
+    measured.add_argument("--write", action="store_true",
+                          help="snapshot --results into benchmarks/results/measured.json and "
+                               "rewrite the README's table")
+    measured.add_argument("--results", default="results")
+    measured.add_argument("--root", default=".", help="the checkout (README.md, benchmarks/)")
+    measured.add_argument("--commit", default=None,
+                          help="the commit the results were made at (default: the checkout's)")
+    measured.set_defaults(func=cmd_measured)
     export = sub.add_parser("export", help="the classifier and redshift model as ONNX + JSON")
     export.add_argument("--onnx", action="store_true", help="export to ONNX (the only format)")
     export.add_argument("--classifier", default="results/train_classifier/classifier.pt")
