@@ -329,7 +329,7 @@ def test_a_killed_run_resumes_without_fetching_completed_files_again(fritz, tmp_
     assert_token_nowhere(out, stdout.decode(), stderr.decode())
     first = state.paths()
     done = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.json"))
-    assert done == [f"ZTF20abcdefg/source.json"] + [f"ZTF21aaaaaaa/{e}.json"
+    assert done == ["ZTF20abcdefg/source.json"] + [f"ZTF21aaaaaaa/{e}.json"
                                                    for e in sorted(ENDPOINTS)]
     assert not list(out.rglob("*.part"))  # nothing half-written
 

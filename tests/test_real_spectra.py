@@ -52,6 +52,27 @@ def test_scores_count_trained_classes_only_and_redshifts_of_extragalactic_files(
     assert scores["per_class"]["SN Ia"] == {"n": 2, "right": 1}
 
 
+def test_headline_scores_on_real_files_use_the_one_macro_f1():
+    """Headline [SN Ia, SN Ic, TDE]: a (Ia right), b (Ia called Ic), c (TDE right), an AGN file
+    (trained, outside the headline) called SN Ia, a nova (untrained); SNID-SAGE's "no answer"
+    counts as wrong."""
+    table = answers([
+        ("a", "SN Ia", 0.05, "catalogue", "SN Ia", 0.05, False, ""),
+        ("b", "SN Ia", 0.10, "catalogue", "SN Ic", 0.10, False, ""),
+        ("c", "TDE", 0.02, "catalogue", None, 0.02, False, ""),
+        ("q", "AGN", 0.30, "catalogue", "SN Ia", 0.30, False, ""),
+        ("n", "CV", 0.0, "catalogue", "SN Ic", 0.0, True, ""),
+    ])
+    scores = method_scores(table, TRAINED + ["AGN"], headline=TRAINED)
+    assert scores["n_typed"] == 4 and scores["n_right"] == 1
+    headline = scores["headline"]
+    assert headline["n_files"] == 3
+    # F1: SN Ia 2/3 (P 1, R 1/2), SN Ic 0 (P 0), TDE 0 (no hit): macro (2/3) / 3
+    assert headline["macro_f1"] == pytest.approx(2 / 9)
+    # Ia vs non-Ia on a, b, c: a right, b wrong (an Ia called non-Ia), c right
+    assert headline["ia_vs_non_ia_accuracy"] == pytest.approx(2 / 3)
+
+
 def test_real_set_scores_report_both_conditions_for_both_methods_and_the_flags():
     ours = pd.concat([answers([("a", "SN Ia", 0.05, c, "SN Ia", 0.05, False, ""),
                                ("n", "CV", 0.0, c, "SN Ic", 0.01, True, ""),

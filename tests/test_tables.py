@@ -312,35 +312,18 @@ def test_multimodal_modes_show_fold_spread_and_say_why_a_mode_was_skipped():
     assert table.loc[1, "skipped"] == "no spectra" and table.loc[1, "alerts"] == 0
 
 
-def sweep_record(head, variant, seed, epochs, spectra, lr=1e-3, model=None, **scores):
-    return {"head": head, "variant": f"{head}, {variant}", "seed": seed, "epochs": epochs,
-            "samples_per_epoch": spectra, "lr": lr, "batch_size": 64, "restart_epochs": 5,
-            "edge_mask_max_fraction": 0.25, "model_overrides": model or {}, **scores}
-
-
-def test_budget_sweep_groups_seeds_orders_by_spectra_and_marks_the_main_budget():
-    records = [
-        sweep_record("classifier", "12 x 20,000, seed 777", 777, 12, 20000, macro_f1=0.70, ia_vs_non_ia=0.98),
-        sweep_record("classifier", "12 x 20,000", 42, 12, 20000, macro_f1=0.72, ia_vs_non_ia=0.96),
-        sweep_record("classifier", "7 x 5,000", 42, 7, 5000, macro_f1=0.60, ia_vs_non_ia=0.95),
-        sweep_record("classifier", "7 x 5,000, wide", 42, 7, 5000, model={"hidden": 256},
-                     macro_f1=0.65, ia_vs_non_ia=0.95),
-        sweep_record("redshift", "12 x 5,000", 42, 12, 5000, rms=0.012, sigma_nmad=0.005),
-    ]
-    recipe = {"max_epochs": 7, "samples_per_epoch": 5000, "lr": 1e-3, "batch_size": 64,
-              "restart_epochs": 5, "edge_mask_max_fraction": 0.25}
-    runs = tables.budget_sweep_runs(records, "classifier", recipe)
-    assert [run["budget"] for run in runs] == ["7 x 5,000", "7 x 5,000, wide", "12 x 20,000"]
-    assert [run["main"] for run in runs] == [True, False, False]  # the wide one is another model
-    assert runs[2]["seeds"] == [42, 777]
-    assert runs[2]["macro_f1"]["mean"] == pytest.approx(0.71)
-    assert runs[2]["macro_f1"]["std"] == pytest.approx(np.std([0.70, 0.72], ddof=1))
-    main, best = tables.budget_sweep_extremes(runs, "macro_f1")
-    assert (main["budget"], best["budget"]) == ("7 x 5,000", "12 x 20,000")
-    table = tables.table_budget_sweep(records, "classifier", recipe)
-    assert table.loc["12 x 20,000", "macro-F1 (SN, TDE)"] == "0.710 ± 0.014"
-    assert table.loc["7 x 5,000", "spectra trained on (thousands)"] == 35
-    assert table["the main command's"].tolist() == ["yes", "", ""]
-    redshift = tables.budget_sweep_runs(records, "redshift", {**recipe, "max_epochs": 12})
-    assert tables.budget_sweep_extremes(redshift, "rms", lower_is_better=True)[0]["budget"] \
-        == "12 x 5,000"
+def test_selection_table_shows_each_choice_with_its_validation_score_and_verdict():
+    records = [{"variant": f"classifier, {name}, seed {seed}", "head": "classifier",
+                "seed": seed, "macro_f1": score, "best_epoch": 7, "minutes": 1.0,
+                "scored_on": "validation"}
+               for name, seed, score in [("as params.yaml", 42, 0.64),
+                                         ("as params.yaml", 777, 0.66),
+                                         ("focal loss", 42, 0.61)]]
+    table = tables.table_selection(records).set_index("choice")
+    assert (table["model"] == "classifier").all()
+    chosen = table.loc["as params.yaml"]
+    assert chosen["value"] == "0.650 ± 0.014" and chosen["verdict"] == "chosen"
+    assert chosen["seeds"] == "42, 777" and chosen["better by"] == ""
+    focal = table.loc["focal loss"]
+    assert focal["value"] == "0.610" and focal["better by"] == "-0.040"
+    assert focal["verdict"] == "worse" and focal["score"] == "validation macro-F1"

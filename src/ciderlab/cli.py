@@ -518,7 +518,7 @@ def cmd_real_spectra(args) -> None:
     ours, inputs = score_files(truth, Path(args.truth).parent, models)
     snid = load_table(args.snid)
     trained = list(models.classifier[1]["classes"])
-    metrics = real_set_scores(ours, snid, trained)
+    metrics = real_set_scores(ours, snid, trained, _headline_classes(params, trained))
     spectra = load_spectra(args.spectra, lazy=True)
     test_rows = scored_rows(spectra.meta, "test", params["realise"]["n_realisations"])
     metrics["realism_auc"] = realism_breakdown(inputs["flux_rest"], inputs["covered_rest"],

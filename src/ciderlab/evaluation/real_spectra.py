@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ciderlab.errors import InputError
+from ciderlab.evaluation.metrics import label_scores, macro_f1_over
 
 TRUTH_COLUMNS = ("file", "object", "class", "redshift")
 CONDITIONS = ("catalogue", "predicted")  # how the redshift is known
@@ -102,8 +103,12 @@ def redshift_errors(table: pd.DataFrame, predicted: str = "redshift_pred") -> pd
 
 
 def method_scores(table: pd.DataFrame, trained: list[str], predicted: str = "predicted",
-                  redshift: str | None = None) -> dict:
-    """Type accuracy on the files of trained classes (and per class), redshift errors."""
+                  redshift: str | None = None, headline: list[str] | None = None) -> dict:
+    """Type accuracy on the files of trained classes (and per class), redshift errors.
+
+    With ``headline`` also the book's headline scores on the files of those classes: macro-F1
+    over exactly them (``metrics.macro_f1_over``) and SN Ia vs non-Ia accuracy.
+    """
     typed = table[table["class"].isin(trained)]
     right = typed[predicted] == typed["class"]
     scores = {"n_files": int(len(table)), "n_typed": int(len(typed)),
@@ -112,6 +117,14 @@ def method_scores(table: pd.DataFrame, trained: list[str], predicted: str = "pre
               "per_class": {c: {"n": int((typed["class"] == c).sum()),
                                 "right": int(right[typed["class"] == c].sum())}
                             for c in sorted(typed["class"].unique())}}
+    if headline:
+        kept = typed[typed["class"].isin(headline)]
+        answers = kept[predicted].fillna("no answer").astype(str)
+        scores["headline"] = {
+            "classes": list(headline), "n_files": int(len(kept)),
+            "macro_f1": macro_f1_over(kept["class"].astype(str), answers, list(headline)),
+            "ia_vs_non_ia_accuracy": label_scores(kept["class"].astype(str),
+                                                  answers)["ia_vs_non_ia"]["accuracy"]}
     if redshift is not None:
         extragalactic = typed[typed["redshift"] > 0]
         errors = redshift_errors(extragalactic, redshift)
@@ -121,7 +134,8 @@ def method_scores(table: pd.DataFrame, trained: list[str], predicted: str = "pre
     return scores
 
 
-def real_set_scores(ours: pd.DataFrame, snid: pd.DataFrame | None, trained: list[str]) -> dict:
+def real_set_scores(ours: pd.DataFrame, snid: pd.DataFrame | None, trained: list[str],
+                    headline: list[str] | None = None) -> dict:
     """The book's table: ours and SNID-SAGE, each with the catalogue and its own redshift.
 
     ``ours`` is ``score_files``' table; ``snid`` has one row per file and condition with
@@ -136,7 +150,8 @@ def real_set_scores(ours: pd.DataFrame, snid: pd.DataFrame | None, trained: list
     for condition in CONDITIONS:
         rows = read[read["condition"] == condition]
         scores["ours"][condition] = method_scores(
-            rows, trained, redshift="redshift_pred" if condition == "predicted" else None)
+            rows, trained, redshift="redshift_pred" if condition == "predicted" else None,
+            headline=headline)
         flagged = rows[~rows["class"].isin(trained)]
         scores["ours"][condition]["untrained_flagged"] = {
             f: bool(v) for f, v in zip(flagged["file"], flagged["none_of_these"])}
@@ -145,5 +160,6 @@ def real_set_scores(ours: pd.DataFrame, snid: pd.DataFrame | None, trained: list
         if snid is not None:
             answered = snid[(snid["condition"] == condition)]
             scores["snid_sage"][condition] = method_scores(
-                answered, trained, redshift="redshift_pred" if condition == "predicted" else None)
+                answered, trained, redshift="redshift_pred" if condition == "predicted" else None,
+                headline=headline)
     return scores

@@ -14,7 +14,6 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 import torch
-from tqdm import tqdm
 
 from ciderlab.evaluation.metrics import classification_metrics, spread
 from ciderlab.models.spectranet import SpectraNet, SpectraNetConfig

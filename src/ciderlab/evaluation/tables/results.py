@@ -173,58 +173,19 @@ def table_seen_against_unseen(scores: dict) -> pd.DataFrame:
     return table
 
 
-BUDGET_SCORES = {"classifier": {"macro_f1": "macro-F1 (SN, TDE)",
-                                  "ia_vs_non_ia": "SN Ia vs non-Ia accuracy"},
-                 "redshift": {"rms": "RMS Δz/(1+z)", "sigma_nmad": "σ_NMAD"}}
+def table_selection(records: list[dict]) -> pd.DataFrame:
+    """Each recipe choice beside what it was chosen over, scored on the fixed fold's
+    validation objects (``evaluation.selection.verdicts``): one row per choice."""
+    from ciderlab.evaluation.selection import verdicts
 
-
-def budget_sweep_runs(records: list[dict], head: str, recipe: dict) -> list[dict]:
-    """``benchmarks/budget_sweep.py``'s records of ``head`` ("classifier" or "redshift"), one
-    entry per budget: the spectra it could train on, its seeds, the mean and std over seeds of
-    each score, and whether it is ``recipe``'s (a checkpoint's) budget; ordered by spectra."""
-    table = pd.DataFrame([r for r in records if r["head"] == head])
-    table["budget"] = (table["variant"].str.removeprefix(f"{head}, ")
-                       .str.replace(r", seed \d+$", "", regex=True))
-    runs = []
-    for budget, group in table.groupby("budget", sort=False):
-        first = group.iloc[0]
-        run = {"budget": budget, "spectra": int(first["epochs"] * first["samples_per_epoch"]),
-               "seeds": sorted(int(s) for s in group["seed"].unique()),
-               "main": _trained_as(first, recipe)}
-        for key in BUDGET_SCORES[head]:
-            values = group.groupby("seed")[key].first().to_numpy(float)
-            run[key] = {"values": values.tolist(), "mean": float(values.mean()),
-                        "std": float(values.std(ddof=1)) if len(values) > 1 else 0.0}
-        runs.append(run)
-    return sorted(runs, key=lambda run: run["spectra"])
-
-
-def budget_sweep_extremes(runs: list[dict], key: str, lower_is_better: bool = False
-                          ) -> tuple[dict | None, dict]:
-    """The main command's budget (None if the sweep did not train it) and the best-scoring one,
-    by the mean of score ``key``, among ``budget_sweep_runs``' entries."""
-    main = next((run for run in runs if run["main"]), None)
-    sign = -1 if lower_is_better else 1
-    return main, max(runs, key=lambda run: sign * run[key]["mean"])
-
-
-def table_budget_sweep(records: list[dict], head: str, recipe: dict) -> pd.DataFrame:
-    """What the training budget buys: one row per budget of ``head`` (``budget_sweep_runs``),
-    fixed-fold test scores as mean ± std over seeds, the main command's budget marked."""
-    digits = 3 if head == "classifier" else 4
-    rows = [{"budget": run["budget"], "spectra trained on (thousands)": run["spectra"] // 1000,
-             "seeds": ", ".join(map(str, run["seeds"])),
-             **{label: mean_std(run[key], digits) for key, label in BUDGET_SCORES[head].items()},
-             "the main command's": "yes" if run["main"] else ""}
-            for run in budget_sweep_runs(records, head, recipe)]
-    return pd.DataFrame(rows).set_index("budget")
-
-
-def _trained_as(record: pd.Series, recipe: dict) -> bool:
-    return (record["epochs"] == recipe["max_epochs"]
-            and record["samples_per_epoch"] == recipe["samples_per_epoch"]
-            and abs(record["lr"] - recipe["lr"]) < 1e-12
-            and record["batch_size"] == recipe["batch_size"]
-            and record["restart_epochs"] == recipe["restart_epochs"]
-            and record["edge_mask_max_fraction"] == recipe["edge_mask_max_fraction"]
-            and not record["model_overrides"])
+    labels = {"macro_f1": "validation macro-F1", "rms": "validation RMS Δz/(1+z)"}
+    rows = []
+    for _, run in verdicts(records).iterrows():
+        digits = 3 if run["score"] == "macro_f1" else 4
+        rows.append({"model": run["head"], "choice": run["choice"],
+                     "seeds": ", ".join(map(str, run["seeds"])), "score": labels[run["score"]],
+                     "value": mean_std(run, digits),
+                     "better by": "" if run["verdict"] == "chosen"
+                     else f"{run['difference']:+.{digits}f}",
+                     "verdict": run["verdict"]})
+    return pd.DataFrame(rows)

@@ -1,0 +1,69 @@
+"""Which recipe choice each validation measurement supports: the records of
+``benchmarks/budget_sweep.py --variants selection`` read as verdicts.
+
+Each record is one model trained on the fixed fold and scored on its *validation* objects.
+Variants are named ``"<head>, <choice>, seed <n>"``; ``"<head>, as params.yaml"`` is the
+chosen recipe, trained with several seeds. An alternative is called better or worse only
+when its mean lies outside the range of the chosen recipe's seeds; otherwise the choice
+stands on other grounds (cost, the authors' code) and the table says "within the seeds'
+range".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+REFERENCE = "as params.yaml"
+# The score each head is chosen by, and whether lower is better.
+SCORES = {"classifier": ("macro_f1", False), "redshift": ("rms", True)}
+
+
+def selection_runs(records: list[dict]) -> pd.DataFrame:
+    """One row per head and choice: seeds, the score's values, mean and standard deviation."""
+    rows = []
+    table = pd.DataFrame(records)
+    if table.empty:
+        raise ValueError("no selection records")
+    if "scored_on" not in table or set(table["scored_on"]) != {"validation"}:
+        raise ValueError("every selection record must be scored on validation objects")
+    table["choice"] = (table["variant"].str.split(", ", n=1).str[1]
+                       .str.replace(r", seed \d+$", "", regex=True))
+    for (head, choice), group in table.groupby(["head", "choice"], sort=False):
+        key, _ = SCORES[head]
+        values = group.groupby("seed")[key].first().to_numpy(float)
+        rows.append({"head": head, "choice": choice, "score": key,
+                     "seeds": sorted(int(s) for s in group["seed"].unique()),
+                     "values": values.tolist(), "mean": float(values.mean()),
+                     "std": float(values.std(ddof=1)) if len(values) > 1 else float("nan"),
+                     "best_epochs": sorted(int(e) for e in group["best_epoch"].unique()),
+                     "minutes": float(group["minutes"].mean())})
+    return pd.DataFrame(rows)
+
+
+def verdicts(records: list[dict]) -> pd.DataFrame:
+    """``selection_runs`` with, per alternative, its difference from the chosen recipe's mean
+    (positive = better) and the verdict: "better", "worse" or "within the seeds' range"
+    (outside or inside the chosen recipe's min-max over seeds)."""
+    runs = selection_runs(records)
+    out = []
+    for head, group in runs.groupby("head", sort=False):
+        _, lower_is_better = SCORES[head]
+        sign = -1.0 if lower_is_better else 1.0
+        chosen = group[group["choice"] == REFERENCE]
+        if chosen.empty:
+            raise ValueError(f"no '{head}, {REFERENCE}' records: the chosen recipe is the "
+                             "reference every alternative is judged against")
+        reference = chosen.iloc[0]
+        low, high = np.min(reference["values"]), np.max(reference["values"])
+        for _, run in group.iterrows():
+            row = run.to_dict()
+            row["difference"] = sign * (run["mean"] - reference["mean"])
+            if run["choice"] == REFERENCE:
+                row["verdict"] = "chosen"
+            elif low <= run["mean"] <= high:
+                row["verdict"] = "within the seeds' range"
+            else:
+                row["verdict"] = "better" if row["difference"] > 0 else "worse"
+            out.append(row)
+    return pd.DataFrame(out)

@@ -1,0 +1,56 @@
+"""Verdicts of the validation measurements behind the recipe's choices, on hand-made records."""
+
+import numpy as np
+import pytest
+
+from ciderlab.evaluation.selection import selection_runs, verdicts
+
+
+def record(variant, head, seed, score, scored_on="validation"):
+    key = "macro_f1" if head == "classifier" else "rms"
+    return {"variant": variant, "head": head, "seed": seed, key: score, "best_epoch": 7,
+            "minutes": 1.0, "scored_on": scored_on}
+
+
+RECORDS = [
+    record("classifier, as params.yaml, seed 42", "classifier", 42, 0.64),
+    record("classifier, as params.yaml, seed 777", "classifier", 777, 0.66),
+    record("classifier, as params.yaml, seed 888", "classifier", 888, 0.65),
+    record("classifier, focal loss, seed 42", "classifier", 42, 0.60),
+    record("classifier, 12 epochs, seed 42", "classifier", 42, 0.655),
+    record("classifier, wider, seed 42", "classifier", 42, 0.70),
+    record("redshift, as params.yaml, seed 42", "redshift", 42, 0.010),
+    record("redshift, as params.yaml, seed 777", "redshift", 777, 0.011),
+    record("redshift, dropout 0.5, seed 42", "redshift", 42, 0.013),
+    record("redshift, lr 1e-3, seed 42", "redshift", 42, 0.009),
+]
+
+
+def test_runs_group_seeds_of_one_choice():
+    runs = selection_runs(RECORDS).set_index(["head", "choice"])
+    chosen = runs.loc[("classifier", "as params.yaml")]
+    assert chosen["seeds"] == [42, 777, 888] and chosen["mean"] == pytest.approx(0.65)
+    assert chosen["std"] == pytest.approx(0.01)
+    assert np.isnan(runs.loc[("classifier", "focal loss"), "std"])
+
+
+def test_verdicts_need_the_mean_outside_the_chosen_seeds_range():
+    table = verdicts(RECORDS).set_index("choice")
+    assert table.loc["focal loss", "verdict"] == "worse"
+    assert table.loc["focal loss", "difference"] == pytest.approx(-0.05)
+    assert table.loc["12 epochs", "verdict"] == "within the seeds' range"
+    assert table.loc["wider", "verdict"] == "better"
+    # redshift: lower RMS is better, so the sign flips
+    assert table.loc["lr 1e-3", "verdict"] == "better"
+    assert table.loc["lr 1e-3", "difference"] == pytest.approx(0.0105 - 0.009)
+    assert table.loc["dropout 0.5", "verdict"] == "worse"
+
+
+def test_records_scored_on_test_objects_or_without_a_reference_are_refused():
+    with pytest.raises(ValueError, match="validation"):
+        verdicts([record("classifier, as params.yaml, seed 42", "classifier", 42, 0.6,
+                         scored_on="test")])
+    with pytest.raises(ValueError, match="as params.yaml"):
+        verdicts([record("classifier, focal loss, seed 42", "classifier", 42, 0.6)])
+    with pytest.raises(ValueError, match="no selection records"):
+        verdicts([])
