@@ -5,7 +5,7 @@ import torch
 
 from ciderlab.data.split import assign_folds
 from ciderlab.evaluation.cross_validation import (cross_validation_predictions,
-                                                  cross_validation_scores)
+                                                  cross_validation_scores, paired_differences)
 from ciderlab.models.spectranet import SpectraNet, SpectraNetConfig
 from ciderlab.training.crossval import cross_validate, fold_meta
 from ciderlab.training.loop import TrainConfig
@@ -149,3 +149,22 @@ def test_the_default_preprocessing_is_ranked_among_the_options():
     assert rank_of_default(table, {"continuum": "spline", "knot_spacing_lnwave": 0.115}) == 1
     assert rank_of_default(table, {"continuum": "median", "knot_spacing_lnwave": 0.115}) == 2
     assert rank_of_default(table, {"continuum": "none"}) is None
+
+
+def test_paired_differences_subtract_fold_by_fold():
+    def scores(values, f1):
+        return {"headline_classes": ["SN Ia", "TDE"],
+                "per_fold": [{"fold": k, "macro_f1": v, "accuracy": v, "ia_vs_non_ia_accuracy": v,
+                              "f1": {"SN Ia": f1[k], "TDE": f1[k]}} for k, v in enumerate(values)]}
+
+    reference = scores([0.60, 0.70, 0.80], [0.9, 0.8, 0.7])
+    variant = scores([0.62, 0.71, 0.83], [0.8, 0.8, 0.8])
+    diff = paired_differences(reference, variant)
+    assert diff["folds"] == [0, 1, 2]
+    assert diff["macro_f1"]["values"] == pytest.approx([0.02, 0.01, 0.03])
+    assert diff["macro_f1"]["mean"] == pytest.approx(0.02)
+    assert diff["macro_f1"]["std"] == pytest.approx(0.01)
+    # the folds differ by 0.1 from each other; their differences by 0.01: the pairing matters
+    assert diff["f1 TDE"]["values"] == pytest.approx([-0.1, 0.0, 0.1])
+    with pytest.raises(ValueError, match="same folds"):
+        paired_differences(reference, scores([0.6, 0.7], [0.9, 0.8]))

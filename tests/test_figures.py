@@ -81,11 +81,16 @@ def test_training_curves_mark_the_best_epoch():
     assert len(ax_loss.get_lines()) == 2
 
 
-def test_validation_curves_draw_one_curve_and_one_star_per_run():
-    fig = figures.fig_validation_curves({"reference": history(), "no EMA": history(3)})
+def test_paired_differences_show_every_fold_and_the_mean_of_each_score():
+    diff = {"folds": [0, 1, 2],
+            "macro_f1": {"mean": 0.02, "std": 0.01, "values": [0.01, 0.02, 0.03]},
+            "f1 TDE": {"mean": -0.1, "std": 0.1, "values": [-0.2, -0.1, 0.0]}}
+    fig = figures.fig_paired_differences({"variants": {"no EMA": {"difference": diff}}})
     (ax,) = fig.axes
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["reference", "no EMA"]
-    assert len(ax.get_lines()) == 4
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["macro-F1", "F1 TDE"]
+    dots = [c for c in ax.collections if c.get_offsets().shape[0] == 3]
+    assert len(dots) == 2 and list(dots[0].get_offsets()[:, 0]) == [0.01, 0.02, 0.03]
+    assert ax.get_title() == "no EMA"
 
 
 def test_preprocessing_shows_five_stages_and_quotes_snr_per_resolution_element():

@@ -7,6 +7,8 @@ import pandas as pd
 import pytest
 
 from ciderlab.evaluation import tables
+from ciderlab.evaluation.cross_validation import paired_differences
+from ciderlab.evaluation.metrics import spread
 
 
 def metrics(acc, f1_a, f1_b):
@@ -229,12 +231,28 @@ def test_preprocessing_options_best_first():
     assert table.loc["median", "validation macro-F1"] == 0.7
 
 
-def test_ablation_table_reports_the_change_against_the_reference():
-    table = tables.table_ablation({"name": "no EMA", "reference": metrics(0.8, 0.6, 0.4),
-                                   "ablated": metrics(0.7, 0.5, 0.5)})
-    assert table.loc["accuracy", "change"] == pytest.approx(-0.1)
-    assert table.loc["F1 B", "change"] == pytest.approx(0.1)
-    assert "F1 C" not in table.index
+def ablation_record():
+    def cv(values, f1_b):
+        return {"headline_classes": ["A", "B"],
+                "per_fold": [{"fold": k, "macro_f1": v, "accuracy": v, "ia_vs_non_ia_accuracy": v,
+                              "f1": {"A": v, "B": f1_b[k]}} for k, v in enumerate(values)],
+                **{key: spread(values) for key in ("macro_f1", "accuracy",
+                                                   "ia_vs_non_ia_accuracy")},
+                "per_class_f1": {"A": spread(values), "B": spread(f1_b)}}
+
+    reference, variant = cv([0.8, 0.7], [0.6, 0.5]), cv([0.7, 0.7], [0.7, 0.6])
+    return {"reference": reference,
+            "variants": {"no EMA": {"scores": variant,
+                                    "difference": paired_differences(reference, variant)}}}
+
+
+def test_ablation_table_reports_the_paired_change_against_the_reference():
+    table = tables.table_ablation(ablation_record())
+    assert list(table.columns) == ["reference", "no EMA", "change: no EMA"]
+    assert table.loc["macro-F1 (A, B)", "reference"] == "0.750 ± 0.071"
+    # per fold: -0.1 and 0.0 -> mean -0.05, std 0.071
+    assert table.loc["accuracy", "change: no EMA"] == "-0.050 ± 0.071"
+    assert table.loc["F1 B", "change: no EMA"] == "0.100 ± 0.000"
 
 
 def test_top_confusions_are_the_largest_off_diagonal_fractions():
@@ -263,11 +281,10 @@ def test_show_hides_pandas_row_numbers():
 
 
 def test_show_keeps_labelled_rows_of_a_table_indexed_by_metric():
-    table = tables.table_ablation({"name": "no EMA", "reference": metrics(0.8, 0.6, 0.4),
-                                   "ablated": metrics(0.7, 0.5, 0.5)})
+    table = tables.table_ablation(ablation_record())
     rows = cells(tables.show(table))
-    assert rows[0] == ["", "reference", "no EMA", "change"]
-    assert rows[1] == ["accuracy", "0.800", "0.700", "-0.100"]
+    assert rows[0] == ["score", "reference", "no EMA", "change: no EMA"]
+    assert rows[2] == ["accuracy", "0.750 ± 0.071", "0.700 ± 0.000", "-0.050 ± 0.071"]
 
 
 def test_show_never_cuts_text_short():

@@ -310,48 +310,53 @@ def cmd_cross_validate(args) -> None:
 
 
 def cmd_ablation(args) -> None:
+    """Each variant of ``ablation.variants`` trained over every cross-validation fold and
+    compared with the reference (``cross_validate``'s classifiers) fold by fold."""
     import pandas as pd
     from ciderlab.data.pull import sha256_of
-    from ciderlab.evaluation.evaluate import scored_test_set
-    from ciderlab.io import save_json, save_table
-    from ciderlab.models.checkpoint import load_checkpoint
+    from ciderlab.evaluation.cross_validation import classification_scores, paired_differences
+    from ciderlab.io import load_table, save_json, save_table
+    from ciderlab.training.crossval import cross_validate
     from ciderlab.training.distributed import barrier, is_main
-    from ciderlab.training.runs import (evaluate_classifier, model_config_from_params,
-                                        recipe_from_params, scored_rows, train_one)
+    from ciderlab.training.runs import model_config_from_params, recipe_from_params
+    from ciderlab.workers import resolve_workers
 
     params, class_info, spectra, flux, target = _training_inputs(args, "classifier")
-    section = params["ablation"]
-    classes = class_info["classes"]
-    n_scored = params["realise"]["n_realisations"]
-    cfg = recipe_from_params(params, "train_classifier", section.get("train_classifier"))
-    state = Path(args.state_dir) / "ablation.pt"
+    classes, split = class_info["classes"], params["split"]
+    headline = _headline_classes(params, classes)
+    folds = load_table(Path(args.split_dir) / "split.csv")
+    reference = classification_scores(load_table(args.reference), spectra.meta, classes,
+                                      headline)
+    results, pieces = {}, []
     with _runtime(args, params) as device:
-        trained = train_one("classifier", flux, target, scored_rows(spectra.meta, "train", 10**9),
-                            scored_rows(spectra.meta, "val", n_scored),
-                            model_config_from_params(params, "classifier", classes,
-                                                     section.get("model")),
-                            cfg, sha256_of(args.spectra), state_path=state, device=device,
-                            headline=_headline_indices(params, classes))
+        for name, variant in params["ablation"]["variants"].items():
+            predictions = cross_validate(
+                "classifier", flux, target, spectra.meta, folds, split["val_fraction"],
+                split["salt"], params["realise"]["n_realisations"],
+                model_config_from_params(params, "classifier", classes, variant.get("model")),
+                recipe_from_params(params, "train_classifier", variant.get("train_classifier")),
+                sha256_of(args.spectra), state_dir=Path(args.state_dir), device=device,
+                name=f"ablation_{len(results)}",
+                workers=resolve_workers(params["cross_validate"]["workers"],
+                                        "cross_validate.workers"),
+                headline=_headline_indices(params, classes))
+            test = predictions[predictions["split"] == "test"].drop(columns="split")
+            scores = classification_scores(test, spectra.meta, classes, headline)
+            results[name] = {"overrides": {"train_classifier": variant.get("train_classifier")
+                                           or {}, "model": variant.get("model") or {}},
+                             "scores": scores, "difference": paired_differences(reference, scores)}
+            pieces.append(test.assign(variant=name))
         writer = is_main()  # under torchrun rank 0 scores and writes, the others are done
         barrier()
     if not writer:
         return
-    reference, _ = load_checkpoint(args.classifier, map_location=device)
-    test, y_true = scored_test_set(spectra, classes, n_scored)
-    headline = _headline_classes(params, classes)
     out = Path(args.out)
-    save_table(pd.DataFrame(trained.history), out / "history.csv")
-    save_json({"name": section["name"],
-               "overrides": {"train_classifier": section.get("train_classifier") or {},
-                             "model": section.get("model") or {}},
-               "seed": cfg.seed, "best_epoch": trained.best_epoch,
-               "reference": evaluate_classifier(reference, test.flux_rest, y_true, classes,
-                                                headline),
-               "ablated": evaluate_classifier(trained.model, test.flux_rest, y_true, classes,
-                                              headline)},
-              out / "metrics.json")
-    state.unlink(missing_ok=True)
-    print(f"ablation: '{section['name']}' trained to epoch {trained.best_epoch} -> {out}")
+    save_table(pd.concat(pieces, ignore_index=True), out / "predictions.csv")
+    save_json({"reference": reference, "variants": results}, out / "metrics.json")
+    for name, result in results.items():
+        diff = result["difference"]["macro_f1"]
+        print(f"ablation: '{name}': macro-F1 {diff['mean']:+.3f} +- {diff['std']:.3f} against "
+              f"the reference, paired over {len(diff['values'])} folds -> {out}")
 
 
 def cmd_evaluate(args) -> None:
@@ -881,10 +886,10 @@ def build_parser() -> argparse.ArgumentParser:
           ("--redshift", "results/train_redshift/redshift.pt"),
           ("--cross-validation", "results/cross_validate"), ("--out", "results/evaluate"),
           ("--device", None))
-    stage("ablation", "the book's worked ablation: the classifier with one switch flipped",
-          cmd_ablation, ("--spectra", "results/realise/spectra.h5"),
-          ("--split-dir", "results/split"),
-          ("--classifier", "results/train_classifier/classifier.pt"),
+    stage("ablation", "ablation.variants: the classifier with switches flipped, over every "
+          "fold, paired with the reference", cmd_ablation,
+          ("--spectra", "results/realise/spectra.h5"), ("--split-dir", "results/split"),
+          ("--reference", "results/cross_validate/classifier_predictions.csv"),
           ("--state-dir", "results/.resume"), ("--out", "results/ablation"),
           ("--device", None))
     stage("baselines", "SNID-SAGE template matching on the same test spectra", cmd_baselines,

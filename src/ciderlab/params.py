@@ -70,7 +70,7 @@ SCHEMA = {
                  "clean_snr_min": float, "clean_host_fraction_max": float},
     "compare_preprocessing": {"options": Named({**GRID, **PREPROCESS}), "train_classifier": TRAIN,
                               "max_train_spectra": OPTIONAL_INT, "workers": int},
-    "ablation": {"name": str, "train_classifier": TRAIN, "model": MODEL},
+    "ablation": {"variants": Named({"train_classifier": TRAIN, "model": MODEL})},
     "baselines": {"n_spectra": int, "seed": int, "workers": int},
     # ReliabilityConfig's fields.
     "reliability": {"calibration_bins": int, "ood_retain": float, "out_of_class_types": [str],

@@ -97,3 +97,31 @@ def cross_validation_predictions(class_predictions: pd.DataFrame,
     table["redshift_pred"] = z.reindex(class_predictions["row"]).to_numpy()
     probabilities = class_predictions[proba_columns].set_axis([f"p_{c}" for c in classes], axis=1)
     return pd.concat([table, probabilities.reset_index(drop=True)], axis=1)
+
+
+PAIRED_SCORES = ("macro_f1", "accuracy", "ia_vs_non_ia_accuracy")
+
+
+def paired_differences(reference: dict, variant: dict) -> dict:
+    """``variant`` minus ``reference`` fold by fold: two ``classification_scores`` of models
+    trained on the same folds and scored on the same test spectra.
+
+    Differencing within a fold removes what the folds share (which objects are hard), so the
+    spread of the differences, not of either score, says whether a change is real. Returns, per
+    score in ``PAIRED_SCORES`` and per headline class's F1 (``f1 <class>``), the mean, standard
+    deviation and per-fold values of the differences, and the folds in their order.
+    """
+    ref = {f["fold"]: f for f in reference["per_fold"]}
+    folds = [f["fold"] for f in variant["per_fold"]]
+    if sorted(folds) != sorted(ref):
+        raise ValueError(f"the variant was scored on folds {sorted(folds)}, the reference on "
+                         f"{sorted(ref)}: a paired difference needs the same folds")
+    out = {"folds": folds}
+    for key in PAIRED_SCORES:
+        out[key] = spread([f[key] - ref[f["fold"]][key] for f in variant["per_fold"]])
+    for name in reference["headline_classes"]:
+        pairs = [(f["f1"][name], ref[f["fold"]]["f1"][name]) for f in variant["per_fold"]
+                 if name in f["f1"] and name in ref[f["fold"]]["f1"]]
+        if pairs:
+            out[f"f1 {name}"] = spread([a - b for a, b in pairs])
+    return out

@@ -11,8 +11,8 @@ from ciderlab.evaluation.figures.alerts import (example_objects, fig_alert_light
                                                 fig_cutout_triplets, fig_early_classification,
                                                 fig_expert_routing, fig_metadata_coverage)
 from ciderlab.evaluation.figures.classification import (fig_accuracy_vs, fig_confusion_matrix,
-                                                        fig_roc, fig_training_curves,
-                                                        fig_validation_curves)
+                                                        fig_paired_differences, fig_roc,
+                                                        fig_training_curves)
 from ciderlab.evaluation.figures.classify import fig_classified_spectrum
 from ciderlab.evaluation.figures.comparison import (fig_disagreements, fig_method_confusion,
                                                     fig_method_redshift, fig_spectral_branches)
@@ -28,5 +28,5 @@ __all__ = [
     "fig_distributions", "fig_method_confusion", "fig_method_redshift", "fig_preprocessing",
     "fig_redshift", "fig_redshift_training", "fig_roc", "fig_spectral_branches",
     "fig_training_curves",
-    "fig_validation_curves",
+    "fig_paired_differences",
 ]

@@ -107,17 +107,34 @@ def fig_training_curves(history: pd.DataFrame, loss_name: str = "loss") -> Figur
     return fig
 
 
-def fig_validation_curves(histories: dict[str, pd.DataFrame], metric: str = "val_macro_f1",
-                          ylabel: str = "validation macro-F1") -> Figure:
-    """One validation curve per run (e.g. reference and ablation), best epochs marked."""
-    fig = Figure(figsize=(6.5, 4), layout="constrained")
+def fig_paired_differences(ablation: dict) -> Figure:
+    """Each ablation variant minus the reference, fold by fold: one dot per fold, the mean and
+    its standard deviation as a bar, per headline score and per class's F1.
+
+    ``ablation`` is results/ablation/metrics.json (``variants``: name -> ``difference`` from
+    ``evaluation.cross_validation.paired_differences``).
+    """
+    variants = ablation["variants"]
+    scores = list(next(iter(variants.values()))["difference"])
+    scores.remove("folds")
+    labels = {"macro_f1": "macro-F1", "accuracy": "accuracy",
+              "ia_vs_non_ia_accuracy": "SN Ia vs non-Ia"}
+    fig = Figure(figsize=(7, 0.45 * len(scores) * len(variants) + 1.2), layout="constrained")
     ax = fig.subplots()
-    for name, history in histories.items():
-        (line,) = ax.plot(history["epoch"], history[metric], "o-", label=name)
-        best = history[metric].idxmax()
-        ax.plot(history["epoch"][best], history[metric][best], "*", ms=14, color=line.get_color())
-    ax.set_xlabel("epoch")
-    ax.set_ylabel(ylabel)
-    ax.set_title("star: saved (best) epoch")
-    ax.legend()
+    rows, names = 0, []
+    for name, variant in variants.items():
+        for key in scores:
+            diff = variant["difference"][key]
+            y = -rows
+            ax.scatter(diff["values"], [y] * len(diff["values"]), s=14, color="0.5", zorder=2)
+            ax.errorbar(diff["mean"], y, xerr=diff["std"], fmt="o", color="C3", capsize=3,
+                        zorder=3)
+            names.append(f"{labels.get(key, key.replace('f1 ', 'F1 '))}"
+                         + (f" ({name})" if len(variants) > 1 else ""))
+            rows += 1
+    ax.axvline(0, color="k", lw=0.8)
+    ax.set_yticks([-k for k in range(rows)], names)
+    ax.set_xlabel("variant − reference (grey: each fold; red: mean ± std over folds)")
+    if len(variants) == 1:
+        ax.set_title(next(iter(variants)))
     return fig

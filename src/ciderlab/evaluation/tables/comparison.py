@@ -113,8 +113,9 @@ def table_paper_beside_us(cv: dict, real: dict) -> pd.DataFrame:
          f"ours, real spectra ({own['n_redshifts']} files)":
              f"{given['headline']['macro_f1']:.3f} with the catalogue redshift, "
              f"{own['headline']['macro_f1']:.3f} with its own ({n_real} files)",
-         "why they differ": f"The real set has {min(per_class)} to {max(per_class)} files per "
-                            "class, so its macro-F1 moves by tenths with one file; the realised "
+         "why they differ": f"The real set has {min(per_class, default=0)} to "
+                            f"{max(per_class, default=0)} files per class, so its macro-F1 "
+                            "moves by tenths with one file; the realised "
                             f"test spectra are {cv['pooled']['n_spectra']:,}, but all made from "
                             "the template bank's objects."},
         {"score": "SN Ia vs non-Ia accuracy",

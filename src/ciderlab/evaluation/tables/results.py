@@ -123,18 +123,28 @@ def table_preprocessing_options(options: pd.DataFrame) -> pd.DataFrame:
 
 
 def table_ablation(ablation: dict) -> pd.DataFrame:
-    """Reference and ablated classifier on the same test spectra: headline and per-class F1."""
-    runs = {"reference": ablation["reference"], ablation["name"]: ablation["ablated"]}
-    rows = {"accuracy": {k: m["accuracy"] for k, m in runs.items()},
-            "macro-F1": {k: m["macro_f1"] for k, m in runs.items()},
-            "macro ROC-AUC": {k: m["macro_roc_auc"] for k, m in runs.items()},
-            "SN Ia vs non-Ia accuracy": {k: m["ia_vs_non_ia"]["accuracy"] for k, m in runs.items()}}
-    for name, values in ablation["reference"]["per_class"].items():
-        if values["support"] > 0:
-            rows[f"F1 {name}"] = {k: m["per_class"][name]["f1"] for k, m in runs.items()}
-    table = pd.DataFrame(rows).T.round(3)
-    table["change"] = (table[ablation["name"]] - table["reference"]).round(3)
-    return table
+    """The reference and each variant over the cross-validation folds (mean ± std), and each
+    variant's change paired fold by fold (``paired_differences``: mean ± std of the per-fold
+    differences). ``ablation`` is results/ablation/metrics.json."""
+    reference = ablation["reference"]
+    headline = ", ".join(reference["headline_classes"])
+    scores = {"macro_f1": f"macro-F1 ({headline})", "accuracy": "accuracy",
+              "ia_vs_non_ia_accuracy": "SN Ia vs non-Ia accuracy"}
+
+    def of(result: dict, key: str) -> dict | None:
+        if key in scores:
+            return result[key]
+        return result["per_class_f1"].get(key.removeprefix("f1 "))
+
+    keys = list(scores) + [f"f1 {name}" for name in reference["per_class_f1"]]
+    columns = {"reference": {key: of(reference, key) for key in keys}}
+    for name, variant in ablation["variants"].items():
+        columns[name] = {key: of(variant["scores"], key) for key in keys}
+        columns[f"change: {name}"] = {key: variant["difference"].get(key) for key in keys}
+    rows = [{"score": scores.get(key, key.replace("f1 ", "F1 ")),
+             **{column: "–" if values[key] is None else mean_std(values[key])
+                for column, values in columns.items()}} for key in keys]
+    return pd.DataFrame(rows).set_index("score")
 
 
 def table_top_confusions(metrics: dict, n: int = 6) -> pd.DataFrame:
