@@ -6,6 +6,7 @@ from ciderlab.alerts.tables import packets_to_tables
 from ciderlab.models.fusion import FusionClassifier
 from ciderlab.training.multimodal import (MultimodalConfig, build_model_config, fit_fold,
                                           train_multimodal)
+from ciderlab.training.multimodal_baselines import BASELINES, baseline_probabilities
 from ciderlab.training.multimodal_data import (assemble_alerts, cut_history, fold_tensors,
                                                object_labels, take)
 
@@ -132,13 +133,20 @@ def test_cross_validation_keeps_objects_in_one_fold_and_learns(tables, tmp_path)
     full = predictions[predictions["history_days"].isna()]
     assert (full.groupby("objectId")["fold"].nunique() == 1).all()
     assert (full.groupby(["mode", "candid"]).size() == 1).all()
-    assert set(full["mode"]) == {"photo", "meta"} and "all" in result.metrics["skipped_modes"]
-    assert len(full) == 2 * 72                                  # every labelled alert, each mode
+    assert set(full["mode"]) == {"photo", "meta", *BASELINES}
+    assert "all" in result.metrics["skipped_modes"]
+    assert len(full) == 5 * 72                      # every labelled alert, each mode and baseline
     np.testing.assert_allclose(full[[f"p_{c}" for c in CLASSES]].sum(axis=1), 1.0, rtol=1e-5)
     early = predictions[predictions["history_days"] == 2.0]
     assert set(early["mode"]) == {"photo"} and len(early) == 72
     # sgscore1 tells the classes apart: far above a constant prediction's 1/6 macro-F1
-    assert result.metrics["modes"]["meta"]["macro_f1"]["mean"] > 0.8
+    scores = {m: s["macro_f1"]["mean"] for m, s in result.metrics["modes"].items()}
+    assert scores["meta"] > 0.8
+    # the baselines: always one class scores 1/3 of one class's F1 over 3 classes; the linear
+    # model on the same metadata learns it too; guessing does worse than both
+    assert scores["majority class"] < 0.35
+    assert scores["logistic regression (metadata)"] > 0.8
+    assert scores["stratified chance"] < scores["logistic regression (metadata)"]
     assert result.metrics["objects_left_out_for_conflicting_labels"] == 1
     routing = result.routing
     assert set(routing["mode"]) == {"meta"}
@@ -176,3 +184,17 @@ def test_pretraining_epochs_come_first_and_only_where_there_is_photometry(tables
     assert np.isfinite([row["loss"] for row in history]).all()
     meta = FusionClassifier(build_model_config("meta", CLASSES, config))
     assert [row["phase"] for row in fit_fold(meta, take(batch, np.arange(24)), config)] == ["train"]
+
+
+def test_baselines_answer_with_probabilities_over_every_class():
+    x = np.array([[0.0], [0.1], [1.0], [1.1], [1.2]])
+    y = np.array([0, 0, 2, 2, 2])  # class 1 never trained on
+    majority = baseline_probabilities("majority class", x, y, x[:2], 3, seed=0)
+    np.testing.assert_array_equal(majority, [[0, 0, 1], [0, 0, 1]])
+    linear = baseline_probabilities("logistic regression (metadata)", x, y, x, 3, seed=0)
+    assert linear.shape == (5, 3) and (linear[:, 1] == 0).all()
+    assert list(linear.argmax(axis=1)) == [0, 0, 2, 2, 2]
+    chance = baseline_probabilities("stratified chance", x, y, np.zeros((50, 1)), 3, seed=1)
+    assert set(chance.argmax(axis=1)) == {0, 2}
+    with pytest.raises(ValueError, match="unknown baseline"):
+        baseline_probabilities("oracle", x, y, x, 3, seed=0)

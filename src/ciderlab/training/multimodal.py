@@ -32,6 +32,7 @@ from ciderlab.models.photometry_transformer import (PhotometryTransformerConfig,
                                                     masked_event_loss)
 from ciderlab.provenance import fingerprint
 from ciderlab.training.loop import load_resume_state, rng_state, set_rng_state
+from ciderlab.training.multimodal_baselines import BASELINES, baseline_probabilities
 from ciderlab.training.multimodal_data import (assemble_alerts, fold_tensors, object_labels,
                                                take, tower_sizes, trained_classes)
 
@@ -237,12 +238,22 @@ def train_multimodal(tables: AlertTables, cfg: MultimodalConfig, min_objects_per
     for state in states:
         if state is not None:
             state.unlink(missing_ok=True)
+    for fold in range(cfg.n_folds):  # chance and a simple model on the same folds
+        train_rows, test_rows = np.flatnonzero(fold_of != fold), np.flatnonzero(fold_of == fold)
+        batch, _ = fold_tensors(inputs, train_rows, ("all",))
+        features, labels = batch["metadata"]["all"].numpy(), batch["labels"].numpy()
+        for name in BASELINES:
+            proba = baseline_probabilities(name, features[train_rows], labels[train_rows],
+                                           features[test_rows], len(classes), cfg.seed + fold)
+            predictions.append(_prediction_rows(inputs.alerts.iloc[test_rows], proba, classes,
+                                                name, fold, np.nan))
     predictions = pd.concat(predictions, ignore_index=True)
     routing = (pd.concat(routing, ignore_index=True) if routing
                else pd.DataFrame(columns=["objectId", "candid", "fold", "mode", "true"]))
     labelled = tables.metadata[tables.metadata["label"] != UNLABELLED]
     conflicting = int((labelled.groupby("objectId")["label"].nunique() > 1).sum())
     metrics = multimodal_metrics(predictions, classes, folds, skipped)
+    metrics["baselines"] = list(BASELINES)
     metrics["objects_left_out_for_conflicting_labels"] = conflicting
     return MultimodalResult(predictions, routing, metrics, classes, seconds)
 

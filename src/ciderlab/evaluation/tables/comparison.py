@@ -131,3 +131,23 @@ def table_paper_beside_us(cv: dict, real: dict) -> pd.DataFrame:
                             "spectra of other origins."},
     ]
     return pd.DataFrame(rows).set_index("score")
+
+
+def table_like_for_like(evaluate: dict, galspecnet_fixed_fold: dict) -> pd.DataFrame:
+    """SpectraNet and GalSpecNet on the fixed fold's test spectra, each as far as it can go
+    without being told the answer: SpectraNet with the catalogue redshift and end to end with
+    its own, GalSpecNet on the observed frame (it takes no redshift).
+
+    Parameters
+    ----------
+    evaluate : results/evaluate/metrics.json (the fixed fold's scores, ``end_to_end``)
+    galspecnet_fixed_fold : GalSpecNet's ``classification_metrics`` on the same spectra
+    """
+    runs = {"SpectraNet, catalogue redshift": evaluate,
+            "SpectraNet, its own redshift (end to end)": evaluate["end_to_end"],
+            "GalSpecNet, no redshift (observed frame)": galspecnet_fixed_fold}
+    headline = ", ".join(evaluate["headline_classes"])
+    return pd.DataFrame([{"model": name, f"macro-F1 ({headline})": m["macro_f1"],
+                          "accuracy": m["accuracy"],
+                          "SN Ia vs non-Ia accuracy": m["ia_vs_non_ia"]["accuracy"],
+                          "test spectra": m["n_spectra"]} for name, m in runs.items()])
