@@ -97,7 +97,8 @@ tables.show(tables.table_dropped_classes(class_info["dropped_classes"]))
 
 # %% [markdown]
 # Template spectra left out, by reason (types outside the configured classes, known bad data,
-# too little wavelength coverage), and the label corrections applied (SPEC §3.1):
+# too little wavelength coverage), and the corrections of the template bank's own type labels
+# (`LABEL_FIXES` in `src/ciderlab/data/labels.py`):
 
 # %%
 tables.show(tables.table_dropped_templates(catalogue))
