@@ -9,7 +9,7 @@ from ciderlab.evaluation.selection import selection_runs, verdicts
 def record(variant, head, seed, score, scored_on="validation"):
     key = "macro_f1" if head == "classifier" else "rms"
     return {"variant": variant, "head": head, "seed": seed, key: score, "best_epoch": 7,
-            "minutes": 1.0, "scored_on": scored_on}
+            "minutes": 1.0, "scored_on": scored_on, "epochs": 7, "samples_per_epoch": 5000}
 
 
 RECORDS = [
@@ -31,6 +31,7 @@ def test_runs_group_seeds_of_one_choice():
     chosen = runs.loc[("classifier", "as params.yaml")]
     assert chosen["seeds"] == [42, 777, 888] and chosen["mean"] == pytest.approx(0.65)
     assert chosen["std"] == pytest.approx(0.01)
+    assert chosen["training_spectra"] == 35000
     assert np.isnan(runs.loc[("classifier", "focal loss"), "std"])
 
 

@@ -332,7 +332,7 @@ def test_multimodal_modes_show_fold_spread_and_say_why_a_mode_was_skipped():
 def test_selection_table_shows_each_choice_with_its_validation_score_and_verdict():
     records = [{"variant": f"classifier, {name}, seed {seed}", "head": "classifier",
                 "seed": seed, "macro_f1": score, "best_epoch": 7, "minutes": 1.0,
-                "scored_on": "validation"}
+                "scored_on": "validation", "epochs": 7, "samples_per_epoch": 5000}
                for name, seed, score in [("as params.yaml", 42, 0.64),
                                          ("as params.yaml", 777, 0.66),
                                          ("focal loss", 42, 0.61)]]

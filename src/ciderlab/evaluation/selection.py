@@ -37,6 +37,8 @@ def selection_runs(records: list[dict]) -> pd.DataFrame:
                      "values": values.tolist(), "mean": float(values.mean()),
                      "std": float(values.std(ddof=1)) if len(values) > 1 else float("nan"),
                      "best_epochs": sorted(int(e) for e in group["best_epoch"].unique()),
+                     "training_spectra": int((group["epochs"] * group["samples_per_epoch"])
+                                             .iloc[0]),
                      "minutes": float(group["minutes"].mean())})
     return pd.DataFrame(rows)
 
