@@ -1,8 +1,7 @@
 import pandas as pd
 import pytest
 
-from ciderlab.data.split import (SPLITS, assign_folds, check_disjoint, split_counts,
-                                 split_for_fold, stable_hash)
+from ciderlab.data.split import SPLITS, assign_folds, check_disjoint, split_for_fold, stable_hash
 
 
 def objects():
@@ -120,17 +119,3 @@ def test_bad_input_is_refused():
         assign_folds(objects(), 1, "s")
     with pytest.raises(ValueError, match="fold 7 is not among"):
         split_for_fold(assign_folds(objects(), 5, "s"), 7, 0.15, "s")
-
-
-def test_split_counts_counts_objects_and_spectra_per_class():
-    split = pd.DataFrame({"object_id": ["a", "b", "c", "d"], "label": ["X", "X", "X", "Y"],
-                          "split": ["train", "train", "test", "val"]})
-    catalogue = pd.DataFrame({"object_id": ["a", "a", "b", "c", "d", "d", "d"],
-                              "label": ["X"] * 4 + ["Y"] * 3,
-                              "template": ["a", "a", "b", "c", "d", "d", "d"]})
-    table = split_counts(split, catalogue).set_index("label")
-    assert table.loc["X", ["train_objects", "train_spectra", "test_objects", "test_spectra",
-                           "val_objects", "total_objects", "total_spectra"]].tolist() == [
-        2, 3, 1, 1, 0, 3, 4]
-    assert table.loc["Y", ["val_objects", "val_spectra", "total_spectra"]].tolist() == [1, 3, 3]
-

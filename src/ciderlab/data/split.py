@@ -64,19 +64,3 @@ def check_disjoint(split_table: pd.DataFrame) -> None:
     shared = per_object[per_object > 1]
     if len(shared):
         raise ValueError(f"objects in more than one split: {sorted(shared.index)[:5]}")
-
-
-def split_counts(split_table: pd.DataFrame, catalogue: pd.DataFrame) -> pd.DataFrame:
-    """Objects and spectra per class per split (the data-set table)."""
-    spectra = catalogue.merge(split_table[["object_id", "split"]], on="object_id")
-    objects = split_table.pivot_table(index="label", columns="split", values="object_id",
-                                      aggfunc="count", fill_value=0)
-    n_spectra = spectra.pivot_table(index="label", columns="split", values="template",
-                                    aggfunc="count", fill_value=0)
-    table = pd.DataFrame(index=objects.index)
-    for split in SPLITS:
-        table[f"{split}_objects"] = objects.get(split, 0)
-        table[f"{split}_spectra"] = n_spectra.get(split, 0)
-    table["total_objects"] = objects.sum(axis=1)
-    table["total_spectra"] = n_spectra.sum(axis=1)
-    return table.reset_index().astype({c: int for c in table.columns})

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-SPLITS = ("train", "val", "test")
+from ciderlab.data.split import SPLITS
 
 
 def table_dataset(split_table: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:
