@@ -36,8 +36,14 @@ ablation = load_json(results / "ablation" / "metrics.json")
 variants = ablation["variants"]
 glue("n_variants", len(variants), display=False)
 glue("n_folds", ablation["reference"]["n_folds"], display=False)
+def overrides(variant: dict) -> str:
+    changed = variant["overrides"]["train_classifier"] | variant["overrides"]["model"]
+    return ", ".join(f"{key}: {str(value).lower() if isinstance(value, bool) else value}"
+                     for key, value in changed.items())
+
+
 glue("variant_changes", "; ".join(
-    f"{name} ({variant['overrides']['train_classifier'] | variant['overrides']['model']}): "
+    f"{name} ({overrides(variant)}): "
     f"macro-F1 {tables.mean_std(variant['difference']['macro_f1'])}, SN Ia vs non-Ia accuracy "
     f"{tables.mean_std(variant['difference']['ia_vs_non_ia_accuracy'])}"
     for name, variant in variants.items()), display=False)
@@ -45,9 +51,9 @@ glue("variant_changes", "; ".join(
 # %% [markdown]
 # ## The variants in `params.yaml`
 #
-# The `ablation` stage trains each of the {glue:text}`n_variants` variants under
-# `ablation.variants` in `params.yaml` (a name and its overrides of `train_classifier` and
-# `model`) over all {glue:text}`n_folds` cross-validation folds, exactly as `cross_validate`
+# The `ablation` stage trains every variant under `ablation.variants` in `params.yaml` (here
+# {glue:text}`n_variants`; each a name and its overrides of `train_classifier` and `model`)
+# over all {glue:text}`n_folds` cross-validation folds, exactly as `cross_validate`
 # trains the reference, and scores it on the same test spectra. Each change is the difference
 # from the reference **fold by fold**, with the spread of those differences: the folds share
 # which objects are hard, so pairing them shows a change that the spread of either score
