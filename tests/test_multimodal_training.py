@@ -1,10 +1,11 @@
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
 from ciderlab.alerts.tables import packets_to_tables
 from ciderlab.models.fusion import FusionClassifier
-from ciderlab.training.multimodal import (MultimodalConfig, build_model_config, fit_fold,
+from ciderlab.training.multimodal import (MultimodalConfig, build_model_config, fit_fold, issued_by,
                                           train_multimodal)
 from ciderlab.training.multimodal_baselines import BASELINES, baseline_probabilities
 from ciderlab.training.multimodal_data import (assemble_alerts, cut_history, fold_tensors,
@@ -139,6 +140,12 @@ def test_cross_validation_keeps_objects_in_one_fold_and_learns(tables, tmp_path)
     np.testing.assert_allclose(full[[f"p_{c}" for c in CLASSES]].sum(axis=1), 1.0, rtol=1e-5)
     early = predictions[predictions["history_days"] == 2.0]
     assert set(early["mode"]) == {"photo"} and len(early) == 72
+    # every mode and baseline scored on the same alerts issued within 2 days
+    issued = result.metrics["early_issued"]
+    assert set(issued) == {"photo", "meta", *BASELINES}
+    n_by_day = (full[full["mode"] == "meta"]["days_since_first_detection"] <= 2).sum()
+    for by_days in issued.values():  # no alert is issued within 2 days here: no score at 2
+        assert (by_days["2"]["n_alerts"] == n_by_day) if n_by_day else ("2" not in by_days)
     # sgscore1 tells the classes apart: far above a constant prediction's 1/6 macro-F1
     scores = {m: s["macro_f1"]["mean"] for m, s in result.metrics["modes"].items()}
     assert scores["meta"] > 0.8
@@ -198,3 +205,22 @@ def test_baselines_answer_with_probabilities_over_every_class():
     assert set(chance.argmax(axis=1)) == {0, 2}
     with pytest.raises(ValueError, match="unknown baseline"):
         baseline_probabilities("oracle", x, y, x, 3, seed=0)
+
+
+def test_issued_by_scores_every_mode_on_the_alerts_of_each_date():
+    """Two modes, two folds; alerts at 0.5, 3 and 20 days. By day 1 only the first alert of
+    each fold counts; mode b is right on it, mode a wrong."""
+    rows = []
+    for mode, right_early in (("a", False), ("b", True)):
+        for fold in (0, 1):
+            for days, true in ((0.5, "x"), (3.0, "y"), (20.0, "x")):
+                called = true if (days > 1 or right_early) else ("y" if true == "x" else "x")
+                rows.append({"mode": mode, "fold": fold, "history_days": np.nan,
+                             "days_since_first_detection": days, "true": true,
+                             "p_x": float(called == "x"), "p_y": float(called == "y")})
+    issued = issued_by(pd.DataFrame(rows), ["x", "y"], (1.0, 30.0))
+    # day 1: one x alert per fold; b calls it x: F1 x = 1, y absent and never called = 0
+    assert issued["b"]["1"]["macro_f1"]["values"] == [0.5, 0.5]
+    assert issued["a"]["1"]["macro_f1"]["values"] == [0.0, 0.0]
+    assert issued["a"]["1"]["n_alerts"] == issued["b"]["1"]["n_alerts"] == 2
+    assert issued["b"]["30"]["n_alerts"] == 6 and issued["b"]["30"]["macro_f1"]["mean"] == 1.0

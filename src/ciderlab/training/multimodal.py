@@ -254,8 +254,34 @@ def train_multimodal(tables: AlertTables, cfg: MultimodalConfig, min_objects_per
     conflicting = int((labelled.groupby("objectId")["label"].nunique() > 1).sum())
     metrics = multimodal_metrics(predictions, classes, folds, skipped)
     metrics["baselines"] = list(BASELINES)
+    metrics["early_issued"] = issued_by(predictions, classes, cfg.early_days)
     metrics["objects_left_out_for_conflicting_labels"] = conflicting
     return MultimodalResult(predictions, routing, metrics, classes, seconds)
+
+
+def issued_by(predictions: pd.DataFrame, classes: list[str], days: tuple[float, ...]) -> dict:
+    """Every mode (and baseline) scored on the alerts issued within N days of the object's
+    first detection in its alert history: the same alerts for every mode at each date.
+
+    Unlike the history cut of ``early_modes`` (photometry only, every alert), nothing is
+    hidden from an alert: its light curve, metadata and stamps are all those of its own time,
+    so every mode can be cut at the same dates. Macro-F1 runs over every trained class (one
+    with no alert issued yet scores zero); folds without such an alert are left out.
+    Returns mode -> days (as str) -> {"macro_f1": spread over folds, "n_alerts"}.
+    """
+    index = {c: k for k, c in enumerate(classes)}
+    columns = [f"p_{c}" for c in classes]
+    out = {}
+    for mode, rows in predictions[predictions["history_days"].isna()].groupby("mode", sort=False):
+        out[mode] = {}
+        for cut in days:
+            part = rows[rows["days_since_first_detection"] <= cut]
+            scores = [classification_metrics(r["true"].map(index).to_numpy(),
+                                             r[columns].to_numpy(), classes, classes)["macro_f1"]
+                      for _, r in part.groupby("fold")]
+            if scores:
+                out[mode][f"{cut:g}"] = {"macro_f1": spread(scores), "n_alerts": int(len(part))}
+    return out
 
 
 def multimodal_metrics(predictions: pd.DataFrame, classes: list[str], folds: pd.DataFrame,

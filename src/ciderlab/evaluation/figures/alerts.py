@@ -119,14 +119,17 @@ def fig_metadata_coverage(metadata: pd.DataFrame, fields: list[str]) -> Figure:
     return fig
 
 
-def fig_early_classification(early: dict) -> Figure:
-    """Macro-F1 (mean ± std over folds) when each alert's history is cut at N days after the
-    object's first detection: the paper's "early classification" curve, one line per mode.
+def fig_early_classification(early: dict,
+                             xlabel: str = "history kept: days since first detection") -> Figure:
+    """Macro-F1 (mean ± std over folds) at N days after the object's first detection: the
+    paper's "early classification" curve, one line per mode.
 
     Parameters
     ----------
     early : dict
-        ``metrics.json["early"]``: mode -> days (as str) -> {"macro_f1": {mean, std}}.
+        ``metrics.json["early"]`` (histories cut at N days) or ``["early_issued"]`` (the
+        alerts issued within N days): mode -> days (as str) -> {"macro_f1": {mean, std}}.
+    xlabel : what N counts
     """
     fig = Figure(figsize=(6.5, 4), layout="constrained")
     ax = fig.subplots()
@@ -140,7 +143,7 @@ def fig_early_classification(early: dict) -> Figure:
     ticks = sorted({float(d) for by_days in early.values() for d in by_days})
     ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
     ax.minorticks_off()
-    ax.set_xlabel("history kept: days since first detection")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("macro-F1 (mean ± std over folds)")
     ax.legend(title="mode")
     return fig
