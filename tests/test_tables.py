@@ -344,3 +344,8 @@ def test_selection_table_shows_each_choice_with_its_validation_score_and_verdict
     focal = table.loc["focal loss"]
     assert focal["value"] == "0.610" and focal["better by"] == "-0.040"
     assert focal["verdict"] == "worse" and focal["score"] == "validation macro-F1"
+
+
+def test_mean_std_never_prints_a_negative_zero():
+    assert tables.mean_std({"mean": -0.00004, "std": 0.1, "values": [0.1, -0.1]}) == "0.000 ± 0.100"
+    assert tables.mean_std({"mean": -0.0004, "std": 0.0, "values": [1]}, 3) == "0.000"

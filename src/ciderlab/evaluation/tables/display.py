@@ -53,6 +53,7 @@ def _is_numeric(column: pd.Series) -> bool:
 
 def mean_std(stats: dict, digits: int = 3) -> str:
     """'0.812 ± 0.013' from a seed_summary entry (just the mean when there is one seed)."""
+    mean = round(stats["mean"], digits) + 0.0  # no "-0.000" for a mean that rounds to zero
     if len(stats["values"]) < 2:
-        return f"{stats['mean']:.{digits}f}"
-    return f"{stats['mean']:.{digits}f} ± {stats['std']:.{digits}f}"
+        return f"{mean:.{digits}f}"
+    return f"{mean:.{digits}f} ± {stats['std']:.{digits}f}"
