@@ -32,7 +32,7 @@ import numpy as np
 from myst_nb import glue
 
 from ciderlab.evaluation import figures, tables
-from ciderlab.evaluation.selection import verdicts
+from ciderlab.evaluation.selection import verdict_sentence
 from ciderlab.io import load_json, load_records, load_table
 from ciderlab.models.checkpoint import load_checkpoint
 from ciderlab.models.spectranet import SpectraNetConfig
@@ -107,11 +107,8 @@ glue("hardest_seen", ", ".join(f"{name} ({r['F1 seen objects']:.2f}, clean "
                                for name, r in by_seen.iterrows()), display=False)
 glue("n_seen_objects", metrics["seen_against_unseen"]["seen_all"]["n_objects"], display=False)
 selection = [r for r in load_records(selection_path) if r["head"] == "classifier"]
-judged = verdicts(selection).set_index("choice")
 glue("n_selection", len(selection), display=False)
-glue("selection_verdicts", "; ".join(f"{choice}: {row['verdict']} ({row['difference']:+.3f})"
-                                     for choice, row in judged.iterrows()
-                                     if row["verdict"] != "chosen"), display=False)
+glue("selection_verdicts", verdict_sentence(selection, 3), display=False)
 glue("narrow_lo", metrics["narrow_coverage"]["obs_wave_range_aa"][0], display=False)
 glue("narrow_hi", metrics["narrow_coverage"]["obs_wave_range_aa"][1], display=False)
 

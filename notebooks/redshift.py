@@ -31,7 +31,7 @@ from pathlib import Path
 from myst_nb import glue
 
 from ciderlab.evaluation import figures, tables
-from ciderlab.evaluation.selection import verdicts
+from ciderlab.evaluation.selection import verdict_sentence
 from ciderlab.io import load_json, load_records, load_table
 
 results = Path(results_dir)
@@ -52,11 +52,8 @@ glue("e2e_macro_f1", metrics["end_to_end"]["macro_f1"], display=False)
 glue("known_macro_f1", metrics["macro_f1"], display=False)
 
 selection = [r for r in load_records(selection_path) if r["head"] == "redshift"]
-judged = verdicts(selection).set_index("choice")
 glue("n_selection", len(selection), display=False)
-glue("selection_verdicts", "; ".join(f"{choice}: {row['verdict']} ({row['difference']:+.4f})"
-                                     for choice, row in judged.iterrows()
-                                     if row["verdict"] != "chosen"), display=False)
+glue("selection_verdicts", verdict_sentence(selection, 4), display=False)
 glue("paper_rms", tables.PAPER_REDSHIFT_RMS, display=False)
 
 # %% [markdown]

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from ciderlab.evaluation.selection import selection_runs, verdicts
+from ciderlab.evaluation.selection import selection_runs, verdict_sentence, verdicts
 
 
 def record(variant, head, seed, score, scored_on="validation"):
@@ -55,3 +55,9 @@ def test_records_scored_on_test_objects_or_without_a_reference_are_refused():
         verdicts([record("classifier, focal loss, seed 42", "classifier", 42, 0.6)])
     with pytest.raises(ValueError, match="no selection records"):
         verdicts([])
+
+
+def test_verdict_sentence_lists_every_alternative_of_one_model():
+    redshift = [r for r in RECORDS if r["head"] == "redshift"]
+    assert verdict_sentence(redshift, 4) == ("dropout 0.5: worse (-0.0025); "
+                                             "lr 1e-3: better (+0.0015)")

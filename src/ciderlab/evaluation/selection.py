@@ -69,3 +69,11 @@ def verdicts(records: list[dict]) -> pd.DataFrame:
                 row["verdict"] = "better" if row["difference"] > 0 else "worse"
             out.append(row)
     return pd.DataFrame(out)
+
+
+def verdict_sentence(records: list[dict], digits: int = 3) -> str:
+    """Each alternative's verdict and difference from the chosen recipe, in one line for the
+    book's prose ("choice: verdict (+0.021); ...")."""
+    judged = verdicts(records)
+    return "; ".join(f"{row['choice']}: {row['verdict']} ({row['difference']:+.{digits}f})"
+                     for _, row in judged.iterrows() if row["verdict"] != "chosen")
