@@ -6,7 +6,7 @@ The one entry point for performance numbers (issue 12). It prints:
 
 * SpectraNet, profiles ``paper`` and ``default`` (params.yaml), ``conv="direct"`` (plain
   nn.Conv1d branches, the reference) against ``conv="fft"`` (the long kernels through the FFT,
-  src/ciderlab/models/fft_conv.py; same weights, same results up to rounding): training
+  src/ciderlab/spectranet/fft_conv.py; same weights, same results up to rounding): training
   spectra/s (forward + backward + AdamW step; bf16 autocast on CUDA, as the training loop
   does), inference spectra/s (eval, no_grad), peak memory, and the fast/plain ratios. Each
   measurement runs in a fresh subprocess, so its peak memory is its own: on CPU the growth of
@@ -40,7 +40,7 @@ import numpy as np
 import torch
 import yaml
 
-from ciderlab.models.spectranet import SpectraNet, SpectraNetConfig
+from ciderlab.spectranet.model import SpectraNet, SpectraNetConfig
 from ciderlab.params import resolve_params
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -113,9 +113,9 @@ def bench_realise(n_spectra: int) -> str:
         return f"skipped: {WHEEL.relative_to(ROOT)} absent (run `ciderlab pull`)"
     import pandas as pd
 
-    from ciderlab.data.templates import load_template_bank
+    from ciderlab.spectranet.templates import load_template_bank
     from ciderlab.params import load_params
-    from ciderlab.spectra.realise import RealiseConfig, realise_spectra
+    from ciderlab.spectranet.realise import RealiseConfig, realise_spectra
 
     cfg = RealiseConfig.from_params(load_params(ROOT / "params.yaml"))
     bank = load_template_bank(WHEEL)

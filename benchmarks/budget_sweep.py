@@ -40,10 +40,10 @@ import yaml
 
 from ciderlab.evaluation.metrics import classification_metrics, headline_classes, redshift_metrics
 from ciderlab.params import resolve_params
-from ciderlab.training.device import resolve_device
-from ciderlab.training.loop import predict, to_tensor
-from ciderlab.training.runs import (class_targets, classify, model_config_from_params,
-                                    recipe_from_params, scored_rows, train_one)
+from ciderlab.device import resolve_device
+from ciderlab.data.split import scored_rows
+from ciderlab.training.heads import HEADS
+from ciderlab.training.runs import model_config_from_params, recipe_from_params, train_one
 
 ROOT = Path(__file__).resolve().parents[1]
 WIDE = {"channels": [32, 64, 128, 256, 512], "hidden": 256}  # twice the default widths
@@ -181,20 +181,18 @@ def run_variant(variant: tuple, device_name: str, threads: int, quick: bool = Fa
     val_rows = scored_rows(meta, "val", n_scored)
     cfg = recipe_from_params(params, f"train_{head}",
                              train_over if from_params else {**REFERENCE, **train_over})
+    head = HEADS[head]
     model_config = model_config_from_params(params, head, classes, model_over)
-    if head == "classifier":
-        flux, target = DATA["flux_rest"], class_targets(pd.Series(DATA["label"]), classes)
-    else:
-        flux = DATA["flux_obs"]
-        target = torch.as_tensor(DATA["redshift"], dtype=torch.float32)
-    flux = flux.astype(np.float32)
+    meta_arrays = pd.DataFrame({"label": DATA["label"], "redshift": DATA["redshift"]})
+    flux = DATA[f"flux_{'rest' if head.frame == 'rest' else 'obs'}"].astype(np.float32)
+    target = head.targets(meta_arrays, classes)
     started = time.perf_counter()
     headline = headline_classes(classes, params["labels"]["separate_classes"])
     trained = train_one(head, flux, target, train_rows, val_rows, model_config, cfg,
                         data_id="budget-sweep", progress=False, device=device,
-                        headline=([classes.index(c) for c in headline] if head == "classifier"
-                                  else None))
-    result = {"variant": name, "head": head, "device": str(device), "scored_on": "validation",
+                        headline=([classes.index(c) for c in headline]
+                                  if head.n_outputs(classes) > 1 else None))
+    result = {"variant": name, "head": head.name, "device": str(device), "scored_on": "validation",
               "n_scored_spectra": int(len(val_rows)),
               "seed": cfg.seed, "epochs": cfg.max_epochs, "samples_per_epoch": cfg.samples_per_epoch,
               "lr": cfg.lr, "batch_size": cfg.batch_size, "restart_epochs": cfg.restart_epochs,
@@ -203,16 +201,14 @@ def run_variant(variant: tuple, device_name: str, threads: int, quick: bool = Fa
               "parameters": sum(p.numel() for p in trained.model.parameters()),
               "best_epoch": trained.best_epoch, "epochs_run": trained.epochs_run,
               "minutes": (time.perf_counter() - started) / 60}
-    if head == "classifier":
+    predicted = head.predict(trained.model, flux[val_rows])
+    if predicted.ndim == 2:  # class probabilities
         result.update(use_focal_loss=cfg.use_focal_loss, class_balance_beta=cfg.class_balance_beta)
-        metrics = classification_metrics(target.numpy()[val_rows],
-                                         classify(trained.model, flux[val_rows]), classes,
-                                         headline)
+        metrics = classification_metrics(target.numpy()[val_rows], predicted, classes, headline)
         result.update(macro_f1=metrics["macro_f1"], accuracy=metrics["accuracy"],
                       ia_vs_non_ia=metrics["ia_vs_non_ia"]["accuracy"],
                       f1={c: round(v["f1"], 3) for c, v in metrics["per_class"].items()})
     else:
-        predicted = predict(trained.model, to_tensor(flux[val_rows])).numpy().reshape(-1)
         metrics = redshift_metrics(predicted, DATA["redshift"][val_rows])
         result.update({key: metrics[key]
                        for key in ("rms", "bias", "sigma_nmad", "outlier_fraction")})

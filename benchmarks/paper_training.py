@@ -27,9 +27,10 @@ import torch
 import yaml
 
 from ciderlab.params import resolve_params
-from ciderlab.training.device import resolve_device
-from ciderlab.training.runs import (class_targets, model_config_from_params, recipe_from_params,
-                                    train_one)
+from ciderlab.device import resolve_device
+from ciderlab.data.labels import class_indices
+from ciderlab.training.heads import CLASSIFIER
+from ciderlab.training.runs import model_config_from_params, recipe_from_params, train_one
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -69,9 +70,9 @@ def main() -> None:
     flux = data["flux_rest"].astype(np.float32)  # (N, 4096)
     split = data["split"]
     present = [c for c in classes if c in set(data["label"])]
-    target = class_targets(pd.Series(data["label"]), present)
+    target = torch.as_tensor(class_indices(pd.Series(data["label"]), present))
     model_config = model_config_from_params(
-        params, "classifier", present, {"conv": args.conv} if args.conv else None)
+        params, CLASSIFIER, present, {"conv": args.conv} if args.conv else None)
     cfg = recipe_from_params(params, "train_classifier", {"max_epochs": args.epochs,
                                                           "patience": args.epochs})
     device = resolve_device(args.device)
@@ -81,7 +82,7 @@ def main() -> None:
           f"{len(train_rows)} training, {len(val_rows)} validation spectra, "
           f"{len(present)} classes, batch {cfg.batch_size}, {args.epochs} epochs")
     started = time.perf_counter()
-    trained = train_one("classifier", flux, target, train_rows, val_rows, model_config, cfg,
+    trained = train_one(CLASSIFIER, flux, target, train_rows, val_rows, model_config, cfg,
                         data_id=str(args.data), progress=True, device=device)
     wall = time.perf_counter() - started
     for row in trained.history:

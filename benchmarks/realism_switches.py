@@ -7,7 +7,7 @@ realisation switch at a time.
 A logistic regression is asked to tell the classifier's inputs of the real files in
 ``real_spectra/`` (rest frame at their catalogue redshifts, no labels used) from those of the
 fixed fold's test objects realised with params.yaml's settings and one switch changed
-(``ciderlab.evaluation.domain_gap.realism_auc``; 0.5 = indistinguishable). A switch that
+(``ciderlab.spectranet.domain_gap.realism_auc``; 0.5 = indistinguishable). A switch that
 lowers the AUC beyond its spread over the cross-validation splits points where the realisation
 differs from real spectra; it still has to hold up in cross-validation before it is adopted.
 Needs a built pipeline (``results/split``, ``data/raw``). One JSON line per switch.
@@ -21,13 +21,13 @@ import json
 import time
 from pathlib import Path
 
-from ciderlab.data.templates import load_template_bank
-from ciderlab.evaluation.domain_gap import realism_auc
-from ciderlab.evaluation.real_spectra import load_truth, rest_frame_inputs
+from ciderlab.spectranet.templates import load_template_bank
+from ciderlab.spectranet.domain_gap import realism_auc
+from ciderlab.spectranet.real_spectra import load_truth, rest_frame_inputs
 from ciderlab.io import load_table
 from ciderlab.params import load_params
 from ciderlab.provenance import git_revision
-from ciderlab.spectra.realise import RealiseConfig, realise_dataset
+from ciderlab.spectranet.realise import RealiseConfig, realise_dataset
 
 DEFAULT_SWITCHES = ("none=0", "noise_pixel_lnwave=0.003", "noise_pixel_lnwave=0.0045",
                     "noise_pixel_lnwave=0.006", "snr_max=300", "snr_min=20",

@@ -53,7 +53,7 @@ glue("variant_changes", "; ".join(
 #
 # The `ablation` stage trains every variant under `ablation.variants` in `params.yaml` (here
 # {glue:text}`n_variants`; each a name and its overrides of `train_classifier` and `model`)
-# over all {glue:text}`n_folds` cross-validation folds, exactly as `cross_validate`
+# over all {glue:text}`n_folds` cross-validation folds, exactly as `cross_validate_classifier`
 # trains the reference, and scores it on the same test spectra. Each change is the difference
 # from the reference **fold by fold**, with the spread of those differences: the folds share
 # which objects are hard, so pairing them shows a change that the spread of either score

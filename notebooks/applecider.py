@@ -41,7 +41,9 @@ import numpy as np
 import pandas as pd
 from myst_nb import glue
 
-from ciderlab.alerts.metadata import TOWERS
+from ciderlab.applecider import figures as alert_figures
+from ciderlab.applecider import tables as alert_tables
+from ciderlab.applecider.alerts.metadata import TOWERS
 from ciderlab.evaluation import figures, tables
 from ciderlab.evaluation.metrics import classification_metrics
 from ciderlab.io import load_json, load_table
@@ -65,8 +67,8 @@ labelled = {k: v for k, v in summary["objects_per_label"].items() if k != "unlab
 networks = sorted((m for m in metrics["modes"] if m not in metrics.get("baselines", [])),
                   key=lambda m: -metrics["modes"][m]["macro_f1"]["mean"])
 best_mode, runner_up = networks[0], networks[1]
-ahead = tables.paired_mode_difference(metrics, best_mode, runner_up)
-over_simple = tables.paired_mode_difference(metrics, best_mode, "logistic regression (metadata)")
+ahead = alert_tables.paired_mode_difference(metrics, best_mode, runner_up)
+over_simple = alert_tables.paired_mode_difference(metrics, best_mode, "logistic regression (metadata)")
 glue("runner_up", runner_up, display=False)
 glue("ahead", tables.mean_std(ahead), display=False)
 glue("over_simple", tables.mean_std(over_simple), display=False)
@@ -132,7 +134,7 @@ glue("galspecnet_test_spectra", f"{galspecnet['pooled']['n_spectra']:,}", displa
 # `alerts.min_objects_per_class` objects stays in the tables but is not trained on.
 
 # %% tags=["hide-input"]
-tables.show(tables.table_alert_classes(summary, metadata))
+tables.show(alert_tables.table_alert_classes(summary, metadata))
 
 # %% [markdown]
 # One object per class, the one with the longest history: difference flux in µJy (AB
@@ -140,8 +142,8 @@ tables.show(tables.table_alert_classes(summary, metadata))
 # as triangles, in days from the object's first detection.
 
 # %% tags=["hide-input"]
-examples = figures.example_objects(metadata)
-figures.fig_alert_light_curves(lightcurve, examples)
+examples = alert_figures.example_objects(metadata)
+alert_figures.fig_alert_light_curves(lightcurve, examples)
 
 # %% [markdown]
 # The three 63×63 stamps of each example's last alert, as the models see them: each stamp
@@ -150,7 +152,7 @@ figures.fig_alert_light_curves(lightcurve, examples)
 # side ({glue:text}`n_edge` alerts).
 
 # %% tags=["hide-input"]
-figures.fig_cutout_triplets(cutouts, cutout_index, examples)
+alert_figures.fig_cutout_triplets(cutouts, cutout_index, examples)
 
 # %% [markdown]
 # The metadata towers are groups of candidate fields named in `src/ciderlab/alerts/metadata.py`
@@ -159,7 +161,7 @@ figures.fig_cutout_triplets(cutouts, cutout_index, examples)
 # enters the normalisation statistics (computed on each training fold only).
 
 # %% tags=["hide-input"]
-figures.fig_metadata_coverage(metadata, list(TOWERS["all"]))
+alert_figures.fig_metadata_coverage(metadata, list(TOWERS["all"]))
 
 # %% [markdown]
 # ## Scores per mode, over {glue:text}`n_folds` folds by object
@@ -176,13 +178,13 @@ figures.fig_metadata_coverage(metadata, list(TOWERS["all"]))
 # does not have.
 
 # %% tags=["hide-input"]
-tables.show(tables.table_multimodal_modes(metrics))
+tables.show(alert_tables.table_multimodal_modes(metrics))
 
 # %% [markdown]
 # F1 per class, pooled over every fold's test alerts:
 
 # %% tags=["hide-input"]
-tables.show(tables.table_multimodal_per_class(metrics))
+tables.show(alert_tables.table_multimodal_per_class(metrics))
 
 # %% tags=["hide-input"]
 for mode in networks:  # the baselines' matrices say nothing the table does not
@@ -202,7 +204,7 @@ for mode in networks:  # the baselines' matrices say nothing the table does not
 # time and cannot be cut honestly.
 
 # %% tags=["hide-input"]
-figures.fig_early_classification(metrics["early"])
+alert_figures.fig_early_classification(metrics["early"])
 
 # %% [markdown]
 # Every mode and baseline at the same dates: scored on the alerts **issued** within N days of
@@ -211,7 +213,7 @@ figures.fig_early_classification(metrics["early"])
 # are issued in the first days, and a class with none yet scores zero.
 
 # %% tags=["hide-input"]
-figures.fig_early_classification(metrics["early_issued"],
+alert_figures.fig_early_classification(metrics["early_issued"],
                                  xlabel="alerts issued within: days since first detection")
 
 # %% [markdown]
@@ -221,7 +223,7 @@ figures.fig_early_classification(metrics["early_issued"],
 # each alert; the map shows the mean routing weight per true class.
 
 # %% tags=["hide-input"]
-figures.fig_expert_routing(routing)
+alert_figures.fig_expert_routing(routing)
 
 # %% [markdown]
 # ## GalSpecNet against SpectraNet
@@ -267,7 +269,7 @@ tables.show(tables.table_like_for_like(evaluate, galspecnet_fixed))
 #   `ciderlab pull fritz --objects ids.txt` fetches their classifications, redshifts, photometry
 #   and spectra; `ciderlab pull ztf-alerts --night YYYYMMDD --object-ids ...` fetches their alert
 #   packets into the same tables this chapter reads (a Kowalski query returns the same Avro
-#   packet layout and can be handed to `ciderlab.alerts.tables.packets_to_tables`).
+#   packet layout and can be handed to `ciderlab.applecider.alerts.tables.packets_to_tables`).
 # * **Paired spectra** for the `all` mode, where SpectraNet is the spectra encoder of the fusion.
 # * **GalSpecNet's own settings**: the authors' channel widths, kernels and training recipe are
 #   not public; with them, `train_galspecnet` in params.yaml is the one place they go.

@@ -34,8 +34,8 @@ from myst_nb import glue
 from ciderlab.evaluation import figures, tables
 from ciderlab.evaluation.selection import verdict_sentence
 from ciderlab.io import load_json, load_records, load_table
-from ciderlab.models.checkpoint import load_checkpoint
-from ciderlab.models.spectranet import SpectraNetConfig
+from ciderlab.checkpoint import load_checkpoint
+from ciderlab.spectranet.model import SpectraNetConfig
 
 results = Path(results_dir)
 metrics = load_json(results / "evaluate" / "metrics.json")
@@ -115,7 +115,7 @@ glue("narrow_hi", metrics["narrow_coverage"]["obs_wave_range_aa"][1], display=Fa
 # %% [markdown]
 # ## Headline: cross-validated over every object
 #
-# {glue:text}`n_folds` folds by object, stratified by class (stage `cross_validate`): each
+# {glue:text}`n_folds` folds by object, stratified by class (stage `cross_validate_classifier`): each
 # fold's classifier is trained without its test objects and stopped early on its own
 # validation objects. Over folds (mean ± std), on the classes {glue:text}`headline_classes`:
 # macro-F1 {glue:text}`cv_macro_f1`, accuracy {glue:text}`cv_accuracy`, SN Ia vs non-Ia

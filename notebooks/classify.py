@@ -17,7 +17,7 @@
 # realised test spectrum of each class, as a telescope would deliver it (the observation with
 # its continuum and noise, `flux_raw_obs`), is written as an SEDM-style ASCII file, a FITS file
 # with a log-lambda WCS and a SkyPortal/Fritz JSON download, and classified by the same library
-# call `ciderlab classify` makes (`ciderlab.classify.classify_file`): the redshift model's
+# call `ciderlab classify` makes (`ciderlab.spectranet.classify.classify_file`): the redshift model's
 # estimate, then the classifier on the spectrum de-redshifted with it. The table compares the
 # answers with the truth, and shows that the three file formats give the same answer.
 #
@@ -44,7 +44,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ciderlab.classify import classifications_table, classify_file, load_models
+from ciderlab.spectranet.answer import classifications_table
+from ciderlab.spectranet.classify import classify_file
+from ciderlab.spectranet.shipped import load_models
 from ciderlab.evaluation import figures
 from ciderlab.evaluation.tables import show
 from ciderlab.io import load_spectra

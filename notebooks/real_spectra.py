@@ -37,7 +37,7 @@ from myst_nb import glue
 
 from ciderlab.evaluation import tables
 from ciderlab.evaluation.figures import real_spectra as figures
-from ciderlab.evaluation.real_spectra import redshift_errors
+from ciderlab.spectranet.real_spectra import redshift_errors
 from ciderlab.io import load_arrays, load_json, load_records, load_table
 
 results = Path(results_dir)

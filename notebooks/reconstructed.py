@@ -32,7 +32,7 @@ from myst_nb import glue
 from ciderlab.evaluation import tables
 from ciderlab.evaluation.selection import verdicts
 from ciderlab.io import load_json, load_records
-from ciderlab.models.spectranet import SpectraNet
+from ciderlab.spectranet.model import SpectraNet
 from ciderlab.params import resolve_params
 from ciderlab.training.runs import model_config_from_params
 

@@ -60,7 +60,7 @@ glue("paper_rms", tables.PAPER_REDSHIFT_RMS, display=False)
 # ## Predicted against true redshift: every object, cross-validated
 #
 # Each of {glue:text}`n_folds` folds' redshift model is trained without its test objects
-# (stage `cross_validate`). Over folds the RMS of $\Delta z/(1+z)$ is
+# (stage `cross_validate_redshift`). Over folds the RMS of $\Delta z/(1+z)$ is
 # {glue:text}`cv_z_rms_folds` (mean ± std), the
 # outlier fraction ($|\Delta z|/(1+z) > 0.15$) {glue:text}`cv_z_outliers_folds`. Pooled over
 # all {glue:text}`cv_z_n_spectra` spectra: RMS {glue:text}`cv_z_rms:.4f`, bias

@@ -16,7 +16,7 @@
 # **What this adds.** Three things a classifier's user needs beside its answer, none of them in
 # the paper: probabilities that mean what they say (calibration), an honest "none of the trained
 # classes", and a redshift with an interval. Every setting on this page is fitted on
-# **validation** objects only (stage `reliability`, `src/ciderlab/evaluation/reliability.py`)
+# **validation** objects only (stage `reliability`, `src/ciderlab/spectranet/reliability.py`)
 # and scored on test objects, pooled over the cross-validation folds.
 
 # %% tags=["parameters", "remove-cell"]

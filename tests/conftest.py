@@ -13,7 +13,7 @@ import torch
 torch.set_num_threads(1)
 
 from ciderlab.spectra.preprocess import PreprocessConfig
-from ciderlab.spectra.realise import RealiseConfig
+from ciderlab.spectranet.realise import RealiseConfig
 
 # A small realisation set-up shared by the realise and baseline tests (256-bin grids).
 SMALL_REALISE_CONFIG = RealiseConfig(
@@ -22,7 +22,8 @@ SMALL_REALISE_CONFIG = RealiseConfig(
     template_fwhm_lnwave=0.00135,
     preprocess=PreprocessConfig(obs_wave_min_aa=3800, obs_wave_max_aa=9200, rest_wave_min_aa=3150,
                                 rest_wave_max_aa=9200, n_bins=256, fwhm_lnwave=0.01,
-                                continuum="spline", knot_spacing_lnwave=0.22))
+                                continuum="spline", knot_spacing_lnwave=0.22,
+                                median_window_lnwave=0.2))
 
 WAVE = np.exp(np.linspace(np.log(2501.69), np.log(9993.23), 1024))
 

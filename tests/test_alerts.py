@@ -7,12 +7,12 @@ import pandas as pd
 import pytest
 from astropy.io import fits
 
-from ciderlab.alerts.archive import iter_packets, read_archive_alerts
-from ciderlab.alerts.cutouts import decode_stamp, fit_stamp, normalise_stamp, packet_cutouts
-from ciderlab.alerts.lightcurve import build_lightcurve, history_records, mag_to_flux_ujy
-from ciderlab.alerts.metadata import (METADATA_FIELDS, TOWERS, apply_metadata_scaler,
+from ciderlab.applecider.alerts.archive import iter_packets, read_archive_alerts
+from ciderlab.applecider.alerts.cutouts import decode_stamp, fit_stamp, normalise_stamp, packet_cutouts
+from ciderlab.applecider.alerts.lightcurve import build_lightcurve, history_records, mag_to_flux_ujy
+from ciderlab.applecider.alerts.metadata import (METADATA_FIELDS, TOWERS, apply_metadata_scaler,
                                       clean_sentinels, fit_metadata_scaler, tower_columns)
-from ciderlab.alerts.tables import load_alert_tables, packets_to_tables, save_alert_tables
+from ciderlab.applecider.alerts.tables import load_alert_tables, packets_to_tables, save_alert_tables
 from ciderlab.data.labels import (UNLABELLED, alert_class_of_simbad,
                                   paper_group_of_alert_class)
 from ciderlab.errors import InputError

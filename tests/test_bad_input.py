@@ -15,10 +15,11 @@ import torch
 import yaml
 from astropy.io import fits
 
+from recipes import preprocess_config
 from ciderlab.cli import main
 from ciderlab.data.pull import SNID_SAGE_WHEEL
-from ciderlab.models.checkpoint import save_checkpoint
-from ciderlab.models.spectranet import SpectraNet, SpectraNetConfig
+from ciderlab.checkpoint import save_checkpoint
+from ciderlab.spectranet.model import SpectraNet, SpectraNetConfig
 from ciderlab.spectra.preprocess import PreprocessConfig
 
 REPO_PARAMS = Path(__file__).resolve().parents[1] / "params.yaml"
@@ -116,7 +117,7 @@ def damaged_checkpoint(tmp_path, wheel):
     path = tmp_path / "classifier.pt"
     config = SpectraNetConfig(n_bins=64, n_outputs=2, channels=(4, 4), kernels=((3,), (3,)),
                               hidden=4)
-    save_checkpoint(path, SpectraNet(config).state_dict(), config, classes=["a", "b"])
+    save_checkpoint(path, SpectraNet(config), classes=["a", "b"])
     path.write_bytes(path.read_bytes()[:-200])  # a copy cut short
     return path
 
@@ -255,9 +256,9 @@ def checkpoints(tmp_path_factory):
     for head, n_out in (("classifier", 3), ("redshift", 1)):
         config = SpectraNetConfig(n_outputs=n_out, head=head, **small)
         paths.append(folder / f"{head}.pt")
-        save_checkpoint(paths[-1], SpectraNet(config).state_dict(), config,
+        save_checkpoint(paths[-1], SpectraNet(config),
                         classes=["SN Ia", "SN II", "TDE"],
-                        preprocess=PreprocessConfig(n_bins=256).to_dict())
+                        preprocess=preprocess_config(n_bins=256).to_dict())
     return paths
 
 

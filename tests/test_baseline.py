@@ -8,18 +8,19 @@ import dataclasses
 
 import torch
 
-from ciderlab.baselines import compare
-from ciderlab.baselines.compare import (N_THREADS, compare_with_snid_sage, run_spectranet,
+from ciderlab.spectranet.snid import compare
+from ciderlab.spectranet.snid.compare import (N_THREADS, compare_with_snid_sage, run_spectranet,
                                         score_comparison, snid_inputs, torch_threads)
-from ciderlab.baselines.snid_input import rebuild_flat_observation, write_spectrum_file
-from ciderlab.baselines.snid_output import parse_snid_output, snid_type_to_class
-from ciderlab.baselines.snid_sage import install_snid_sage, run_snid_sage, templates_of_objects
-from ciderlab.baselines.subset import select_baseline_subset
+from ciderlab.spectranet.snid.snid_input import rebuild_flat_observation, write_spectrum_file
+from ciderlab.spectranet.snid.snid_output import parse_snid_output, snid_type_to_class
+from ciderlab.spectranet.snid.install import install_snid_sage, templates_of_objects
+from ciderlab.spectranet.snid.snid_sage import run_snid_sage
+from ciderlab.spectranet.snid.subset import select_baseline_subset
 from ciderlab.data.labels import EXTENDED_CLASSES
-from ciderlab.data.templates import TemplateBank, TemplateSpectrum, load_template_bank
+from ciderlab.spectranet.templates import TemplateBank, TemplateSpectrum, load_template_bank
 from ciderlab.spectra.grid import make_log_grid
 from ciderlab.spectra.preprocess import normalise_spectrum, remove_continuum
-from ciderlab.spectra.realise import realise_spectra
+from ciderlab.spectranet.realise import realise_spectra
 from conftest import SMALL_REALISE_CONFIG
 
 REAL_WHEEL = Path(__file__).resolve().parents[1] / "data/raw/snid_sage-0.9.0-py3-none-any.whl"

@@ -1,8 +1,8 @@
 import numpy as np
 
-from ciderlab.data.catalogue import build_catalogue, coverage_fraction, drop_rare_classes
+from ciderlab.spectranet.catalogue import build_catalogue, coverage_fraction, drop_rare_classes
 from ciderlab.data.labels import PAPER_CLASSES
-from ciderlab.data.templates import load_template_bank
+from ciderlab.spectranet.templates import load_template_bank
 
 
 def test_coverage_fraction_of_a_window():

@@ -3,8 +3,8 @@ import pytest
 import torch
 
 from ciderlab import __version__
-from ciderlab.models.checkpoint import CHECKPOINT_FORMAT, load_checkpoint, save_checkpoint
-from ciderlab.models.spectranet import SpectraNet, SpectraNetConfig
+from ciderlab.checkpoint import CHECKPOINT_FORMAT, load_checkpoint, save_checkpoint
+from ciderlab.spectranet.model import SpectraNet, SpectraNetConfig
 
 TINY = SpectraNetConfig(n_bins=64, n_outputs=3, channels=(4, 4, 8), kernels=((3, 5, 9),) * 3,
                         hidden=8)
@@ -15,7 +15,7 @@ def saved(tmp_path, config=TINY, **describe):
     torch.manual_seed(0)
     model = SpectraNet(config).eval()
     path = tmp_path / "model.pt"
-    save_checkpoint(path, model.state_dict(), config, **describe)
+    save_checkpoint(path, model, **describe)
     return model, path
 
 

@@ -5,7 +5,8 @@ import json
 
 import pytest
 
-from ciderlab.classify import classify_spectrum, load_models
+from ciderlab.spectranet.classify import classify_spectrum
+from ciderlab.spectranet.shipped import load_models
 from ciderlab.cli import main
 from ciderlab.spectra.readers.writers import save_sedm_ascii
 

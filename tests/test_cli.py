@@ -10,20 +10,13 @@ import yaml
 
 from ciderlab.cli import build_parser, main
 from ciderlab.io import SpectraSet, save_spectra
-from ciderlab.models.checkpoint import save_checkpoint
-from ciderlab.models.spectranet import SpectraNet, SpectraNetConfig
+from ciderlab.checkpoint import save_checkpoint
+from ciderlab.spectranet.model import SpectraNet, SpectraNetConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# Each stage's path flags, as dvc.yaml passes them (pull is not a DVC stage: data.dvc).
-STAGE_FLAGS = {
-    "split": ["--wheel", "--out"],
-    "realise": ["--wheel", "--split-dir", "--out"],
-    "train_classifier": ["--spectra", "--split-dir", "--out"],
-    "train_redshift": ["--spectra", "--split-dir", "--out"],
-    "evaluate": ["--spectra", "--classifier", "--redshift", "--out"],
-    "baselines": ["--wheel", "--spectra", "--classifier", "--redshift", "--out"],
-}
+# Flags whose value is a choice, not a path (the others are paths).
+CHOICE_FLAGS = {"--head"}
 
 
 @pytest.fixture(autouse=True)
@@ -60,7 +53,7 @@ def tiny_model(path, head="classifier", n_bins=32, classes=("AGN", "SN Ia")):
     """A checkpoint of an untrained two-stage network, as a training stage would write it."""
     config = SpectraNetConfig(n_bins=n_bins, n_outputs=len(classes) if head == "classifier" else 1,
                               head=head, channels=(4, 4), kernels=((3, 5, 7),) * 2, hidden=8)
-    save_checkpoint(path, SpectraNet(config).state_dict(), config, classes=list(classes),
+    save_checkpoint(path, SpectraNet(config), classes=list(classes),
                     recipe={"seed": 42}, split_hash="x",
                     input_frame="rest" if head == "classifier" else "observed")
     return path
@@ -114,10 +107,14 @@ def test_unknown_flag_is_a_usage_error(capsys):
     assert "--no-such-flag" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("stage", sorted(STAGE_FLAGS))
+@pytest.mark.parametrize("stage", sorted(dvc_commands()))
 def test_every_stage_takes_params_and_its_paths(stage):
-    values = {flag: f"/somewhere/{flag.strip('-')}" for flag in STAGE_FLAGS[stage]}
-    argv = [stage, "--params", "/somewhere/params.yaml"]
+    command = dvc_commands()[stage]
+    values = {flag: f"/somewhere/{flag.strip('-')}" for flag in command[1::2]
+              if flag not in CHOICE_FLAGS}
+    argv = [command[0], "--params", "/somewhere/params.yaml"]
+    argv += [item for flag, value in zip(command[1::2], command[2::2]) if flag in CHOICE_FLAGS
+             for item in (flag, value)]
     for flag, value in values.items():
         argv += [flag, value]
     args = vars(build_parser().parse_args(argv))
@@ -133,9 +130,12 @@ def test_pull_takes_its_output_folder():
 
 def test_every_dvc_stage_command_parses_and_names_its_stage():
     commands = dvc_commands()
-    assert set(STAGE_FLAGS) <= set(commands)
+    assert {"split", "realise", "train_classifier", "evaluate", "cross_validate_classifier",
+            "cross_validate_redshift", "train_multimodal"} <= set(commands)
     for name, argv in commands.items():
-        assert argv[0] == name  # one stage = one subcommand of the same name
+        # one stage = one subcommand of the same name, or of one head (cross_validate_<head>)
+        head = argv[argv.index("--head") + 1] if "--head" in argv else None
+        assert name == (argv[0] if head is None else f"{argv[0]}_{head}")
         build_parser().parse_args(argv)  # a flag dvc.yaml passes but the CLI lacks exits here
 
 
@@ -172,9 +172,10 @@ def test_every_stage_reports_missing_inputs_as_an_error_not_a_traceback(stage, t
     moved = [argv[0], "--params", str(params_file(tmp_path))]
     assert all(flag.startswith("--") for flag in argv[1::2]), argv
     for flag, value in zip(argv[1::2], argv[2::2]):
-        moved += [flag, str(out / Path(value).name if flag == "--out" else missing / Path(value).name)]
+        moved += [flag, value if flag in CHOICE_FLAGS else
+                  str(out / Path(value).name if flag == "--out" else missing / Path(value).name)]
     assert main(moved) == 1
-    assert str(missing) in stderr_error(capsys, stage)
+    assert str(missing) in stderr_error(capsys, argv[0])
     assert not out.exists() or not any(p.is_file() for p in out.rglob("*"))
 
 

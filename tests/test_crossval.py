@@ -1,18 +1,21 @@
+from dataclasses import replace
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 
+from recipes import recipe
+from ciderlab.training.heads import CLASSIFIER, REDSHIFT
 from ciderlab.data.split import assign_folds
-from ciderlab.evaluation.cross_validation import (cross_validation_predictions,
+from ciderlab.evaluation.fold_scores import (cross_validation_predictions,
                                                   cross_validation_scores, paired_differences)
-from ciderlab.models.spectranet import SpectraNet, SpectraNetConfig
-from ciderlab.training.crossval import cross_validate, fold_meta
-from ciderlab.training.loop import TrainConfig
+from ciderlab.spectranet.model import SpectraNet, SpectraNetConfig
+from ciderlab.training.folds import cross_validate, fold_meta
+from ciderlab.training.runs import run_fingerprint
 
 TINY = SpectraNetConfig(n_bins=32, n_outputs=2, channels=(4, 4, 4, 4, 4), kernels=((3, 5, 7),) * 5,
                         hidden=8, dropout=0.0)
-RECIPE = TrainConfig(seed=1, lr=3e-3, batch_size=16, max_epochs=1, warmup_epochs=0, patience=1)
+RECIPE = recipe(seed=1, lr=3e-3, batch_size=16, max_epochs=1, warmup_epochs=0, patience=1)
 
 
 def toy_set(n_objects=12, n_realisations=3):
@@ -39,7 +42,7 @@ def toy_set(n_objects=12, n_realisations=3):
 
 def test_every_scored_spectrum_is_tested_once_in_its_own_fold():
     meta, folds, flux, target = toy_set()
-    predictions = cross_validate("classifier", flux, target, meta, folds, 0.2, "salt", 2, TINY,
+    predictions = cross_validate(CLASSIFIER, flux, target, meta, folds, 0.2, "salt", 2, TINY,
                                  RECIPE, "toy", progress=False)
     scored = np.flatnonzero(meta["realisation"].to_numpy() < 2)
     test = predictions[predictions["split"] == "test"]
@@ -50,7 +53,7 @@ def test_every_scored_spectrum_is_tested_once_in_its_own_fold():
 
 def test_each_fold_also_predicts_its_own_validation_objects():
     meta, folds, flux, target = toy_set()
-    predictions = cross_validate("classifier", flux, target, meta, folds, 0.2, "salt", 2, TINY,
+    predictions = cross_validate(CLASSIFIER, flux, target, meta, folds, 0.2, "salt", 2, TINY,
                                  RECIPE, "toy", progress=False)
     val = predictions[predictions["split"] == "val"]
     assert len(val) and set(val["fold"]) == {0, 1, 2}
@@ -70,13 +73,32 @@ def test_a_fold_never_trains_or_stops_on_its_test_objects():
         assert (split["split"] == "val").any() and (split["split"] == "train").any()
 
 
+def fold_0_run(meta, folds, recipe_=None, data_id="toy"):
+    """The run id fold 0's training would have (what a checkpoint of it records)."""
+    rows = np.flatnonzero(fold_meta(meta, folds, 0, 0.2, "salt")["split"].to_numpy() == "train")
+    return run_fingerprint(TINY, recipe_ or RECIPE, data_id, rows, None)
+
+
 def test_a_model_already_trained_on_a_fold_is_reused():
     meta, folds, flux, target = toy_set()
     fixed = SpectraNet(TINY).eval()
-    predictions = cross_validate("classifier", flux, target, meta, folds, 0.2, "salt", 2, TINY,
-                                 RECIPE, "toy", trained={0: fixed}, progress=False)
+    predictions = cross_validate(CLASSIFIER, flux, target, meta, folds, 0.2, "salt", 2, TINY,
+                                 RECIPE, "toy", reusable={fold_0_run(meta, folds): fixed},
+                                 progress=False)
     assert (predictions.loc[predictions["fold"] == 0, "best_epoch"] == -1).all()
     assert (predictions.loc[predictions["fold"] != 0, "best_epoch"] >= 1).all()
+
+
+@pytest.mark.parametrize("what", ["recipe", "data"])
+def test_a_model_of_another_run_is_not_reused(what):
+    # Another recipe, or other data (spectra checksum): the run ids differ, the fold trains.
+    meta, folds, flux, target = toy_set()
+    other = (fold_0_run(meta, folds, recipe_=replace(RECIPE, lr=RECIPE.lr / 2)) if what == "recipe"
+             else fold_0_run(meta, folds, data_id="other spectra"))
+    predictions = cross_validate(CLASSIFIER, flux, target, meta, folds, 0.2, "salt", 2, TINY,
+                                 RECIPE, "toy", reusable={other: SpectraNet(TINY).eval()},
+                                 progress=False)
+    assert (predictions["best_epoch"] >= 1).all()
 
 
 def test_folds_trained_side_by_side_give_what_one_thread_in_turn_gives(tmp_path):
@@ -85,12 +107,12 @@ def test_folds_trained_side_by_side_give_what_one_thread_in_turn_gives(tmp_path)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        in_turn = cross_validate("classifier", flux, target, meta, folds, 0.2, "salt", 2, TINY,
-                                 RECIPE, "toy", trained={0: fixed}, progress=False)
+        in_turn = cross_validate(CLASSIFIER, flux, target, meta, folds, 0.2, "salt", 2, TINY,
+                                 RECIPE, "toy", reusable={fold_0_run(meta, folds): fixed}, progress=False)
     finally:
         torch.set_num_threads(threads)
-    side_by_side = cross_validate("classifier", flux, target, meta, folds, 0.2, "salt", 2, TINY,
-                                  RECIPE, "toy", trained={0: fixed}, progress=False, workers=2,
+    side_by_side = cross_validate(CLASSIFIER, flux, target, meta, folds, 0.2, "salt", 2, TINY,
+                                  RECIPE, "toy", reusable={fold_0_run(meta, folds): fixed}, progress=False, workers=2,
                                   state_dir=tmp_path)
     pd.testing.assert_frame_equal(in_turn, side_by_side)
     assert set(side_by_side["fold"]) == {0, 1, 2}
@@ -101,7 +123,7 @@ def test_redshift_folds_predict_one_redshift_per_spectrum():
     meta, folds, flux, _ = toy_set()
     z = torch.as_tensor(meta["redshift"].to_numpy(copy=True), dtype=torch.float32)
     config = SpectraNetConfig(**{**TINY.to_dict(), "n_outputs": 1, "head": "redshift"})
-    predictions = cross_validate("redshift", flux, z, meta, folds, 0.2, "salt", 2, config,
+    predictions = cross_validate(REDSHIFT, flux, z, meta, folds, 0.2, "salt", 2, config,
                                  RECIPE, "toy", progress=False)
     assert predictions["redshift_pred"].notna().all() and (predictions["redshift_pred"] >= 0).all()
 
@@ -141,7 +163,7 @@ def test_scores_are_mean_and_std_over_folds_and_pooled_over_every_object():
 
 
 def test_the_default_preprocessing_is_ranked_among_the_options():
-    from ciderlab.training.compare_preprocessing import rank_of_default
+    from ciderlab.spectranet.compare_preprocessing import rank_of_default
 
     table = pd.DataFrame({"option": ["a", "b", "c"], "val_macro_f1": [0.5, 0.7, 0.6],
                           "preprocess.continuum": ["spline", "spline", "median"],

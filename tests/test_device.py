@@ -5,9 +5,9 @@ import torch
 
 from ciderlab.cli import main
 from ciderlab.errors import InputError
-from ciderlab.models.checkpoint import load_checkpoint, save_checkpoint
-from ciderlab.models.spectranet import SpectraNet, SpectraNetConfig
-from ciderlab.training.device import configure_determinism, resolve_device
+from ciderlab.checkpoint import load_checkpoint, save_checkpoint
+from ciderlab.spectranet.model import SpectraNet, SpectraNetConfig
+from ciderlab.device import configure_determinism, resolve_device
 
 HAS_CUDA = torch.cuda.is_available()
 needs_gpu = pytest.mark.skipif(not HAS_CUDA, reason="needs a CUDA GPU")
@@ -67,7 +67,7 @@ def saved_model(tmp_path, device):
     torch.manual_seed(0)
     model = SpectraNet(TINY).to(device).eval()
     path = tmp_path / "model.pt"
-    save_checkpoint(path, model.state_dict(), TINY)
+    save_checkpoint(path, model)
     return model, path
 
 

@@ -5,6 +5,7 @@ import runpy
 import subprocess
 import sys
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 import torch
@@ -23,14 +24,17 @@ import numpy as np
 import torch
 
 from ciderlab.errors import InputError
-from ciderlab.models.spectranet import SpectraNet, SpectraNetConfig
+from ciderlab.spectranet.model import SpectraNet, SpectraNetConfig
 from ciderlab.training import distributed
-from ciderlab.training.loop import TrainConfig, classifier_objective, fit
+from ciderlab.training.heads import CLASSIFIER
 from ciderlab.training.runs import train_one
+
+sys.path.insert(0, TESTS_DIR)  # the tests' recipes (params.yaml's, with a few values changed)
+from recipes import fit_arrays, recipe  # noqa: E402
 
 CONFIG = SpectraNetConfig(n_bins=32, n_outputs=3, channels=(4, 4, 4, 8, 8),
                           kernels=((3, 5, 9),) * 5, hidden=8, dropout=0.0)
-CFG = TrainConfig(seed=11, lr=3e-3, batch_size=16, max_epochs=3, warmup_epochs=1, patience=10,
+CFG = recipe(seed=11, lr=3e-3, batch_size=16, max_epochs=3, warmup_epochs=1, patience=10,
                   ema_decay=0.9)
 # 45 training spectra in batches of 16: the last global batch (13) splits 6 / 7 over 2 ranks.
 TRAIN, VAL = np.arange(45), np.arange(45, 60)
@@ -47,7 +51,7 @@ def data():
 
 def train(state_dir):
     flux, labels = data()
-    trained = train_one("classifier", flux, labels, TRAIN, VAL, CONFIG, CFG, "toy",
+    trained = train_one(CLASSIFIER, flux, labels, TRAIN, VAL, CONFIG, CFG, "toy",
                         state_path=None if state_dir is None else state_dir / "state.pt",
                         progress=False)
     return {"state_dict": trained.model.state_dict(), "history": trained.history}
@@ -56,10 +60,9 @@ def train(state_dir):
 def run_fit(cfg, state_path):
     flux, labels = data()
     flux = torch.from_numpy(flux)
-    loss_fn, score_fn = classifier_objective(labels[TRAIN], 3, cfg)
     torch.manual_seed(cfg.seed)
-    return fit(SpectraNet(CONFIG), flux[TRAIN], labels[TRAIN], flux[VAL], labels[VAL], cfg,
-               loss_fn, score_fn, state_path=state_path, run_id="toy", progress=False)
+    return fit_arrays(SpectraNet(CONFIG), flux[TRAIN], labels[TRAIN], flux[VAL], labels[VAL], cfg,
+                      state_path=state_path, run_id="toy", progress=False)
 
 
 if __name__ == "__main__":
@@ -84,7 +87,7 @@ def runs(tmp_path_factory):
     """(single-process results, [rank 0's, rank 1's] results, output folder)."""
     out = tmp_path_factory.mktemp("ddp")
     script = out / "worker.py"
-    script.write_text(WORKER)
+    script.write_text(WORKER.replace("TESTS_DIR", repr(str(Path(__file__).parent))))
     env = {k: v for k, v in os.environ.items()
            if k not in ("WORLD_SIZE", "RANK", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")}
     env["OMP_NUM_THREADS"] = "1"

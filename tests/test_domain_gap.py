@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from ciderlab.evaluation.domain_gap import realism_auc
+from ciderlab.spectranet.domain_gap import realism_auc
 
 
 def spectra(n, shift=0.0, seed=0, n_bins=16):
@@ -39,7 +39,7 @@ def test_inputs_on_different_grids_are_refused():
 
 
 def test_breakdown_finds_a_gap_that_lies_in_the_coverage_alone():
-    from ciderlab.evaluation.domain_gap import realism_breakdown
+    from ciderlab.spectranet.domain_gap import realism_breakdown
 
     rng = np.random.default_rng(5)
     real = rng.normal(size=(40, 30))

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ciderlab.data.duplicates import (compute_spectrum_matches, find_duplicate_objects,
+from ciderlab.spectranet.duplicates import (compute_spectrum_matches, find_duplicate_objects,
                                       merge_duplicate_objects)
 
 N_WAVE = 400

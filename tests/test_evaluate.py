@@ -8,7 +8,7 @@ import torch
 
 import pytest
 
-from ciderlab.evaluation.evaluate import (EvaluateConfig, clean_subset_scores, evaluate_test_set,
+from ciderlab.spectranet.evaluate import (EvaluateConfig, clean_subset_scores, evaluate_test_set,
                                           seen_against_unseen)
 from ciderlab.evaluation.tables import table_seen_against_unseen
 from ciderlab.io import SpectraSet

@@ -8,11 +8,11 @@ import pytest
 import torch
 
 from ciderlab.cli import main
-from ciderlab.data.pull import sha256_of
-from ciderlab.data.templates import load_template_bank
-from ciderlab.models.checkpoint import load_checkpoint, save_checkpoint
-from ciderlab.models.spectranet import SpectraNet, SpectraNetConfig
-from ciderlab.spectra.realise import realise_spectra
+from ciderlab.io import sha256_of
+from ciderlab.spectranet.templates import load_template_bank
+from ciderlab.checkpoint import load_checkpoint, save_checkpoint
+from ciderlab.spectranet.model import SpectraNet, SpectraNetConfig
+from ciderlab.spectranet.realise import realise_spectra
 from conftest import SMALL_REALISE_CONFIG
 
 CFG = SMALL_REALISE_CONFIG  # 256-bin grids
@@ -27,7 +27,7 @@ def write_checkpoint(path, head):
     config = SpectraNetConfig(head=head, n_outputs=len(CLASSES) if head == "classifier" else 1,
                               **SMOKE)
     torch.manual_seed(0 if head == "classifier" else 1)
-    save_checkpoint(path, SpectraNet(config).state_dict(), config, classes=CLASSES,
+    save_checkpoint(path, SpectraNet(config), classes=CLASSES,
                     preprocess=CFG.preprocess.to_dict(),
                     input_frame="rest" if head == "classifier" else "observed")
     return path

@@ -4,8 +4,8 @@ import pytest
 import torch
 from torch import nn
 
-from ciderlab.models.fft_conv import conv1d_same_fft, fft_length
-from ciderlab.models.spectranet import MultiScaleStage, SpectraNet, SpectraNetConfig
+from ciderlab.spectranet.fft_conv import conv1d_same_fft, fft_length
+from ciderlab.spectranet.model import MultiScaleStage, SpectraNet, SpectraNetConfig
 
 PAPER = SpectraNetConfig()  # the paper's network: 4096 bins, kernels up to 1021
 DEFAULT = SpectraNetConfig(n_bins=512, channels=(16, 32, 64, 128, 256),

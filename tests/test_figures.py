@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
+from ciderlab.applecider import figures as alert_figures
 from ciderlab.evaluation import figures
 
 CLASSES = ["SN Ia", "SN Ib", "TDE"]
@@ -250,7 +251,8 @@ def test_every_figure_function_is_covered_here(name):
 
 
 def test_classified_spectrum_shows_input_model_view_and_ranked_probabilities(tmp_path):
-    from ciderlab.classify import classify_spectrum, load_models
+    from ciderlab.spectranet.classify import classify_spectrum
+    from ciderlab.spectranet.shipped import load_models
     from test_classify import WAVE, smoke_checkpoints, sn_like
 
     paths = smoke_checkpoints(tmp_path)
@@ -286,10 +288,10 @@ def alert_tables():
 
 def test_alert_light_curves_keep_limits_apart_from_detections():
     lightcurve, metadata = alert_tables()
-    examples = figures.example_objects(metadata)
+    examples = alert_figures.example_objects(metadata)
     assert examples["objectId"].tolist() == ["ZTF2", "ZTF1"]  # by label; the last alert each
     assert examples["candid"].tolist() == [21, 12]
-    fig = figures.fig_alert_light_curves(lightcurve, examples)
+    fig = alert_figures.fig_alert_light_curves(lightcurve, examples)
     ax = next(a for a in fig.axes if a.get_title().startswith("ZTF1"))
     labels = ax.get_legend_handles_labels()[1] if ax.get_legend() is None else [
         t.get_text() for t in ax.get_legend().get_texts()]
@@ -301,11 +303,11 @@ def test_alert_light_curves_keep_limits_apart_from_detections():
 
 def test_cutout_triplets_show_the_examples_stamps_in_science_template_difference_order():
     lightcurve, metadata = alert_tables()
-    examples = figures.example_objects(metadata)
+    examples = alert_figures.example_objects(metadata)
     cutouts = np.zeros((3, 63, 63, 3), dtype=np.float32)
     cutouts[1, ..., 2] = np.arange(63 * 63).reshape(63, 63)  # ZTF1's last alert, difference
     index = pd.DataFrame({"objectId": ["ZTF1", "ZTF1", "ZTF2"], "candid": [11, 12, 21]})
-    fig = figures.fig_cutout_triplets(cutouts, index, examples)
+    fig = alert_figures.fig_cutout_triplets(cutouts, index, examples)
     assert [a.get_title() for a in fig.axes[:3]] == ["science", "template", "difference"]
     shown = fig.axes[5].images[0].get_array()  # row 2 (ZTF1), difference
     np.testing.assert_array_equal(shown, cutouts[1, ..., 2])
@@ -313,7 +315,7 @@ def test_cutout_triplets_show_the_examples_stamps_in_science_template_difference
 
 def test_metadata_coverage_is_the_share_of_alerts_with_a_real_value():
     _, metadata = alert_tables()
-    fig = figures.fig_metadata_coverage(metadata, ["sgscore1", "drb", "not_a_field"])
+    fig = alert_figures.fig_metadata_coverage(metadata, ["sgscore1", "drb", "not_a_field"])
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_xticklabels()] == ["sgscore1", "drb"]
     values = ax.collections[0].get_array().reshape(2, 2)  # rows AGN-like, star
@@ -324,7 +326,7 @@ def test_early_classification_draws_one_line_per_mode_at_the_history_cuts():
     early = {"photo": {"1": {"macro_f1": {"mean": 0.3, "std": 0.05}},
                        "10": {"macro_f1": {"mean": 0.4, "std": 0.02}},
                        "3": {"macro_f1": {"mean": 0.35, "std": 0.04}}}}
-    fig = figures.fig_early_classification(early)
+    fig = alert_figures.fig_early_classification(early)
     ax = fig.axes[0]
     line = ax.get_lines()[0]
     np.testing.assert_allclose(line.get_xdata(), [1, 3, 10])  # ordered by days, not as text
@@ -336,6 +338,6 @@ def test_expert_routing_is_the_mean_weight_per_true_class_and_mode():
     routing = pd.DataFrame({"mode": ["image", "image", "image", "ztf"],
                             "true": ["star", "star", "YSO", "star"],
                             "expert_0": [0.6, 0.0, 0.5, 1.0], "expert_1": [0.4, 1.0, 0.5, 0.0]})
-    fig = figures.fig_expert_routing(routing)
+    fig = alert_figures.fig_expert_routing(routing)
     assert [ax.get_title() for ax in fig.axes] == ["image", "ztf"]
     assert cell_texts(fig.axes[0]) == ["0.50", "0.50", "0.30", "0.70"]  # rows YSO, star

@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 from loopback import QuietHandler, serving
 
+from recipes import params_file
 from ciderlab.cli import build_parser, main
 from ciderlab.data.fritz import ENDPOINTS, pull_fritz, read_object_ids
 from ciderlab.data.online import AuthError, OnlineError, RetryPolicy
@@ -255,8 +256,7 @@ def test_a_rejected_token_is_a_clear_error_that_never_shows_the_token(fritz, tmp
     state.reject_token = True
     caplog.set_level(logging.DEBUG)
     monkeypatch.setenv("FRITZ_TOKEN", TOKEN)
-    params = tmp_path / "params.yaml"
-    params.write_text("pull: {max_attempts: 2, backoff_s: 0.01, timeout_s: 0.5}\n")
+    params = params_file(tmp_path, pull={"max_attempts": 2, "backoff_s": 0.01, "timeout_s": 0.5})
     out = tmp_path / "fritz"
     code = main(["pull", "fritz", "--objects", "ZTF21aaaaaaa", "--out", str(out), "--url", url,
                  "--params", str(params)])
@@ -283,8 +283,7 @@ def test_cli_pull_fritz_prints_one_line_and_keeps_pull_raw_the_default(fritz, tm
     monkeypatch.setenv("FRITZ_TOKEN", TOKEN)
     ids = tmp_path / "objects.csv"
     ids.write_text("obj_id,comment\nZTF21aaaaaaa,a Ia\n# skipped\n\nZTF20abcdefg\n")
-    params = tmp_path / "params.yaml"
-    params.write_text("pull: {backoff_s: 0.01, timeout_s: 0.5}\n")
+    params = params_file(tmp_path, pull={"backoff_s": 0.01, "timeout_s": 0.5})
     out = tmp_path / "fritz"
     assert main(["pull", "fritz", "--objects", str(ids), "--out", str(out), "--url", url,
                  "--params", str(params)]) == 0
@@ -310,8 +309,7 @@ def test_object_ids_from_a_file_or_a_list_and_a_bad_id_is_named(tmp_path):
 def test_a_killed_run_resumes_without_fetching_completed_files_again(fritz, tmp_path):
     url, state = fritz
     objects = ["ZTF21aaaaaaa", "ZTF19nothere", "ZTF20abcdefg"]
-    params = tmp_path / "params.yaml"
-    params.write_text("pull: {backoff_s: 0.01, timeout_s: 30}\n")
+    params = params_file(tmp_path, pull={"backoff_s": 0.01, "timeout_s": 30})
     out = tmp_path / "fritz"
     state.stall_after = 6  # 4 files of the first object, the unknown one, 1 of the third
     env = {**os.environ, "FRITZ_TOKEN": TOKEN,

@@ -1,11 +1,12 @@
 import numpy as np
 import pytest
 
-from ciderlab.spectra.galspecnet_input import (GalSpecInputConfig, GalSpecInputs,
+from recipes import preprocess_config
+from ciderlab.applecider.galspecnet_input import (GalSpecInputConfig, GalSpecInputs,
                                                make_galspec_input, masked_median)
 from ciderlab.spectra.preprocess import PreprocessConfig
 
-WAVE_OBS = PreprocessConfig().wave_obs_aa  # 512 log-lambda bins, 3800-9200 AA
+WAVE_OBS = preprocess_config().wave_obs_aa  # 512 log-lambda bins, 3800-9200 AA
 WAVE = GalSpecInputConfig().wave_aa
 
 

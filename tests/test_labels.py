@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from ciderlab.data.labels import (APPLECIDER_GROUPS, EXTENDED_CLASSES, PAPER_CLASSES, class_of_subtype,
+from ciderlab.data.labels import (EXTENDED_CLASSES, PAPER_CLASSES, class_of_subtype,
                              drop_reason, fix_label, normalise_object_id)
 
 
@@ -53,6 +53,3 @@ def test_subtype_map(subtype, label):
     assert class_of_subtype(subtype) == label
 
 
-def test_every_paper_class_has_an_applecider_group():
-    assert set(PAPER_CLASSES) <= set(APPLECIDER_GROUPS)
-    assert APPLECIDER_GROUPS["SN Ib"] == "SN I" and APPLECIDER_GROUPS["SN IIb"] == "SN II"

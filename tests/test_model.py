@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from ciderlab.models.spectranet import SpectraNet, SpectraNetConfig, count_macs, count_parameters
+from ciderlab.spectranet.model import SpectraNet, SpectraNetConfig, count_macs, count_parameters
 from ciderlab.params import load_params
 
 CPU = dict(channels=(16, 32, 64, 128, 256),

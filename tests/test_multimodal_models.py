@@ -1,12 +1,12 @@
 import pytest
 import torch
 
-from ciderlab.models.astrominn import AstroMiNN, AstroMiNNConfig, top_k_routing
-from ciderlab.models.fusion import MODES, FusionClassifier, FusionConfig, fusion_config
-from ciderlab.models.photometry_transformer import (EVENT_CHANNELS, PhotometryTransformer,
+from ciderlab.applecider.astrominn import AstroMiNN, AstroMiNNConfig, top_k_routing
+from ciderlab.applecider.fusion import MODES, FusionClassifier, FusionConfig, fusion_config
+from ciderlab.applecider.photometry_transformer import (EVENT_CHANNELS, PhotometryTransformer,
                                                     PhotometryTransformerConfig, Time2Vec,
                                                     masked_event_loss)
-from ciderlab.models.spectranet import SpectraNetConfig
+from ciderlab.spectranet.model import SpectraNetConfig
 
 PHOTOMETRY = PhotometryTransformerConfig(n_classes=3, d_model=16, n_heads=2, n_layers=2,
                                          ff_multiplier=2, dropout=0.1, pretrain_head=True)

@@ -3,13 +3,22 @@ import pandas as pd
 import pytest
 import torch
 
-from ciderlab.alerts.tables import packets_to_tables
-from ciderlab.models.fusion import FusionClassifier
-from ciderlab.training.multimodal import (MultimodalConfig, build_model_config, fit_fold, issued_by,
+from ciderlab.applecider.alerts.tables import packets_to_tables
+from ciderlab.applecider.fusion import FusionClassifier
+from ciderlab.applecider.training import (MultimodalConfig, build_model_config, fit_fold, issued_by,
                                           train_multimodal)
-from ciderlab.training.multimodal_baselines import BASELINES, baseline_probabilities
-from ciderlab.training.multimodal_data import (assemble_alerts, cut_history, fold_tensors,
+from ciderlab.applecider.baselines import BASELINES, baseline_probabilities
+from ciderlab.applecider.inputs import (assemble_alerts, cut_history, fold_tensors,
                                                object_labels, take)
+
+
+
+def tiny_config(**overrides) -> MultimodalConfig:
+    """The repository's train_multimodal section, shrunk to seconds."""
+    from ciderlab.params import load_params
+
+    return MultimodalConfig.from_params({**load_params()["train_multimodal"], **TINY, **overrides})
+
 
 SIMBAD = {"AGN-like": "QSO", "star": "Star", "variable star": "RRLyr"}
 CLASSES = ["AGN-like", "variable star", "star"]
@@ -107,7 +116,7 @@ def test_scaling_statistics_come_from_the_training_rows_only(tables):
 def test_a_resumed_run_matches_an_uninterrupted_one(tables, tmp_path):
     inputs = assemble_alerts(tables, CLASSES, max_events=12)
     batch, _ = fold_tensors(inputs, np.arange(len(inputs)), ("ps1_neighbour_1", "light_curve"))
-    config = MultimodalConfig(**{**TINY, "epochs": 4})
+    config = tiny_config(epochs=4)
     model_config = build_model_config("ztf", CLASSES, config)
 
     def fresh():
@@ -117,7 +126,7 @@ def test_a_resumed_run_matches_an_uninterrupted_one(tables, tmp_path):
     straight = fresh()
     fit_fold(straight, batch, config)
     interrupted = fresh()
-    fit_fold(interrupted, batch, MultimodalConfig(**{**TINY, "epochs": 2}), tmp_path / "s.pt", "r")
+    fit_fold(interrupted, batch, tiny_config(**{"epochs": 2}), tmp_path / "s.pt", "r")
     resumed = fresh()
     history = fit_fold(resumed, batch, config, tmp_path / "s.pt", "r")
     assert [row["epoch"] for row in history] == [1, 2, 3, 4]
@@ -126,7 +135,7 @@ def test_a_resumed_run_matches_an_uninterrupted_one(tables, tmp_path):
 
 
 def test_cross_validation_keeps_objects_in_one_fold_and_learns(tables, tmp_path):
-    config = MultimodalConfig(**{**TINY, "modes": ("photo", "meta", "all"), "n_folds": 3,
+    config = tiny_config(**{"modes": ("photo", "meta", "all"), "n_folds": 3,
                                  "epochs": 25})
     result = train_multimodal(tables, config, min_objects_per_class=10, state_dir=tmp_path,
                               progress=False)
@@ -165,8 +174,8 @@ def test_cross_validation_keeps_objects_in_one_fold_and_learns(tables, tmp_path)
 def test_the_params_schema_is_the_configs_fields():
     from dataclasses import fields
 
-    from ciderlab.models.astrominn import AstroMiNNConfig
-    from ciderlab.models.photometry_transformer import PhotometryTransformerConfig
+    from ciderlab.applecider.astrominn import AstroMiNNConfig
+    from ciderlab.applecider.photometry_transformer import PhotometryTransformerConfig
     from ciderlab.params import SCHEMA, load_params
 
     section = SCHEMA["train_multimodal"]
@@ -183,12 +192,12 @@ def test_the_params_schema_is_the_configs_fields():
 def test_pretraining_epochs_come_first_and_only_where_there_is_photometry(tables):
     inputs = assemble_alerts(tables, CLASSES, max_events=12)
     batch, _ = fold_tensors(inputs, np.arange(len(inputs)), ("ps1_neighbour_1", "light_curve"))
-    config = MultimodalConfig(**{**TINY, "epochs": 1, "pretrain_epochs": 2})
+    config = tiny_config(**{"epochs": 1, "pretrain_epochs": 2})
     torch.manual_seed(0)
     photo = FusionClassifier(build_model_config("photo", CLASSES, config))
     history = fit_fold(photo, take(batch, np.arange(24)), config)
     assert [row["phase"] for row in history] == ["pretrain", "pretrain", "train"]
-    assert np.isfinite([row["loss"] for row in history]).all()
+    assert np.isfinite([row["train_loss"] for row in history]).all()
     meta = FusionClassifier(build_model_config("meta", CLASSES, config))
     assert [row["phase"] for row in fit_fold(meta, take(batch, np.arange(24)), config)] == ["train"]
 

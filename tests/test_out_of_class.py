@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from scipy.special import log_softmax, logsumexp
 
-from ciderlab.evaluation.out_of_class import (false_alarm_and_detection, ood_scores,
+from ciderlab.spectranet.out_of_class import (false_alarm_and_detection, ood_scores,
                                               out_of_class_auroc, threshold_for_retention)
 
 

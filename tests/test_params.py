@@ -104,12 +104,12 @@ def test_schema_keys_are_the_config_dataclasses_fields():
     # The sections a dataclass reads may set exactly its fields (plus the few read elsewhere).
     from dataclasses import fields
 
-    from ciderlab.evaluation.evaluate import EvaluateConfig
-    from ciderlab.models.spectranet import SpectraNetConfig
+    from ciderlab.spectranet.evaluate import EvaluateConfig
+    from ciderlab.spectranet.model import SpectraNetConfig
     from ciderlab.params import SCHEMA
     from ciderlab.spectra.continua import ContinuumConfig
     from ciderlab.spectra.preprocess import PreprocessConfig
-    from ciderlab.spectra.realise import RealiseConfig
+    from ciderlab.spectranet.realise import RealiseConfig
     from ciderlab.training.loop import TrainConfig
 
     def names(cls, *drop):
@@ -124,8 +124,8 @@ def test_schema_keys_are_the_config_dataclasses_fields():
     # n_bins comes from grid, n_outputs and head from the stage (training.runs)
     assert set(SCHEMA["model"]) == names(SpectraNetConfig, "n_bins", "n_outputs", "head")
     assert set(SCHEMA["evaluate"]) == names(EvaluateConfig)
-    from ciderlab.models.galspecnet import GalSpecNetConfig
-    from ciderlab.spectra.galspecnet_input import GalSpecInputConfig
+    from ciderlab.applecider.galspecnet import GalSpecNetConfig
+    from ciderlab.applecider.galspecnet_input import GalSpecInputConfig
 
     assert set(SCHEMA["train_galspecnet"]) == (names(TrainConfig) | names(GalSpecInputConfig)
                                                | {"model", "torch_threads"})
@@ -154,14 +154,15 @@ def test_bad_settings_are_named_with_what_to_do(tmp_path, text, expected):
 
 
 def test_a_heads_own_model_section_overrides_the_shared_one_for_that_head_only():
+    from ciderlab.training.heads import CLASSIFIER, REDSHIFT
     from ciderlab.training.runs import model_config_from_params
 
     params = load_params(Path(__file__).parents[1] / "params.yaml")
     params["train_redshift"]["model"] = {"dropout": 0.05}
     params["train_classifier"].pop("model", None)
-    redshift = model_config_from_params(params, "redshift", ["a", "b"])
-    classifier = model_config_from_params(params, "classifier", ["a", "b"])
+    redshift = model_config_from_params(params, REDSHIFT, ["a", "b"])
+    classifier = model_config_from_params(params, CLASSIFIER, ["a", "b"])
     assert redshift.dropout == 0.05
     assert classifier.dropout == params["model"]["dropout"]
     # An explicit override (the ablation's) still wins over both.
-    assert model_config_from_params(params, "redshift", ["a"], {"dropout": 0.3}).dropout == 0.3
+    assert model_config_from_params(params, REDSHIFT, ["a"], {"dropout": 0.3}).dropout == 0.3

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from scipy.ndimage import gaussian_filter1d
 
+from recipes import preprocess_config
 from ciderlab.params import load_params
 from ciderlab.spectra.continua import blackbody_shape, redden
 from ciderlab.spectra.grid import make_log_grid
@@ -11,7 +12,7 @@ from ciderlab.spectra.preprocess import (PreprocessConfig, fit_spline_continuum,
                                          narrow_coverage, normalise_spectrum, prepare_observed,
                                          remove_continuum, to_model_grid, to_rest_frame)
 
-CFG = PreprocessConfig(n_bins=512, continuum="spline", knot_spacing_lnwave=0.22)
+CFG = preprocess_config(n_bins=512, continuum="spline", knot_spacing_lnwave=0.22)
 # What the pipeline ships: params.yaml's default profile.
 DEFAULT = PreprocessConfig.from_params(load_params(Path(__file__).parents[1] / "params.yaml"))
 
@@ -56,19 +57,19 @@ def test_broad_features_survive_a_steep_real_continuum():
 
 def test_snid_spacing_over_the_sedm_window_eats_broad_features():
     # 13 knots over 3800-9200 AA (0.074 apart in ln lambda) fit the features as continuum.
-    tight = PreprocessConfig(n_bins=512, continuum="spline", knot_spacing_lnwave=0.074)
+    tight = preprocess_config(n_bins=512, continuum="spline", knot_spacing_lnwave=0.074)
     assert features_kept(tight) < features_kept(CFG) - 0.15
 
 
 def test_running_median_also_keeps_broad_features():
-    median = PreprocessConfig(n_bins=512, continuum="median", median_window_lnwave=0.2)
+    median = preprocess_config(n_bins=512, continuum="median", median_window_lnwave=0.2)
     assert features_kept(median) > 0.9
 
 
 def test_no_removal_takes_out_only_the_overall_slope():
     wave = CFG.wave_obs_aa
     covered = np.ones(512, bool)
-    none = PreprocessConfig(n_bins=512, continuum="none")
+    none = preprocess_config(n_bins=512, continuum="none")
     tilt = (wave / 5000.0) ** -2
     assert np.allclose(remove_continuum(wave, tilt, covered, none), 0.0, atol=1e-9)
     # a curved continuum (a blackbody peaking inside the window) keeps its curvature
@@ -139,7 +140,7 @@ def test_config_round_trips_and_refuses_unknown_methods():
     assert PreprocessConfig.from_dict(CFG.to_dict()) == CFG
     assert PreprocessConfig.from_dict({**CFG.to_dict(), "unrelated": 1}) == CFG
     with pytest.raises(ValueError, match="continuum 'wavelet'"):
-        PreprocessConfig(continuum="wavelet")
+        preprocess_config(continuum="wavelet")
 
 
 def test_normalise_gives_zero_mean_unit_std_on_coverage():

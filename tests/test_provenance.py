@@ -1,14 +1,14 @@
-"""dvc.yaml's source deps are derived from the imports each stage runs (ciderlab.provenance_deps)."""
+"""dvc.yaml's source deps are derived from the imports each stage runs (tools.provenance_deps)."""
 
 import textwrap
 from pathlib import Path
 
 import pytest
 
-from ciderlab.provenance_deps import (REPO_ROOT, compare_stage_deps, format_mismatches,
+from tools.provenance_deps import (REPO_ROOT, compare_stage_deps, format_mismatches,
                                       load_stages, main, stage_sources)
-from ciderlab.provenance_imports import command_function
-from ciderlab.provenance_metrics import metrics_problems, scoring_stages
+from tools.provenance_imports import command_function
+from tools.provenance_metrics import metrics_problems, scoring_stages
 
 DVC_YAML = REPO_ROOT / "dvc.yaml"
 
@@ -19,6 +19,7 @@ FAKE_CLI = '''
 """A fake CLI."""
 import argparse
 
+from ciderlab.cli import extra
 from ciderlab.io import save
 
 
@@ -51,11 +52,13 @@ def build_parser():
     stage("fit", "fit it", cmd_fit)
     stage("other", "not fit", cmd_other)
     stage("go", "a name off the convention", run_go_stage)
+    stage("more", "in a command module beside the parser", extra.cmd_more)
     return parser
 '''
 
 FAKE_FILES = {
-    "cli.py": FAKE_CLI,
+    "cli/__init__.py": FAKE_CLI,
+    "cli/extra.py": "def cmd_more(args):\n    from ciderlab.unrelated import nothing_fit_needs\n",
     "__init__.py": '"""The fake package."""\n__version__ = "0"\n',
     "io.py": "def save(): pass\n",
     "helped.py": "def helper(x): return x\n",
@@ -87,7 +90,7 @@ def fake_repo(root: Path, dvc_yaml: str = "stages: {}\n", files=None) -> Path:
     return root
 
 
-FIT_SOURCES = ["src/ciderlab/cli.py", "src/ciderlab/helped.py", "src/ciderlab/io.py",
+FIT_SOURCES = ["src/ciderlab/cli/__init__.py", "src/ciderlab/helped.py", "src/ciderlab/io.py",
                "src/ciderlab/lib/deep.py", "src/ciderlab/lib/train.py"]
 
 
@@ -120,12 +123,16 @@ def test_the_subcommand_function_is_found_where_the_parser_names_it(tmp_path):
     root = fake_repo(tmp_path)
     import ast
 
-    tree = ast.parse((root / "src/ciderlab/cli.py").read_text())
-    assert command_function(tree, "fit") == "cmd_fit"
-    assert command_function(tree, "go") == "run_go_stage"
-    assert stage_sources({"cmd": "ciderlab go"}, root) == ["src/ciderlab/cli.py",
+    tree = ast.parse((root / "src/ciderlab/cli/__init__.py").read_text())
+    assert command_function(tree, "fit") == (None, "cmd_fit")
+    assert command_function(tree, "go") == (None, "run_go_stage")
+    assert command_function(tree, "more") == ("extra", "cmd_more")
+    assert stage_sources({"cmd": "ciderlab go"}, root) == ["src/ciderlab/cli/__init__.py",
                                                            "src/ciderlab/go.py",
                                                            "src/ciderlab/io.py"]
+    assert stage_sources({"cmd": "ciderlab more"}, root) == [
+        "src/ciderlab/cli/__init__.py", "src/ciderlab/cli/extra.py", "src/ciderlab/io.py",
+        "src/ciderlab/unrelated.py"]
     with pytest.raises(LookupError, match="no function for subcommand 'missing'"):
         stage_sources({"cmd": "ciderlab missing"}, root)
 
@@ -206,7 +213,7 @@ def test_scoring_stages_need_a_metrics_file_outside_every_out(tmp_path):
             metrics: [results/evaluate/metrics.json]
           other:
             cmd: ciderlab other
-        """, files={"cli.py": cli})
+        """, files={"cli/__init__.py": cli})
     assert set(scoring_stages(root / "dvc.yaml", root)) == {"fit", "compare_methods", "evaluate"}
     problems = metrics_problems(root / "dvc.yaml", root)
     assert len(problems) == 2
@@ -221,19 +228,23 @@ def test_the_real_cli_analysis_sees_lazy_imports_and_keeps_stages_apart():
     evaluate = stage_sources(stages["evaluate"], REPO_ROOT)
     baselines = stage_sources(stages["baselines"], REPO_ROOT)
     # cmd_evaluate imports the metrics module only inside its body
-    assert {"src/ciderlab/cli.py", "src/ciderlab/evaluation/metrics.py"} <= set(evaluate)
-    assert "src/ciderlab/baselines/snid_sage.py" not in evaluate
-    assert {"src/ciderlab/baselines/compare.py",
-            "src/ciderlab/baselines/snid_sage.py"} <= set(baselines)
+    assert {"src/ciderlab/cli/__init__.py", "src/ciderlab/cli/spectranet.py",
+            "src/ciderlab/evaluation/metrics.py"} <= set(evaluate)
+    # neither the other command modules nor what their functions import
+    assert "src/ciderlab/cli/applecider.py" not in evaluate
+    assert "src/ciderlab/spectranet/snid/snid_sage.py" not in evaluate
+    assert "src/ciderlab/training/loop.py" not in evaluate  # evaluation never imports training
+    assert {"src/ciderlab/spectranet/snid/compare.py",
+            "src/ciderlab/spectranet/snid/snid_sage.py"} <= set(baselines)
     figures = stage_sources({"cmd": "jupytext notebooks/comparison.py"}, REPO_ROOT)
     assert "src/ciderlab/evaluation/figures/__init__.py" in figures
-    assert "src/ciderlab/cli.py" not in figures
+    assert not any(f.startswith("src/ciderlab/cli/") for f in figures)
 
 
 def test_every_stage_declares_exactly_the_sources_its_command_imports():
     mismatches = compare_stage_deps(DVC_YAML, REPO_ROOT)
     assert not mismatches, ("dvc.yaml's src/ciderlab deps differ from the imports "
-                            "(`python -m ciderlab.provenance_deps` prints them all):\n"
+                            "(`python -m tools.provenance_deps` prints them all):\n"
                             + format_mismatches(mismatches))
 
 

@@ -4,11 +4,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ciderlab.baselines.real_files import object_id_of, write_inputs
-from ciderlab.baselines.snid_sage import _identify_argv
-from ciderlab.classify import load_models
+from ciderlab.spectranet.snid.real_files import object_id_of, write_inputs
+from ciderlab.spectranet.snid.snid_sage import _identify_argv
+from ciderlab.spectranet.shipped import load_models
 from ciderlab.errors import InputError
-from ciderlab.evaluation.real_spectra import (load_truth, method_scores, real_set_scores,
+from ciderlab.spectranet.real_spectra import (load_truth, method_scores, real_set_scores,
                                               score_files)
 
 from test_classify import smoke_checkpoints

@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ciderlab.evaluation.out_of_class import ood_scores
-from ciderlab.evaluation.reliability import (ReliabilityConfig, calibrate_folds, interval_folds,
+from ciderlab.spectranet.out_of_class import ood_scores
+from ciderlab.spectranet.reliability import (ReliabilityConfig, calibrate_folds, interval_folds,
                                              none_of_these, out_of_class_catalogue,
                                              out_of_class_halves, shipped_settings)
 

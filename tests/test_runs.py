@@ -2,7 +2,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ciderlab.training.runs import class_targets, scored_rows, seed_summary, train_one
+from recipes import recipe
+from ciderlab.training.heads import CLASSIFIER
+from ciderlab.data.labels import class_indices
+from ciderlab.data.split import scored_rows
+from ciderlab.evaluation.metrics import seed_summary
+from ciderlab.training.runs import train_one
 from ciderlab.evaluation.tables import mean_std, table_seed_report
 
 
@@ -30,8 +35,7 @@ def test_only_the_first_realisations_are_scored():
 def test_training_does_not_touch_the_callers_random_state():
     import torch
 
-    from ciderlab.models.spectranet import SpectraNetConfig
-    from ciderlab.training.loop import TrainConfig
+    from ciderlab.spectranet.model import SpectraNetConfig
 
     config = SpectraNetConfig(n_bins=16, n_outputs=2, channels=(2, 2, 2, 2, 2),
                               kernels=((3, 3, 3),) * 5, hidden=4, dropout=0.0)
@@ -40,12 +44,12 @@ def test_training_does_not_touch_the_callers_random_state():
     target = torch.as_tensor(np.arange(12) % 2)
     torch.manual_seed(123)
     before = torch.get_rng_state()
-    trained = train_one("classifier", flux, target, np.arange(8), np.arange(8, 12), config,
-                        TrainConfig(seed=5, max_epochs=1, batch_size=4, warmup_epochs=0), "toy",
+    trained = train_one(CLASSIFIER, flux, target, np.arange(8), np.arange(8, 12), config,
+                        recipe(seed=5, max_epochs=1, batch_size=4, warmup_epochs=0), "toy",
                         progress=False)
     assert torch.equal(torch.get_rng_state(), before)
-    again = train_one("classifier", flux, target, np.arange(8), np.arange(8, 12), config,
-                      TrainConfig(seed=5, max_epochs=1, batch_size=4, warmup_epochs=0), "toy",
+    again = train_one(CLASSIFIER, flux, target, np.arange(8), np.arange(8, 12), config,
+                      recipe(seed=5, max_epochs=1, batch_size=4, warmup_epochs=0), "toy",
                       progress=False)
     for a, b in zip(trained.model.parameters(), again.model.parameters()):
         assert torch.equal(a, b)  # the seed alone fixes the result
@@ -54,8 +58,7 @@ def test_training_does_not_touch_the_callers_random_state():
 def test_training_reads_a_memory_mapped_set_one_batch_at_a_time(tmp_path):
     import torch
 
-    from ciderlab.models.spectranet import SpectraNetConfig
-    from ciderlab.training.loop import TrainConfig
+    from ciderlab.spectranet.model import SpectraNetConfig
 
     config = SpectraNetConfig(n_bins=16, n_outputs=2, channels=(2, 2, 2, 2, 2),
                               kernels=((3, 3, 3),) * 5, hidden=4, dropout=0.0)
@@ -72,11 +75,11 @@ def test_training_reads_a_memory_mapped_set_one_batch_at_a_time(tmp_path):
             return self.array[rows]
 
     mapped = Reads(np.load(tmp_path / "flux.npy", mmap_mode="r"))
-    recipe = TrainConfig(seed=5, max_epochs=2, batch_size=3, warmup_epochs=0)
-    lazily = train_one("classifier", mapped, target, np.arange(9), np.arange(9, 12), config,
-                       recipe, "toy", progress=False)
-    eagerly = train_one("classifier", flux, target, np.arange(9), np.arange(9, 12), config,
-                        recipe, "toy", progress=False)
+    cfg = recipe(seed=5, max_epochs=2, batch_size=3, warmup_epochs=0)
+    lazily = train_one(CLASSIFIER, mapped, target, np.arange(9), np.arange(9, 12), config,
+                       cfg, "toy", progress=False)
+    eagerly = train_one(CLASSIFIER, flux, target, np.arange(9), np.arange(9, 12), config,
+                        cfg, "toy", progress=False)
     assert max(mapped.sizes) == 3  # batches of 3 and the 3 validation rows, never all 9
     assert lazily.history[-1]["train_loss"] == eagerly.history[-1]["train_loss"]
     for a, b in zip(lazily.model.parameters(), eagerly.model.parameters()):
@@ -109,6 +112,6 @@ def test_seed_summary_is_mean_and_sample_std_over_seeds():
 
 
 def test_class_targets_refuses_unknown_labels():
-    assert class_targets(pd.Series(["B", "A"]), ["A", "B"]).tolist() == [1, 0]
+    assert class_indices(pd.Series(["B", "A"]), ["A", "B"]).tolist() == [1, 0]
     with pytest.raises(ValueError, match="SLSN"):
-        class_targets(pd.Series(["A", "SLSN-I"]), ["A", "B"])
+        class_indices(pd.Series(["A", "SLSN-I"]), ["A", "B"])

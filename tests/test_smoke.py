@@ -59,7 +59,7 @@ def test_smoke_profile_runs_from_raw_data_to_book(tmp_path):
     assert (html / "_static/mathjax/tex-chtml.js").exists()  # math renders offline
 
     metrics = json.loads((repo / "results/evaluate/metrics.json").read_text())
-    classes = metrics["classes"]
+    assert metrics["classes"]
     for key in ("accuracy", "macro_f1", "top3_accuracy"):
         assert math.isfinite(metrics[key]), key
     smoke = yaml.safe_load(params_path.read_text())["profiles"]["smoke"]
@@ -94,7 +94,7 @@ def test_smoke_profile_runs_from_raw_data_to_book(tmp_path):
 
     # A checkpoint alone can prepare a real spectrum: it carries the preprocessing it was
     # trained with, which is the resolved params.yaml's.
-    from ciderlab.models.checkpoint import load_checkpoint
+    from ciderlab.checkpoint import load_checkpoint
     from ciderlab.params import load_params
     from ciderlab.spectra.preprocess import PreprocessConfig
 
@@ -133,6 +133,43 @@ def test_smoke_profile_runs_from_raw_data_to_book(tmp_path):
     assert "SpectraNet and SNID-SAGE on the same files" in (
         html / "notebooks/real_spectra.html").read_text()
     assert "none of the trained classes" in (html / "notebooks/reliability.html").read_text()
+
+    # Every stage wrote every output and metrics file dvc.yaml declares for it.
+    stages = yaml.safe_load((repo / "dvc.yaml").read_text())["stages"]
+    for name, stage in stages.items():
+        body = stage.get("do", stage)
+        for item in stage.get("foreach", [None]):
+            for entry in body.get("outs", []) + body.get("metrics", []):
+                path = (next(iter(entry)) if isinstance(entry, dict) else entry)
+                path = path.replace("${item}", str(item))
+                assert (repo / path).exists(), f"stage {name}: {path} missing"
+
+    # Every model the pipeline trains is a checkpoint that loads as its own class. A
+    # cross-validation fold whose run is the main model's reuses it (one file fewer).
+    from ciderlab.applecider.fusion import FusionClassifier
+    from ciderlab.applecider.galspecnet import GalSpecNet
+    from ciderlab.spectranet.model import SpectraNet
+
+    multimodal = json.loads((repo / "results/train_multimodal/metrics.json").read_text())
+    trained_modes = [m for m in multimodal["modes"] if m not in multimodal["baselines"]]
+    n_folds, n_alert_folds = cv["n_folds"], multimodal["n_folds"]
+    expected = {"results/cross_validate_classifier/models": (SpectraNet, n_folds - 1),
+                "results/cross_validate_redshift/models": (SpectraNet, n_folds - 1),
+                "results/ablation/models": (SpectraNet, n_folds * len(ablation["variants"])),
+                "results/train_galspecnet/models": (GalSpecNet, n_folds),
+                "results/train_multimodal/models": (FusionClassifier,
+                                                    n_alert_folds * len(trained_modes))}
+    for folder, (model_class, count) in expected.items():
+        files = sorted((repo / folder).rglob("*.pt"))
+        assert len(files) == count, (folder, [f.name for f in files])
+        for path in files:
+            model, described = load_checkpoint(path, model_class=model_class)
+            assert described["classes"] and not model.training, path
+    assert n_alert_folds == smoke["train_multimodal"]["n_folds"] and trained_modes
+    for mode in trained_modes:
+        assert math.isfinite(multimodal["modes"][mode]["macro_f1"]["mean"]), mode
+    galspecnet = json.loads((repo / "results/train_galspecnet/metrics.json").read_text())
+    assert galspecnet["n_folds"] == n_folds and math.isfinite(galspecnet["macro_f1"]["mean"])
 
     # Everything is now recorded: a second run does nothing and the workspace is clean.
     again = run(["dvc", "repro"], repo, env)

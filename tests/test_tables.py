@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ciderlab.applecider import tables as alert_tables
 from ciderlab.evaluation import tables
-from ciderlab.evaluation.cross_validation import paired_differences
+from ciderlab.evaluation.fold_scores import paired_differences
 from ciderlab.evaluation.metrics import spread
 
 
@@ -164,7 +165,7 @@ def test_spectral_branches_give_mean_std_over_folds_per_model_on_the_same_spectr
 
 
 def test_architecture_counts_parameters_of_each_configuration():
-    from ciderlab.models.spectranet import SpectraNet, SpectraNetConfig, count_parameters
+    from ciderlab.spectranet.model import SpectraNet, SpectraNetConfig, count_parameters
 
     small = SpectraNetConfig(n_bins=64, n_outputs=3, channels=(4, 8), kernels=((3, 5), (3, 5)),
                              hidden=16)
@@ -312,7 +313,7 @@ def test_alert_classes_say_which_groups_are_trained_and_why_not():
                "trained_classes": ["AGN-like"],
                "dropped_classes": {"SN": "4 objects < alerts.min_objects_per_class (10)"}}
     metadata = pd.DataFrame({"label": ["AGN-like"] * 3 + ["SN"] + ["unlabelled"] * 2})
-    table = tables.table_alert_classes(summary, metadata)
+    table = alert_tables.table_alert_classes(summary, metadata)
     assert table["objects"].tolist() == [12, 4, 7] and table["alerts"].tolist() == [3, 1, 2]
     assert table["use"].tolist() == ["trained on",
                                      "not trained: 4 objects < alerts.min_objects_per_class (10)",
@@ -323,7 +324,7 @@ def test_multimodal_modes_show_fold_spread_and_say_why_a_mode_was_skipped():
     scores = {"macro_f1": {"mean": 0.5, "std": 0.1, "values": [0.4, 0.6]},
               "accuracy": {"mean": 0.6, "std": 0.05, "values": [0.55, 0.65]},
               "pooled": {"macro_f1": 0.52}, "n_alerts": 30}
-    table = tables.table_multimodal_modes({"modes": {"ztf": scores},
+    table = alert_tables.table_multimodal_modes({"modes": {"ztf": scores},
                                            "skipped_modes": {"all": "no spectra"}})
     assert table["macro-F1 (folds)"].tolist() == ["0.500 ± 0.100", "-"]
     assert table.loc[1, "skipped"] == "no spectra" and table.loc[1, "alerts"] == 0

@@ -4,7 +4,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from ciderlab.data.templates import load_template_bank
+from ciderlab.spectranet.templates import load_template_bank
 
 
 def test_every_epoch_is_one_spectrum_with_its_own_age(tiny_wheel):

@@ -22,7 +22,8 @@ import pytest
 from astropy.io import fits
 from loopback import QuietHandler, serving
 
-from ciderlab.alerts.tables import load_alert_tables
+from recipes import params_file
+from ciderlab.applecider.alerts.tables import load_alert_tables
 from ciderlab.cli import main
 from ciderlab.data.online import OnlineError, RetryPolicy, partial_path
 from ciderlab.data.ztf_archive import (ChecksumError, fetch_night, iter_alert_packets,
@@ -364,8 +365,7 @@ def test_a_damaged_or_empty_tarball_is_a_clear_error(archive, tmp_path):
 def test_cli_pull_ztf_alerts_prints_one_line_and_rejects_foreign_options(archive, tmp_path,
                                                                        capsys):
     url, _ = archive
-    params = tmp_path / "params.yaml"
-    params.write_text("pull: {backoff_s: 0.01, timeout_s: 0.5}\nalerts: {stamp_size: 63}\n")
+    params = params_file(tmp_path, pull={"backoff_s": 0.01, "timeout_s": 0.5})
     out = tmp_path / "out"
     assert main(["pull", "ztf-alerts", "--night", NIGHT, "--out", str(out), "--url", url,
                  "--cache-dir", str(tmp_path / "cache"), "--params", str(params),

@@ -1,14 +1,9 @@
-"""ciderlab: reproducible companion to the SpectraNet and AppleCiDEr ZTF papers."""
+"""ciderlab: reproducible companion to the SpectraNet and AppleCiDEr ZTF papers.
+
+Each paper has a home: ``ciderlab.spectranet`` and ``ciderlab.applecider``; what both use (data
+pulls, spectra readers and preprocessing, the training engine, metrics, the book's figures)
+sits beside them. ``from ciderlab.spectranet.classify import classify_spectrum`` classifies one
+spectrum from Python.
+"""
 
 __version__ = "0.1.0"
-
-
-def __getattr__(name):
-    # Lazy, so `import ciderlab` (and every CLI start) stays free of torch and specutils. Through
-    # importlib, not an import statement: provenance_imports follows import statements, and no
-    # pipeline stage runs classify_spectrum, so editing it must not rerun them all.
-    if name == "classify_spectrum":
-        import importlib
-
-        return importlib.import_module("ciderlab.classify").classify_spectrum
-    raise AttributeError(f"module 'ciderlab' has no attribute {name!r}")

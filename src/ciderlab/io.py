@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import math
 import os
@@ -184,3 +185,12 @@ def save_arrays(arrays: dict[str, np.ndarray], path: str | os.PathLike) -> None:
 def load_arrays(path: str | os.PathLike) -> dict[str, np.ndarray]:
     with np.load(path, allow_pickle=False) as bundle:
         return {key: bundle[key] for key in bundle.files}
+
+
+def sha256_of(path: str | os.PathLike, chunk_bytes: int = 1 << 20) -> str:
+    """The SHA-256 of a file, read in chunks (a raw archive, a checkpoint, a spectra file)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(chunk_bytes):
+            digest.update(chunk)
+    return digest.hexdigest()

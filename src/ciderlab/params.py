@@ -29,7 +29,7 @@ OPTIONAL_INT = (int, None)
 TRAIN = {
     "seed": int, "seeds": [int], "lr": float, "weight_decay": float, "batch_size": int,
     "max_epochs": int, "samples_per_epoch": OPTIONAL_INT, "warmup_epochs": int,
-    "restart_epochs": int, "lr_min": float, "patience": int, "focal_gamma": float,
+    "restart_epochs": OPTIONAL_INT, "lr_min": float, "patience": int, "focal_gamma": float,
     "class_balance_beta": float, "use_focal_loss": bool, "ema_decay": float, "use_ema": bool,
     "grad_clip": float, "edge_mask_max_fraction": float,
 }
@@ -87,7 +87,8 @@ SCHEMA = {
     "train_multimodal": {
         "modes": [str], "n_folds": int, "salt": str, "seed": int, "epochs": int,
         "pretrain_epochs": int, "mask_fraction": float, "batch_size": int, "lr": float,
-        "weight_decay": float, "grad_clip": float, "max_events": int, "include_limits": bool,
+        "weight_decay": float, "warmup_epochs": int, "restart_epochs": OPTIONAL_INT,
+        "use_ema": bool, "grad_clip": float, "max_events": int, "include_limits": bool,
         "early_days": [float], "early_modes": [str], "towers": [str], "projection_dim": int,
         "fusion_dropout": float, "torch_threads": int,
         "photometry": {"d_model": int, "n_heads": int, "n_layers": int, "ff_multiplier": int,

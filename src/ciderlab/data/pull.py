@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import subprocess
@@ -11,7 +10,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ciderlab.io import atomic_path
+from ciderlab.io import atomic_path, sha256_of
 
 
 class ChecksumError(RuntimeError):
@@ -58,14 +57,6 @@ def default_cache_dir() -> Path:
         return Path(os.environ["CIDERLAB_CACHE_DIR"])
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "ciderlab"
-
-
-def sha256_of(path: str | os.PathLike, chunk_bytes: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(chunk_bytes):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def verify_archive(path: Path, archive: RawArchive) -> None:

@@ -64,3 +64,13 @@ def check_disjoint(split_table: pd.DataFrame) -> None:
     shared = per_object[per_object > 1]
     if len(shared):
         raise ValueError(f"objects in more than one split: {sorted(shared.index)[:5]}")
+
+
+def scored_rows(meta: pd.DataFrame, split: str, n_scored: int) -> np.ndarray:
+    """Rows of ``split`` that are scored: the first ``n_scored`` realisations of each spectrum.
+
+    Rare classes carry extra realisations for training; scoring only the first ``n_scored``
+    keeps every template spectrum's weight equal in validation and test.
+    """
+    return np.flatnonzero((meta["split"].to_numpy() == split)
+                          & (meta["realisation"].to_numpy() < n_scored))

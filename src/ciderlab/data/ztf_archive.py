@@ -202,11 +202,11 @@ def pull_ztf_alerts(night: str, out_dir: str | Path, cache_dir: str | Path,
     night, cache_dir, base_url, programid, policy, progress
         As for :func:`fetch_night`.
     out_dir : path
-        Where :func:`ciderlab.alerts.tables.save_alert_tables` writes the tables.
+        Where :func:`ciderlab.applecider.alerts.tables.save_alert_tables` writes the tables.
     object_ids, max_packets
         As for :func:`iter_alert_packets`.
     **table_options
-        Passed to :func:`ciderlab.alerts.tables.packets_to_tables` (``stamp_size``,
+        Passed to :func:`ciderlab.applecider.alerts.tables.packets_to_tables` (``stamp_size``,
         ``normalisation``), as params.yaml's ``alerts`` section sets them for the stage.
 
     Returns
@@ -214,7 +214,7 @@ def pull_ztf_alerts(night: str, out_dir: str | Path, cache_dir: str | Path,
     (tarball, n_packets, tables)
         The cached tarball, how many packets were converted and the ``AlertTables``.
     """
-    from ciderlab.alerts.tables import packets_to_tables, save_alert_tables
+    from ciderlab.applecider.alerts.tables import packets_to_tables, save_alert_tables
 
     tarball = fetch_night(night, cache_dir, base_url, programid, policy, progress)
     packets = iter_alert_packets(tarball, object_ids, max_packets)

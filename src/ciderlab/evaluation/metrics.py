@@ -161,3 +161,29 @@ def object_accuracy(predictions: pd.DataFrame) -> pd.DataFrame:
                      "most often called": group["predicted"].value_counts().idxmax()})
     return pd.DataFrame(rows, columns=["class", "object", "spectra", "accuracy",
                                        "most often called"])
+
+
+SEED_SUMMARY_KEYS = ("accuracy", "macro_f1", "top3_accuracy", "macro_roc_auc")
+
+
+def seed_summary(metrics_by_seed: dict[int, dict], classes: list[str]) -> dict:
+    """Mean and standard deviation over seeds of the headline and per-class metrics.
+
+    ``metrics_by_seed`` maps each seed to its ``classification_metrics`` on the same test
+    spectra. The standard deviation is the sample one (ddof = 1); with one seed it is NaN.
+    """
+    if not metrics_by_seed:
+        raise ValueError("no seeds to summarise")
+
+    runs = list(metrics_by_seed.values())
+    summary = {"seeds": list(metrics_by_seed)}
+    for key in SEED_SUMMARY_KEYS:
+        summary[key] = spread([m[key] for m in runs])
+    if all("ia_vs_non_ia" in m for m in runs):
+        summary["ia_vs_non_ia"] = {key: spread([m["ia_vs_non_ia"][key] for m in runs])
+                                   for key in ("accuracy", "purity", "completeness")}
+    summary["per_class"] = {
+        name: {key: spread([m["per_class"][name][key] for m in runs])
+               for key in ("precision", "recall", "f1")}
+        for name in classes if runs[0]["per_class"][name]["support"] > 0}
+    return summary

@@ -32,17 +32,18 @@ MIN_CONTINUUM_KNOTS = 2  # a single cubic over the covered span
 
 @dataclass(frozen=True)
 class PreprocessConfig:
-    """The ``grid`` and ``preprocess`` sections of params.yaml: everything input preparation needs."""
+    """The ``grid`` and ``preprocess`` sections of params.yaml (which hold every value):
+    everything input preparation needs."""
 
-    obs_wave_min_aa: float = 3800.0
-    obs_wave_max_aa: float = 9200.0
-    rest_wave_min_aa: float = 3150.0
-    rest_wave_max_aa: float = 9200.0
-    n_bins: int = 512
-    fwhm_lnwave: float = 0.01  # the model's line-spread function; finer input is degraded to it
-    continuum: str = "spline"  # one of CONTINUUM_METHODS
-    knot_spacing_lnwave: float = 0.22  # spline: distance between knots in ln(lambda)
-    median_window_lnwave: float = 0.2  # median: width of the running median in ln(lambda)
+    obs_wave_min_aa: float
+    obs_wave_max_aa: float
+    rest_wave_min_aa: float
+    rest_wave_max_aa: float
+    n_bins: int
+    fwhm_lnwave: float  # the model's line-spread function; finer input is degraded to it
+    continuum: str  # one of CONTINUUM_METHODS
+    knot_spacing_lnwave: float  # spline: distance between knots in ln(lambda)
+    median_window_lnwave: float  # median: width of the running median in ln(lambda)
 
     def __post_init__(self):
         if self.continuum not in CONTINUUM_METHODS:

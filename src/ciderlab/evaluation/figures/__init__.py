@@ -7,13 +7,10 @@ heatmaps, distributions by class, residual distributions) are seaborn's axes-lev
 always handed an axes of our Figure; seaborn's global theme is never set.
 """
 
-from ciderlab.evaluation.figures.alerts import (example_objects, fig_alert_light_curves,
-                                                fig_cutout_triplets, fig_early_classification,
-                                                fig_expert_routing, fig_metadata_coverage)
 from ciderlab.evaluation.figures.classification import (fig_accuracy_vs, fig_confusion_matrix,
                                                         fig_paired_differences, fig_roc,
                                                         fig_training_curves)
-from ciderlab.evaluation.figures.classify import fig_classified_spectrum
+from ciderlab.evaluation.figures.classified import fig_classified_spectrum
 from ciderlab.evaluation.figures.comparison import (fig_disagreements, fig_method_confusion,
                                                     fig_method_redshift, fig_spectral_branches)
 from ciderlab.evaluation.figures.data import (fig_continuum_draws, fig_distributions,
@@ -21,8 +18,6 @@ from ciderlab.evaluation.figures.data import (fig_continuum_draws, fig_distribut
 from ciderlab.evaluation.figures.redshift import fig_redshift, fig_redshift_training
 
 __all__ = [
-    "example_objects", "fig_alert_light_curves", "fig_cutout_triplets", "fig_early_classification",
-    "fig_expert_routing", "fig_metadata_coverage",
     "fig_accuracy_vs", "fig_classified_spectrum", "fig_confusion_matrix",
     "fig_continuum_draws", "fig_disagreements",
     "fig_distributions", "fig_method_confusion", "fig_method_redshift", "fig_preprocessing",

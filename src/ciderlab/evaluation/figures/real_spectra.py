@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from ciderlab.baselines.snid_output import OTHER
+from ciderlab.spectranet.snid.snid_output import OTHER
 from ciderlab.errors import InputError
 from ciderlab.evaluation.figures.heatmap import annotated_heatmap, cell_text
-from ciderlab.evaluation.real_spectra import CATASTROPHIC
+from ciderlab.spectranet.real_spectra import CATASTROPHIC
 
 NONE_OF_THESE = "none of these"
 NO_ANSWER = "no answer"

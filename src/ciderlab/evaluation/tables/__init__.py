@@ -1,9 +1,6 @@
 """Tables for the book, built from results files' contents (never typed by hand), and
 ``show``, the one way the book displays them."""
 
-from ciderlab.evaluation.tables.alerts import (paired_mode_difference, table_alert_classes,
-                                               table_multimodal_modes,
-                                               table_multimodal_per_class)
 from ciderlab.evaluation.tables.comparison import (LITERATURE_IA_ACCURACY, PAPER_REDSHIFT_RMS,
                                                    table_like_for_like, table_literature,
                                                    table_method_comparison,
@@ -29,10 +26,10 @@ from ciderlab.evaluation.tables.results import (table_ablation, table_architectu
                                                 table_selection, table_top_confusions)
 
 __all__ = [
-    "LITERATURE_IA_ACCURACY", "PAPER_REDSHIFT_RMS", "SPLITS", "mean_std", "show", "table_ablation", "table_alert_classes", "table_architecture",
+    "LITERATURE_IA_ACCURACY", "PAPER_REDSHIFT_RMS", "SPLITS", "mean_std", "show", "table_ablation", "table_architecture",
     "table_classification_report", "table_cross_validation", "table_cross_validation_classes",
     "table_dataset", "table_domain_gap", "table_dropped_classes", "table_dropped_templates", "table_duplicates",
-    "table_folds", "table_interval_coverage", "table_label_fixes", "table_like_for_like", "table_literature", "table_method_comparison", "table_multimodal_modes", "table_multimodal_per_class", "paired_mode_difference",
+    "table_folds", "table_interval_coverage", "table_label_fixes", "table_like_for_like", "table_literature", "table_method_comparison",
     "table_none_of_these", "table_object_accuracy", "table_paper_beside_us", "table_preprocessing_options", "table_redshift_metrics",
     "table_real_answers", "table_real_per_class", "table_reconstruction", "table_real_set", "table_realism_switches", "table_scenarios", "table_seed_report", "table_seen_against_unseen", "table_selection", "table_spectral_branches", "table_top_confusions",
 ]

@@ -45,7 +45,7 @@ def table_scenarios(scenarios: dict[str, dict]) -> pd.DataFrame:
 
 def table_architecture(configs: dict) -> pd.DataFrame:
     """Parameters and multiply-accumulates per spectrum of SpectraNet configurations."""
-    from ciderlab.models.spectranet import SpectraNet, SpectraNetConfig, count_macs, count_parameters
+    from ciderlab.spectranet.model import SpectraNet, SpectraNetConfig, count_macs, count_parameters
 
     rows = []
     for name, config in configs.items():

@@ -1,1 +1,0 @@
-"""Networks (one file each, torch only) and self-describing checkpoints."""

@@ -1,0 +1,128 @@
+"""Continuum removal chosen by measurement: each option trains the same classifier, scored on validation objects.
+
+The realised observations keep their continuum (``SpectraSet.flux_raw_obs``), so every option
+prepares the very same noisy spectra its own way; the one preprocessing path does the work.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import torch
+from tqdm import tqdm
+
+from ciderlab.evaluation.metrics import classification_metrics, headline_classes
+from ciderlab.io import SpectraSet
+from ciderlab.spectranet.model import SpectraNetConfig
+from ciderlab.spectra.preprocess import PreprocessConfig, prepare_observed, to_rest_frame
+from ciderlab.training.loop import TrainConfig
+from ciderlab.data.labels import class_indices
+from ciderlab.data.split import scored_rows
+from ciderlab.prediction import probabilities
+from ciderlab.training.heads import CLASSIFIER
+from ciderlab.training.runs import model_config_from_params, recipe_from_params, train_one
+from ciderlab.workers import fork_map, resolve_workers
+
+
+def prepare_rest_inputs(spectra: SpectraSet, rows: np.ndarray, cfg: PreprocessConfig,
+                        progress: bool = False) -> np.ndarray:
+    """(len(rows), L) classifier inputs: the raw observations of ``rows`` prepared with ``cfg``."""
+    if spectra.flux_raw_obs is None:
+        raise ValueError("the realised spectra hold no raw observations (flux_raw_obs); "
+                         "re-run `ciderlab realise`")
+    out = np.zeros((len(rows), cfg.n_bins), np.float32)
+    for k, row in enumerate(tqdm(rows, desc=f"preprocess ({cfg.continuum})", unit="spectrum",
+                                 disable=not progress, mininterval=2)):
+        covered = spectra.covered_obs[row]
+        flat, _ = prepare_observed(spectra.flux_raw_obs[row].astype(np.float64), covered, cfg)
+        out[k] = to_rest_frame(flat, covered, float(spectra.meta["redshift"].iloc[row]), cfg)[0]
+    return out
+
+
+def compare_preprocessing(spectra: SpectraSet, options: dict[str, dict], base: PreprocessConfig,
+                          classes: list[str], headline: list[str],
+                          model_config: SpectraNetConfig, recipe: TrainConfig, n_scored: int,
+                          data_id: str,
+                          max_train_spectra: int | None = None,
+                          progress: bool = True, workers: int = 1) -> pd.DataFrame:
+    """One row per option: validation scores of a classifier trained on spectra so prepared.
+
+    ``options`` maps a name to overrides of ``base`` (e.g. ``{"continuum": "median"}``).
+    Training and validation follow the ``split`` column (one fold); validation scores the first
+    ``n_scored`` realisations of each validation spectrum, over the ``headline`` classes. The
+    test objects are never used.
+    ``max_train_spectra`` caps the training pool (a fixed random subset, the same for every
+    option): each option prepares its own copy of every spectrum, which costs more than the
+    short training itself. ``workers`` > 1 scores that many options at once, in forked
+    processes of one torch thread each (``ciderlab.workers.fork_map``).
+    """
+    meta = spectra.meta
+    train_rows = np.flatnonzero(meta["split"].to_numpy() == "train")
+    if max_train_spectra and len(train_rows) > max_train_spectra:
+        chosen = np.random.default_rng(recipe.seed).choice(len(train_rows), max_train_spectra,
+                                                           replace=False)
+        train_rows = train_rows[np.sort(chosen)]
+    rows = np.concatenate([train_rows, scored_rows(meta, "val", n_scored)])
+    job = {"spectra": spectra, "rows": rows, "n_train": len(train_rows),
+           "target": torch.as_tensor(class_indices(meta["label"], classes))[rows], "base": base,
+           "classes": classes, "headline": headline, "model_config": model_config,
+           "recipe": recipe,
+           "data_id": data_id, "progress": progress and workers <= 1}
+    results = tqdm(fork_map(_score_option, job, options.items(), workers), total=len(options),
+                   desc="compare_preprocessing", unit="option", disable=not progress)
+    return pd.DataFrame(list(results))
+
+
+def _score_option(job: dict, option: tuple[str, dict]) -> dict:
+    """Prepare the spectra of ``job`` as ``option`` (name, overrides) says, train, score."""
+    name, overrides = option
+    started = time.perf_counter()
+    n_train, target = job["n_train"], job["target"]
+    flux = prepare_rest_inputs(job["spectra"], job["rows"], replace(job["base"], **overrides),
+                               job["progress"])
+    trained = train_one(CLASSIFIER, flux, target, np.arange(n_train),
+                        np.arange(n_train, len(flux)), job["model_config"], job["recipe"],
+                        f"{job['data_id']}:{name}", progress=job["progress"],
+                        headline=[job["classes"].index(c) for c in job["headline"]])
+    proba = probabilities(trained.model, flux[n_train:])
+    scores = classification_metrics(target[n_train:].numpy(), proba, job["classes"],
+                                    job["headline"])
+    return {"option": name, **{f"preprocess.{k}": v for k, v in overrides.items()},
+            "val_macro_f1": scores["macro_f1"], "val_accuracy": scores["accuracy"],
+            "val_ia_vs_non_ia_accuracy": scores["ia_vs_non_ia"]["accuracy"],
+            "best_epoch": trained.best_epoch, "minutes": (time.perf_counter() - started) / 60}
+
+
+def rank_of_default(table: pd.DataFrame, preprocess: dict) -> int | None:
+    """Rank (1 = best validation macro-F1) of the option that matches ``preprocess``, if any.
+
+    An option matches when every setting it overrides equals the one in ``preprocess``.
+    """
+    settings = [c for c in table.columns if c.startswith("preprocess.")]
+    for _, row in table.iterrows():
+        overrides = {c.split(".", 1)[1]: row[c] for c in settings if pd.notna(row[c])}
+        if all(preprocess.get(key) == value for key, value in overrides.items()):
+            return int((table["val_macro_f1"] > row["val_macro_f1"]).sum()) + 1
+    return None
+
+
+def compare_stage(params: dict, classes: list[str], spectra: SpectraSet,
+                  data_hash: str) -> tuple[pd.DataFrame, dict]:
+    """The ``compare_preprocessing`` stage: every option of its section scored on validation
+    objects, and a summary (per option, the best, the default's rank)."""
+    section = params["compare_preprocessing"]
+    table = compare_preprocessing(
+        spectra, section["options"], PreprocessConfig.from_params(params), classes,
+        headline_classes(classes, params["labels"]["separate_classes"]),
+        model_config_from_params(params, CLASSIFIER, classes),
+        recipe_from_params(params, "train_classifier", section["train_classifier"]),
+        params["realise"]["n_realisations"], data_hash,
+        max_train_spectra=section.get("max_train_spectra"),
+        workers=resolve_workers(section["workers"], "compare_preprocessing.workers"))
+    best = table.loc[table["val_macro_f1"].idxmax()]
+    return table, {"options": table.set_index("option").to_dict("index"),
+                   "best_option": best["option"], "default": params["preprocess"],
+                   "default_rank": rank_of_default(table, params["preprocess"])}

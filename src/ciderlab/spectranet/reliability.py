@@ -1,0 +1,227 @@
+"""How far an answer can be trusted: calibration, "none of these" and redshift intervals.
+
+Every setting here is fitted on **validation** objects only (SPEC §6) and scored on test objects:
+
+* calibration: one temperature per cross-validation fold, fitted on that fold's validation
+  spectra and applied to its test spectra; the pooled test spectra give the expected
+  calibration error before and after. The shipped temperature is the fixed fold's (that fold's
+  model is the shipped classifier);
+* "none of the trained classes": the bank's objects of types outside the trained classes,
+  realised like the others, split by a stable hash of their name into a half that chooses the
+  score (the one separating it best from the in-class validation spectra) and a half that
+  measures it against the in-class test spectra; the threshold keeps ``ood_retain`` of the
+  in-class validation spectra;
+* redshift intervals: split-conformal half-widths of Delta = (z_pred - z_true) / (1 + z_true),
+  per S/N bin, from each fold's validation spectra; coverage on its test spectra.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ciderlab.data.split import stable_hash
+from ciderlab.evaluation import calibration, intervals
+from ciderlab.spectranet import out_of_class
+
+
+@dataclass(frozen=True)
+class ReliabilityConfig:
+    """The ``reliability`` section of params.yaml."""
+
+    calibration_bins: int
+    ood_retain: float
+    out_of_class_types: tuple[str, ...]
+    out_of_class_realisations: int
+    interval_level: float
+    interval_snr_bins: int
+    wide_interval: float
+    max_contamination: float
+
+    @classmethod
+    def from_params(cls, params: dict) -> "ReliabilityConfig":
+        section = dict(params["reliability"])
+        section["out_of_class_types"] = tuple(section["out_of_class_types"])
+        return cls(**section)
+
+
+def labels_of(meta: pd.DataFrame, rows: np.ndarray, classes: list[str]) -> np.ndarray:
+    """(N,) class indices of the realised spectra ``rows``."""
+    from ciderlab.data.labels import class_indices
+
+    return class_indices(meta["label"].iloc[np.asarray(rows)], classes)
+
+
+def _proba_columns(predictions: pd.DataFrame) -> np.ndarray:
+    columns = sorted((c for c in predictions if c.startswith("p_")), key=lambda c: int(c[2:]))
+    return predictions[columns].to_numpy(float)
+
+
+def _log(proba: np.ndarray) -> np.ndarray:
+    return np.log(np.clip(proba, 1e-12, 1.0))
+
+
+def calibrate_folds(val: pd.DataFrame, test: pd.DataFrame, meta: pd.DataFrame,
+                    classes: list[str], cfg: ReliabilityConfig) -> tuple[dict, pd.DataFrame]:
+    """Per fold, a temperature from its validation spectra applied to its test spectra.
+
+    ``val``/``test`` are ``cross_validate``'s classifier predictions (row, fold, p_<k>).
+    Returns (scores, tables): scores has ``temperature_by_fold``, ``ece_before``/``ece_after``
+    (pooled test spectra), the SN Ia completeness at ``max_contamination`` before and after;
+    tables is one row per test spectrum with ``y``, ``fold`` and the calibrated p_<k>.
+    """
+    temperatures, calibrated = {}, []
+    for fold, fold_test in test.groupby("fold"):
+        fold_val = val[val["fold"] == fold]
+        temperature = calibration.fit_temperature(_log(_proba_columns(fold_val)),
+                                                  labels_of(meta, fold_val["row"], classes))
+        temperatures[int(fold)] = temperature
+        proba = calibration.apply_temperature(_log(_proba_columns(fold_test)), temperature)
+        calibrated.append(pd.DataFrame(proba, columns=[f"p_{k}" for k in range(len(classes))])
+                          .assign(row=fold_test["row"].to_numpy(), fold=int(fold)))
+    after = pd.concat(calibrated, ignore_index=True)
+    before = test.set_index("row").loc[after["row"]]
+    y = labels_of(meta, after["row"].to_numpy(), classes)
+    p_before, p_after = _proba_columns(before), _proba_columns(after)
+    scores = {"temperature_by_fold": temperatures,
+              "ece_before": calibration.expected_calibration_error(p_before, y,
+                                                                   cfg.calibration_bins),
+              "ece_after": calibration.expected_calibration_error(p_after, y,
+                                                                  cfg.calibration_bins),
+              "n_test_spectra": int(len(y)), "n_val_spectra": int(len(val))}
+    if "SN Ia" in classes:
+        ia = classes.index("SN Ia")
+        for name, proba in (("before", p_before), ("after", p_after)):
+            scores[f"ia_completeness_{name}"] = calibration.completeness_at_contamination(
+                proba[:, ia], y == ia, cfg.max_contamination)
+    return scores, after.assign(y=y)
+
+
+def calibration_tables(test: pd.DataFrame, calibrated: pd.DataFrame, classes: list[str],
+                       cfg: ReliabilityConfig) -> dict[str, pd.DataFrame]:
+    """The book's tables of the pooled test spectra, before and after calibration: reliability
+    bins, accuracy against coverage, and SN Ia purity against completeness."""
+    y = calibrated["y"].to_numpy()
+    before = _proba_columns(test.set_index("row").loc[calibrated["row"]])
+    after = _proba_columns(calibrated)
+    tables = {}
+    for name, proba in (("before", before), ("after", after)):
+        tables[f"reliability_{name}"] = calibration.reliability_table(proba, y,
+                                                                      cfg.calibration_bins)
+        tables[f"accuracy_coverage_{name}"] = calibration.accuracy_coverage(proba, y)
+    if "SN Ia" in classes:
+        ia = classes.index("SN Ia")
+        tables["purity_completeness"] = calibration.purity_completeness(after[:, ia], y == ia)
+    return tables
+
+
+def interval_folds(val: pd.DataFrame, test: pd.DataFrame, meta: pd.DataFrame,
+                   cfg: ReliabilityConfig) -> tuple[dict, pd.DataFrame]:
+    """Per fold, conformal half-widths by S/N from its validation spectra, tried on its test ones.
+
+    ``val``/``test`` are ``cross_validate``'s redshift predictions (row, fold, redshift_pred).
+    Returns (scores, table): the coverage per fold and pooled, the half-widths per fold; one row
+    per test spectrum with its interval and whether it holds the true redshift.
+    """
+    z_true, snr = meta["redshift"].to_numpy(float), meta["snr"].to_numpy(float)
+    pieces, by_fold = [], {}
+    for fold, fold_test in test.groupby("fold"):
+        fold_val = val[val["fold"] == fold]
+        rows_val = fold_val["row"].to_numpy()
+        delta = (fold_val["redshift_pred"].to_numpy() - z_true[rows_val]) / (1 + z_true[rows_val])
+        edges, widths = intervals.binned_halfwidths(delta, snr[rows_val], cfg.interval_level,
+                                                    cfg.interval_snr_bins)
+        rows = fold_test["row"].to_numpy()
+        half = intervals.halfwidth_for(snr[rows], edges, widths)
+        low, high = intervals.interval(fold_test["redshift_pred"].to_numpy(), half)
+        inside = (z_true[rows] >= low) & (z_true[rows] <= high)
+        by_fold[int(fold)] = {"coverage": float(inside.mean()), "snr_edges": edges.tolist(),
+                              "halfwidths": widths.tolist()}
+        pieces.append(pd.DataFrame({"row": rows, "fold": int(fold), "snr": snr[rows],
+                                    "redshift": z_true[rows],
+                                    "redshift_pred": fold_test["redshift_pred"].to_numpy(),
+                                    "halfwidth": half, "z_low": low, "z_high": high,
+                                    "inside": inside}))
+    table = pd.concat(pieces, ignore_index=True)
+    coverages = [f["coverage"] for f in by_fold.values()]
+    return {"level": cfg.interval_level, "coverage": float(table["inside"].mean()),
+            "coverage_by_fold": coverages, "by_fold": by_fold}, table
+
+
+def out_of_class_halves(object_ids: pd.Series, salt: str) -> np.ndarray:
+    """"choose" or "measure" per out-of-class spectrum, by a stable hash of its object."""
+    return np.where([stable_hash(o, salt + ":out-of-class") < 0.5 for o in object_ids],
+                    "choose", "measure")
+
+
+def none_of_these(in_val: dict, in_test: dict, out: dict, out_half: np.ndarray,
+                  cfg: ReliabilityConfig) -> tuple[dict, pd.DataFrame]:
+    """Choose the out-of-class score and its threshold; measure them on the other half.
+
+    ``in_val``, ``in_test``, ``out``: ``out_of_class.ood_scores`` of the in-class validation
+    and test spectra and of the out-of-class ones (each a dict of score name -> (N,)).
+    Returns (scores, table): per score its AUROC on the choosing half (against in-class
+    validation spectra) and on the measuring half (against in-class test spectra), the chosen
+    score, its threshold, and the flagged fractions; one row per spectrum with its scores.
+    """
+    choose, measure = out_half == "choose", out_half == "measure"
+    by_score = {}
+    for name in in_val:
+        by_score[name] = {
+            "auroc_choose": out_of_class.out_of_class_auroc(in_val[name], out[name][choose]),
+            "auroc_measure": out_of_class.out_of_class_auroc(in_test[name], out[name][measure])}
+    chosen = max(by_score, key=lambda name: by_score[name]["auroc_choose"])
+    threshold = out_of_class.threshold_for_retention(in_val[chosen], cfg.ood_retain)
+    flagged = out_of_class.false_alarm_and_detection(in_test[chosen], out[chosen][measure],
+                                                     threshold)
+    scores = {"by_score": by_score, "score": chosen, "threshold": float(threshold),
+              "auroc": by_score[chosen]["auroc_measure"], "retain": cfg.ood_retain, **flagged,
+              "n_out_of_class_spectra": {"choose": int(choose.sum()),
+                                         "measure": int(measure.sum())},
+              "n_in_class_spectra": {"val": int(len(in_val[chosen])),
+                                     "test": int(len(in_test[chosen]))}}
+    table = pd.concat([
+        pd.DataFrame({"group": "in-class validation", **in_val}),
+        pd.DataFrame({"group": "in-class test", **in_test}),
+        pd.DataFrame({"group": np.where(choose, "out-of-class (choose)",
+                                        "out-of-class (measure)"), **out})], ignore_index=True)
+    return scores, table
+
+
+def out_of_class_catalogue(catalogue: pd.DataFrame, types: tuple[str, ...],
+                           min_coverage_fraction: float = 0.0,
+                           max_spectra_per_object: int | None = None) -> pd.DataFrame:
+    """The bank's spectra of SNID types outside the trained classes (``types``).
+
+    Those are the catalogue rows dropped for their class (``label`` empty) that would otherwise
+    be used: covering at least ``min_coverage_fraction`` of the rest-frame window, as
+    ``labels.min_coverage_fraction`` asks of the trained classes. Each keeps its SNID subtype as
+    its label. ``max_spectra_per_object`` keeps each object's spectra nearest maximum light, as
+    ``realise`` does for the small profile.
+    """
+    other = catalogue[catalogue["label"].isna() & catalogue["snid_type"].isin(types)
+                      & catalogue["reason"].fillna("").str.contains("not one of the configured")
+                      & (catalogue["coverage_fraction"] >= min_coverage_fraction)]
+    other = other.assign(label=other["subtype"], split="out-of-class", fold=-1)
+    if max_spectra_per_object:
+        other = (other.assign(_phase=other["age_days"].abs().fillna(1e9))
+                 .sort_values(["object_id", "_phase", "epoch"]).groupby("object_id")
+                 .head(max_spectra_per_object).drop(columns="_phase")
+                 .sort_values("spectrum_index"))
+    return other.reset_index(drop=True)
+
+
+def shipped_settings(temperature: float, ood: dict, interval_fold: dict,
+                     cfg: ReliabilityConfig) -> dict:
+    """What ``classify`` and ``real_spectra`` apply to a new spectrum (the fixed fold's fits)."""
+    return {"temperature": float(temperature),
+            "none_of_these": {"score": ood["score"], "threshold": ood["threshold"],
+                              "retain": cfg.ood_retain},
+            # Inner edges only: JSON has no infinity (the outer edges are -inf and +inf).
+            "redshift_interval": {"level": cfg.interval_level,
+                                  "snr_inner_edges": [float(e) for e in
+                                                      interval_fold["snr_edges"][1:-1]],
+                                  "halfwidths": interval_fold["halfwidths"],
+                                  "wide": cfg.wide_interval}}
