@@ -117,7 +117,7 @@ def bench_realise(n_spectra: int) -> str:
     from ciderlab.params import load_params
     from ciderlab.spectranet.realise import RealiseConfig, realise_spectra
 
-    cfg = RealiseConfig.from_params(load_params(ROOT / "params.yaml"))
+    cfg = RealiseConfig.from_resolved(load_params(ROOT / "params.yaml"))
     bank = load_template_bank(WHEEL)
     hosts = [s for s in bank.spectra if s.sn_type == "Galaxy"]
     window = (bank.wave_rest_aa >= cfg.wave_rest_aa[0]) & (bank.wave_rest_aa <= cfg.wave_rest_aa[-1])

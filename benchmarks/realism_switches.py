@@ -59,7 +59,7 @@ def main() -> None:
     parser.add_argument("--out", default=None, help="append one JSON line per switch here")
     args = parser.parse_args()
     params = load_params(args.params)
-    base = dataclasses.replace(RealiseConfig.from_params(params), n_realisations=1,
+    base = dataclasses.replace(RealiseConfig.from_resolved(params), n_realisations=1,
                                min_realisations_per_class=0)
     truth = load_truth(args.truth)
     real = rest_frame_inputs(truth, Path(args.truth).parent, base.preprocess)

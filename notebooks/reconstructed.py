@@ -34,6 +34,7 @@ from ciderlab.evaluation.selection import verdicts
 from ciderlab.io import load_json, load_records
 from ciderlab.spectranet.model import SpectraNet
 from ciderlab.params import resolve_params
+from ciderlab.training.heads import CLASSIFIER
 from ciderlab.training.runs import model_config_from_params
 
 results = Path(results_dir)
@@ -45,7 +46,7 @@ preprocessing = load_json(results / "compare_preprocessing" / "metrics.json")
 selection = load_records(selection_path)
 cv = metrics["cross_validation"]
 
-paper_net = SpectraNet(model_config_from_params(paper, "classifier", raw["labels"]["classes"]))
+paper_net = SpectraNet(model_config_from_params(paper, CLASSIFIER, raw["labels"]["classes"]))
 glue("paper_rms", tables.PAPER_REDSHIFT_RMS, display=False)
 glue("paper_params", f"{sum(p.numel() for p in paper_net.parameters()) / 1e6:.1f}",
      display=False)

@@ -20,7 +20,6 @@ from ciderlab.cli import main
 from ciderlab.data.pull import SNID_SAGE_WHEEL
 from ciderlab.checkpoint import save_checkpoint
 from ciderlab.spectranet.model import SpectraNet, SpectraNetConfig
-from ciderlab.spectra.preprocess import PreprocessConfig
 
 REPO_PARAMS = Path(__file__).resolve().parents[1] / "params.yaml"
 

@@ -16,7 +16,7 @@ from ciderlab.errors import InputError
 from ciderlab.checkpoint import save_checkpoint
 from ciderlab.spectranet.model import SpectraNet, SpectraNetConfig
 from ciderlab.spectra.grid import make_log_grid
-from ciderlab.spectra.preprocess import PreprocessConfig, prepare_observed, to_model_grid
+from ciderlab.spectra.preprocess import prepare_observed, to_model_grid
 from ciderlab.spectra.readers.writers import (save_log_wcs_fits, save_sedm_ascii,
                                               save_skyportal_json)
 

@@ -120,7 +120,7 @@ def test_evaluate_test_set_scores_the_headline_classes_and_every_seed_alike():
     spectra.meta.loc[3, "label"] = "AGN"  # its first bin is positive: called SN Ia
     spectra.meta["redshift"] = 0.05
     y_true = np.array([0, 0, 1, 2])
-    preprocess = PreprocessConfig.from_params(
+    preprocess = PreprocessConfig.from_resolved(
         load_params(Path(__file__).resolve().parents[1] / "params.yaml"))
     metrics, predictions = evaluate_test_set(
         ThreeClass(), classes, headline, spectra, y_true, preprocess, CFG,

@@ -6,7 +6,6 @@ from recipes import preprocess_config, recipe
 from ciderlab.training.heads import CLASSIFIER
 from ciderlab.applecider.galspecnet import GalSpecNet, GalSpecNetConfig
 from ciderlab.applecider.galspecnet_input import GalSpecInputConfig, GalSpecInputs
-from ciderlab.spectra.preprocess import PreprocessConfig
 from ciderlab.training.folds import cross_validate
 
 from test_crossval import TINY, toy_set

@@ -4,7 +4,6 @@ import pytest
 from recipes import preprocess_config
 from ciderlab.applecider.galspecnet_input import (GalSpecInputConfig, GalSpecInputs,
                                                make_galspec_input, masked_median)
-from ciderlab.spectra.preprocess import PreprocessConfig
 
 WAVE_OBS = preprocess_config().wave_obs_aa  # 512 log-lambda bins, 3800-9200 AA
 WAVE = GalSpecInputConfig().wave_aa

@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from ciderlab.data.labels import (EXTENDED_CLASSES, PAPER_CLASSES, class_of_subtype,
+from ciderlab.data.labels import (EXTENDED_CLASSES, class_of_subtype,
                              drop_reason, fix_label, normalise_object_id)
 
 

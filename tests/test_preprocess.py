@@ -14,7 +14,7 @@ from ciderlab.spectra.preprocess import (PreprocessConfig, fit_spline_continuum,
 
 CFG = preprocess_config(n_bins=512, continuum="spline", knot_spacing_lnwave=0.22)
 # What the pipeline ships: params.yaml's default profile.
-DEFAULT = PreprocessConfig.from_params(load_params(Path(__file__).parents[1] / "params.yaml"))
+DEFAULT = PreprocessConfig.from_resolved(load_params(Path(__file__).parents[1] / "params.yaml"))
 
 
 def broad_features(wave_rest_aa):

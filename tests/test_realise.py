@@ -6,9 +6,9 @@ from ciderlab.spectranet.templates import TemplateSpectrum
 from ciderlab.spectra.continua import ContinuumConfig, ContinuumDraw, draw_continuum
 from ciderlab.spectra.grid import make_log_grid
 from ciderlab.errors import InputError
-from ciderlab.spectranet.realise import (Draw, add_noise, chunk_bounds, draw_conditions,
-                                      realisations_per_spectrum, realise_examples, realise_one,
-                                      realise_spectra, rng_for)
+from ciderlab.spectranet.observe import Draw, add_noise, draw_conditions, realise_one, rng_for
+from ciderlab.spectranet.realise import (chunk_bounds, realisations_per_spectrum,
+                                         realise_examples, realise_spectra)
 from ciderlab.workers import resolve_workers
 from conftest import SMALL_REALISE_CONFIG
 
@@ -197,7 +197,7 @@ def test_workers_zero_means_every_available_cpu_and_negative_is_an_error():
 
 
 def test_noise_drawn_per_detector_pixel_is_correlated_but_keeps_its_level_per_element():
-    from ciderlab.spectranet.realise import unit_noise
+    from ciderlab.spectranet.observe import unit_noise
 
     wave = np.exp(np.linspace(np.log(3800), np.log(9200), 512))
     bin_lnwave = np.log(wave[1] / wave[0])

@@ -101,7 +101,7 @@ def test_smoke_profile_runs_from_raw_data_to_book(tmp_path):
     for path in ("results/train_classifier/classifier.pt", "results/train_redshift/redshift.pt"):
         _, described = load_checkpoint(repo / path)
         assert PreprocessConfig.from_dict(described["preprocess"]) == \
-            PreprocessConfig.from_params(load_params(params_path)), path
+            PreprocessConfig.from_resolved(load_params(params_path)), path
 
     # The paper's three seeds, the preprocessing comparison and the worked ablation.
     seeds = metrics["seeds"]

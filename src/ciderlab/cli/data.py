@@ -101,7 +101,7 @@ def cmd_realise(args) -> None:
     from ciderlab.spectranet.templates import load_template_bank
 
     params = load_params(args.params)
-    cfg = RealiseConfig.from_params(params)
+    cfg = RealiseConfig.from_resolved(params)
     split_dir = Path(args.split_dir)
     realised, examples = realise_dataset(
         load_template_bank(args.wheel), load_table(split_dir / "catalogue.csv"),

@@ -110,7 +110,7 @@ def cmd_baselines(args) -> None:
     with tempfile.TemporaryDirectory(prefix="ciderlab-snid-") as work:
         table, timing, metrics, arrays = compare_with_snid_sage(
             load_spectra(args.spectra, lazy=True),  # only the compared rows are read
-            classifier, redshift_model, checkpoint["classes"], RealiseConfig.from_params(params),
+            classifier, redshift_model, checkpoint["classes"], RealiseConfig.from_resolved(params),
             install_dir, work, section["n_spectra"], section["seed"],
             workers=resolve_workers(section["workers"], "baselines.workers"))
     out = Path(args.out)

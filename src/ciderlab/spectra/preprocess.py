@@ -51,8 +51,9 @@ class PreprocessConfig:
                              f"{', '.join(CONTINUUM_METHODS)}")
 
     @classmethod
-    def from_params(cls, params: dict) -> "PreprocessConfig":
-        """From resolved params.yaml: the ``grid`` and ``preprocess`` sections."""
+    def from_resolved(cls, params: dict) -> "PreprocessConfig":
+        """From resolved params.yaml: its ``grid`` and ``preprocess`` sections together (a config
+        of one section has ``from_params(section)``; one of several, ``from_resolved``)."""
         return cls.from_dict({**params["grid"], **params.get("preprocess", {})})
 
     @classmethod

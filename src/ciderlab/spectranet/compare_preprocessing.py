@@ -115,7 +115,7 @@ def compare_stage(params: dict, classes: list[str], spectra: SpectraSet,
     objects, and a summary (per option, the best, the default's rank)."""
     section = params["compare_preprocessing"]
     table = compare_preprocessing(
-        spectra, section["options"], PreprocessConfig.from_params(params), classes,
+        spectra, section["options"], PreprocessConfig.from_resolved(params), classes,
         headline_classes(classes, params["labels"]["separate_classes"]),
         model_config_from_params(params, CLASSIFIER, classes),
         recipe_from_params(params, "train_classifier", section["train_classifier"]),

@@ -49,12 +49,12 @@ class RealiseConfig:
     noise_pixel_lnwave: float = 0.0
 
     @classmethod
-    def from_params(cls, params: dict) -> "RealiseConfig":
+    def from_resolved(cls, params: dict) -> "RealiseConfig":
         """From resolved params.yaml: the ``realise``, ``grid`` and ``preprocess`` sections."""
         section = params["realise"]
         known = {k: v for k, v in section.items()
                  if k in cls.__dataclass_fields__ and k not in ("preprocess", "continuum")}
-        return cls(**known, preprocess=PreprocessConfig.from_params(params),
+        return cls(**known, preprocess=PreprocessConfig.from_resolved(params),
                    continuum=ContinuumConfig.from_dict(section.get("continuum")))
 
     @property

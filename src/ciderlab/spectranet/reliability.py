@@ -41,10 +41,8 @@ class ReliabilityConfig:
     max_contamination: float
 
     @classmethod
-    def from_params(cls, params: dict) -> "ReliabilityConfig":
-        section = dict(params["reliability"])
-        section["out_of_class_types"] = tuple(section["out_of_class_types"])
-        return cls(**section)
+    def from_params(cls, section: dict) -> "ReliabilityConfig":
+        return cls(**{**section, "out_of_class_types": tuple(section["out_of_class_types"])})
 
 
 def labels_of(meta: pd.DataFrame, rows: np.ndarray, classes: list[str]) -> np.ndarray:

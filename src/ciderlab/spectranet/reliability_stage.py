@@ -32,7 +32,7 @@ def reliability_stage(params: dict, classes: list[str], spectra: SpectraSet,
                       cv: dict[str, pd.DataFrame]) -> ReliabilityOutputs:
     """Everything the stage writes. ``cv`` holds the cross-validated predictions by name:
     classifier_val, classifier_test, redshift_val, redshift_test."""
-    cfg = rel.ReliabilityConfig.from_params(params)
+    cfg = rel.ReliabilityConfig.from_params(params["reliability"])
     meta, n_scored = spectra.meta, params["realise"]["n_realisations"]
     calibration, calibrated = rel.calibrate_folds(cv["classifier_val"], cv["classifier_test"],
                                                   meta, classes, cfg)
@@ -44,7 +44,7 @@ def reliability_stage(params: dict, classes: list[str], spectra: SpectraSet,
     realised = realise_spectra(
         bank.wave_rest_aa, [bank.spectra[i] for i in other["spectrum_index"]],
         other[["object_id", "label", "split", "fold"]],
-        [s for s in bank.spectra if s.sn_type == "Galaxy"], RealiseConfig.from_params(params),
+        [s for s in bank.spectra if s.sn_type == "Galaxy"], RealiseConfig.from_resolved(params),
         np.full(len(other), cfg.out_of_class_realisations),
         workers=params["realise"].get("workers", 0))
     rows = {split: scored_rows(meta, split, n_scored) for split in ("train", "val", "test")}

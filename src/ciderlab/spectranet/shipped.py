@@ -26,9 +26,8 @@ class TrainingDomain:
     snr_min: float | None = None
 
     @classmethod
-    def from_params(cls, params: dict) -> "TrainingDomain":
-        """From resolved params.yaml (section ``realise``)."""
-        section = params["realise"]
+    def from_params(cls, section: dict) -> "TrainingDomain":
+        """From params.yaml's ``realise`` section."""
         return cls(float(section["redshift_min"]), float(section["redshift_max"]),
                    float(section["snr_min"]))
 
@@ -77,7 +76,7 @@ def load_models(classifier_path: str | Path = paths.CLASSIFIER,
     if differ:
         raise InputError(f"{classifier_path} and {redshift_path} were trained with different "
                          f"preprocessing ({', '.join(differ)}); pass two checkpoints of one run")
-    domain = TrainingDomain.from_params(params) if params else TrainingDomain.from_preprocess(cfg_c)
+    domain = TrainingDomain.from_params(params["realise"]) if params else TrainingDomain.from_preprocess(cfg_c)
     reliability = None
     if reliability_path is not None:
         from ciderlab.io import load_json

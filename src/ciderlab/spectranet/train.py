@@ -62,7 +62,7 @@ def save_trained(trained: TrainedModel, path: Path, head: Head, class_info: dict
                     classes=class_info["classes"], split_hash=class_info["split_hash"],
                     data_hash=data_hash, git_revision=git_revision(), epoch=trained.best_epoch,
                     best_metric={head.metric: best}, input_frame=head.frame,
-                    preprocess=PreprocessConfig.from_params(params).to_dict(),
+                    preprocess=PreprocessConfig.from_resolved(params).to_dict(),
                     run_id=trained.run_id, **describe)
     save_table(pd.DataFrame(trained.history),
                history or path.with_name(f"{path.stem}_history.csv"))

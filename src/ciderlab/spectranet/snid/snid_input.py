@@ -12,7 +12,8 @@ from ciderlab.spectranet.templates import TemplateSpectrum
 from ciderlab.io import atomic_path
 from ciderlab.spectra.continua import draw_continuum
 from ciderlab.spectra.grid import check_spectrum, coverage_of
-from ciderlab.spectranet.realise import Draw, RealiseConfig, draw_conditions, realise_one, rng_for
+from ciderlab.spectranet.observe import Draw, draw_conditions, realise_one, rng_for
+from ciderlab.spectranet.realise import RealiseConfig
 
 
 def write_spectrum_file(path: str | os.PathLike, wave_aa: np.ndarray, flux: np.ndarray,
