@@ -166,3 +166,44 @@ def test_a_heads_own_model_section_overrides_the_shared_one_for_that_head_only()
     assert classifier.dropout == params["model"]["dropout"]
     # An explicit override (the ablation's) still wins over both.
     assert model_config_from_params(params, REDSHIFT, ["a"], {"dropout": 0.3}).dropout == 0.3
+
+
+def test_an_edit_the_active_profile_replaces_is_named():
+    from ciderlab.params import shadowed_edits
+
+    committed = {"profile": "smoke", "model": {"kernels": [[3]], "hidden": 8},
+                 "profiles": {"smoke": {"model": {"kernels": [[5]]}}}}
+    edited = {**committed, "model": {"kernels": [[7]], "hidden": 8}}
+    assert shadowed_edits(edited, committed) == ["model.kernels"]
+    # a key the profile leaves alone, or an edit of the profile's own value, is fine
+    assert shadowed_edits({**committed, "model": {"kernels": [[3]], "hidden": 16}}, committed) == []
+    assert shadowed_edits({**committed, "profiles": {"smoke": {"model": {"kernels": [[9]]}}}},
+                          committed) == []
+
+
+def test_a_silently_overridden_edit_in_a_git_checkout_is_an_error(tmp_path):
+    # What `dvc exp run -S model.kernels=...` does with the smoke profile active: the base
+    # value changes in the working copy, the profile's value would win.
+    import subprocess
+
+    import yaml
+
+    from ciderlab.errors import InputError
+
+    raw = yaml.safe_load((Path(__file__).parents[1] / "params.yaml").read_text())
+    raw["profile"] = "smoke"
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    for command in (["git", "init", "-q"], ["git", "add", "params.yaml"],
+                    ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "p"]):
+        subprocess.run(command, cwd=tmp_path, check=True)
+    assert load_params(path)["model"]["kernels"] == raw["profiles"]["smoke"]["model"]["kernels"]
+    raw["model"]["kernels"] = [[3, 5, 7]] * 5
+    path.write_text(yaml.safe_dump(raw))
+    with pytest.raises(InputError, match=r"model\.kernels changed.*profiles\.smoke\.model\.kernels"):
+        load_params(path)
+    raw["profiles"]["smoke"]["model"]["kernels"] = [[3, 5, 7]] * 5  # the way that works
+    raw["model"]["kernels"] = yaml.safe_load((Path(__file__).parents[1] / "params.yaml")
+                                             .read_text())["model"]["kernels"]
+    path.write_text(yaml.safe_dump(raw))
+    assert load_params(path)["model"]["kernels"] == [[3, 5, 7]] * 5

@@ -204,6 +204,44 @@ def resolve_params(raw: dict) -> dict:
     return merge(base, profiles.get(profile, {}))
 
 
+def shadowed_edits(raw: dict, committed: dict) -> list[str]:
+    """Base keys edited since ``committed`` (the version in git) that the active profile
+    replaces: such an edit (``dvc exp run -S model.kernels=...`` with the smoke profile
+    active) would change nothing, silently. Returns them as dotted names."""
+    profile = raw.get("profile", "default")
+    replaced = (raw.get("profiles") or {}).get(profile) or {}
+    out = []
+
+    def walk(overrides: dict, base: dict, before: dict, where: str) -> None:
+        for key, value in overrides.items():
+            now, then = base.get(key), (before or {}).get(key)
+            if isinstance(value, dict) and isinstance(now, dict):
+                walk(value, now, then if isinstance(then, dict) else {}, f"{where}{key}.")
+            elif now != then:
+                out.append(f"{where}{key}")
+
+    walk(replaced, raw, committed, "")
+    return out
+
+
+def committed_params(path: Path) -> dict | None:
+    """The committed (git HEAD) version of the parameter file, or None outside a git checkout."""
+    import subprocess
+
+    try:
+        result = subprocess.run(["git", "show", f"HEAD:./{path.name}"], cwd=path.parent,
+                                capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if result.returncode != 0:
+        return None
+    try:
+        committed = yaml.safe_load(result.stdout)
+    except yaml.YAMLError:
+        return None
+    return committed if isinstance(committed, dict) else None
+
+
 def load_params(path: str | Path = "params.yaml") -> dict:
     """Read, check and resolve a parameter file.
 
@@ -238,6 +276,16 @@ def load_params(path: str | Path = "params.yaml") -> dict:
         raise InputError(f"{path}: {'; '.join(problems)}. Fix params.yaml (a new setting also "
                          "needs its entry in SCHEMA, src/ciderlab/params.py)")
     try:
-        return resolve_params(raw)
+        resolved = resolve_params(raw)
     except ValueError as error:
         raise InputError(str(error).replace("params.yaml", str(path), 1)) from None
+    if raw.get("profile", "default") != "default":
+        shadowed = shadowed_edits(raw, committed_params(path.resolve()) or raw)
+        if shadowed:
+            profile = raw["profile"]
+            raise InputError(
+                f"{path}: {', '.join(shadowed)} changed, but the active profile {profile!r} "
+                f"replaces {'it' if len(shadowed) == 1 else 'them'} with its own value, so the "
+                f"change would do nothing; set {', '.join(f'profiles.{profile}.{k}' for k in shadowed)} "
+                "instead (e.g. `dvc exp run -S ...`), or use profile: default")
+    return resolved
