@@ -252,3 +252,54 @@ def test_every_stage_that_scores_something_declares_a_metrics_file():
     problems = metrics_problems(DVC_YAML, REPO_ROOT)
     assert {"evaluate", "baselines"} <= set(scoring_stages(DVC_YAML, REPO_ROOT))
     assert not problems, "\n".join(problems)
+
+
+# --- the book's pages ---------------------------------------------------------------------------
+
+FAKE_PAGE = '''# %% [markdown]
+# A page
+
+# %% tags=["parameters", "remove-cell"]
+results_dir = "../results"
+selection_path = "../benchmarks/picked.jsonl"
+title = "not a path"
+
+# %%
+from pathlib import Path
+
+results = Path(results_dir)
+metrics = load_json(results / "evaluate" / "metrics.json")
+reliability = results / "reliability"
+table = load_table(reliability / "intervals.csv")
+records = load_records(selection_path)
+'''
+
+
+def test_a_page_reads_the_results_its_path_chains_name_and_its_path_parameters(tmp_path):
+    from tools.provenance_notebooks import notebook_inputs
+
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "benchmarks").mkdir()
+    (tmp_path / "benchmarks" / "picked.jsonl").write_text("")
+    page = tmp_path / "notebooks" / "page.py"
+    page.write_text(FAKE_PAGE)
+    assert notebook_inputs(page, tmp_path) == ["benchmarks/picked.jsonl",
+                                               "results/evaluate/metrics.json",
+                                               "results/reliability/intervals.csv"]
+
+
+def test_every_page_stage_depends_on_exactly_what_its_notebook_reads():
+    from tools.provenance_notebooks import notebook_inputs
+
+    stages = load_stages(DVC_YAML)
+    pages = sorted(p.stem for p in (REPO_ROOT / "notebooks").glob("*.py"))
+    assert sorted(n.removeprefix("page_") for n in stages if n.startswith("page_")) == pages
+    for page in pages:
+        stage = stages[f"page_{page}"]
+        declared = [d for d in stage["deps"] if not d.startswith("src/")]
+        derived = [f"notebooks/{page}.py", *notebook_inputs(REPO_ROOT / "notebooks" / f"{page}.py",
+                                                             REPO_ROOT)]
+        assert declared == derived, (f"page_{page}: dvc.yaml's deps {declared} are not what "
+                                     f"the notebook reads ({derived})")
+        assert stage["outs"] == [f"book/notebooks/{page}.ipynb"]
+    assert {f"book/notebooks/{page}.ipynb" for page in pages} <= set(stages["book"]["deps"])
