@@ -39,7 +39,7 @@ from ciderlab.io import load_arrays, load_json, load_table
 results = Path(results_dir)
 comparison = load_table(results / "baselines" / "comparison.csv")
 timing = load_json(results / "baselines" / "timing.json")
-spectra = load_arrays(results / "baselines" / "spectra.npz")
+spectra = load_arrays(results / "snid_realised_spectra" / "spectra.npz")
 classes = load_json(results / "split" / "classes.json")["classes"]
 summary = tables.table_method_comparison(comparison, timing)
 

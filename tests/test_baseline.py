@@ -10,7 +10,8 @@ import torch
 
 from ciderlab.spectranet.snid import compare
 from ciderlab.spectranet.snid.compare import (N_THREADS, compare_with_snid_sage, run_spectranet,
-                                        score_comparison, snid_inputs, torch_threads)
+                                              score_comparison, snid_inputs,
+                                              snid_on_test_subset, torch_threads)
 from ciderlab.spectranet.snid.snid_input import rebuild_flat_observation, write_spectrum_file
 from ciderlab.spectranet.snid.snid_output import parse_snid_output, snid_type_to_class
 from ciderlab.spectranet.snid.install import install_snid_sage, templates_of_objects
@@ -285,9 +286,14 @@ def test_comparison_hands_snid_sage_the_raw_spectra_and_times_only_its_matching(
     monkeypatch.setattr(compare, "run_snid_sage", fake_run)
     monkeypatch.setattr(compare, "installed_template_names",
                         lambda install_dir: {"sn1", "SN1_bsnip", "sn2", "sn9"})
-    table, timing, metrics, arrays = compare_with_snid_sage(
-        realised, ThreadSpy(n_bins, 2), ThreadSpy(n_bins, 1), ["SN Ia", "SN Ic"], CFG,
-        tmp_path / "install", tmp_path / "work", n_spectra=10, seed=0)
+    snid, snid_timing, arrays = snid_on_test_subset(
+        realised, ["SN Ia", "SN Ic"], CFG, tmp_path / "install", tmp_path / "work",
+        n_spectra=10, seed=0)
+    # SpectraNet on the same rows, in a later and separate step (it needs no SNID-SAGE)
+    table, timing, metrics, _ = compare_with_snid_sage(
+        realised, snid, snid_timing, ThreadSpy(n_bins, 2), ThreadSpy(n_bins, 1),
+        ["SN Ia", "SN Ic"], CFG)
+    assert table["row"].equals(snid["row"])
     rows = table["row"].tolist()
     assert sorted(rows) == [0, 1, 3]  # the test split only
     for i, row in enumerate(rows):  # SNID-SAGE read the observation with its continuum

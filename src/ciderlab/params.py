@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 
 from ciderlab.errors import InputError
+from ciderlab.params_read import Recorded
 
 PROFILES = ("default", "smoke", "paper")
 
@@ -288,4 +289,4 @@ def load_params(path: str | Path = "params.yaml") -> dict:
                 f"replaces {'it' if len(shadowed) == 1 else 'them'} with its own value, so the "
                 f"change would do nothing; set {', '.join(f'profiles.{profile}.{k}' for k in shadowed)} "
                 "instead (e.g. `dvc exp run -S ...`), or use profile: default")
-    return resolved
+    return Recorded(resolved, "")  # notes which keys the command reads (params_read)

@@ -16,6 +16,7 @@ from pathlib import Path
 from ciderlab import paths
 from ciderlab.cli import applecider, data, deliver, reliability, spectranet
 from ciderlab.errors import CiderlabError
+from ciderlab.params_read import write_names_read
 
 
 def _add_pull(sub) -> None:
@@ -78,9 +79,12 @@ def _add_stages(sub) -> None:
           "fold, paired with the reference", spectranet.cmd_ablation, spectra, split,
           ("--reference", f"{paths.CROSS_VALIDATE['classifier']}/predictions.csv"), state,
           ("--out", "results/ablation"), device)
-    stage("baselines", "SNID-SAGE template matching on the same test spectra",
-          reliability.cmd_baselines, wheel, spectra, classifier, redshift,
-          ("--install-dir", None), ("--out", "results/baselines"))
+    stage("snid_realised_spectra", "SNID-SAGE template matching on realised test spectra",
+          reliability.cmd_snid_realised_spectra, wheel, spectra, split, ("--install-dir", None),
+          ("--out", "results/snid_realised_spectra"))
+    stage("baselines", "SpectraNet on the spectra SNID-SAGE matched, both scored",
+          reliability.cmd_baselines, spectra, ("--snid", "results/snid_realised_spectra"),
+          classifier, redshift, ("--out", "results/baselines"))
     stage("reliability", "calibration, 'none of these' and redshift intervals, fitted on "
           "validation objects", reliability.cmd_reliability, wheel, spectra, split, classifier,
           *cv, ("--out", "results/reliability"))
@@ -154,6 +158,10 @@ def main(argv: list[str] | None = None) -> int:
     except (CiderlabError, OSError, ValueError, RuntimeError) as error:
         print(f"ciderlab {args.command}: error: {_message(error)}", file=sys.stderr)
         return 1
+    # What params.yaml keys the stage read ($CIDERLAB_PARAMS_READ; the smoke test checks
+    # dvc.yaml's params against it). cross_validate runs as one stage per head.
+    head = getattr(args, "head", None)
+    write_names_read(f"{args.command}_{head}" if head else args.command)
     return 0
 
 

@@ -92,33 +92,56 @@ def cmd_real_spectra(args) -> None:
           f"{pred['median_dz']:.4f}) -> {out}")
 
 
-def cmd_baselines(args) -> None:
+def cmd_snid_realised_spectra(args) -> None:
+    """SNID-SAGE on a class-balanced subset of the realised test spectra (no model needed)."""
     import tempfile
 
-    from ciderlab.checkpoint import load_checkpoint
-    from ciderlab.io import load_spectra, save_arrays, save_json, save_table
+    from ciderlab.io import load_json, load_spectra, save_arrays, save_json, save_table
     from ciderlab.params import load_params
     from ciderlab.spectranet.realise import RealiseConfig
-    from ciderlab.spectranet.snid.compare import compare_with_snid_sage
+    from ciderlab.spectranet.snid.compare import snid_on_test_subset
     from ciderlab.workers import resolve_workers
 
     params = load_params(args.params)
     section = params["baselines"]
-    classifier, checkpoint = load_checkpoint(args.classifier)
-    redshift_model, _ = load_checkpoint(args.redshift)
     install_dir = _installed_snid_sage(args)
     with tempfile.TemporaryDirectory(prefix="ciderlab-snid-") as work:
-        table, timing, metrics, arrays = compare_with_snid_sage(
-            load_spectra(args.spectra, lazy=True),  # only the compared rows are read
-            classifier, redshift_model, checkpoint["classes"], RealiseConfig.from_resolved(params),
-            install_dir, work, section["n_spectra"], section["seed"],
-            workers=resolve_workers(section["workers"], "baselines.workers"))
+        table, timing, arrays = snid_on_test_subset(
+            load_spectra(args.spectra, lazy=True),  # only the chosen rows are read
+            load_json(Path(args.split_dir) / "classes.json")["classes"],
+            RealiseConfig.from_resolved(params), install_dir, work, section["n_spectra"],
+            section["seed"], workers=resolve_workers(section["workers"], "baselines.workers"))
     out = Path(args.out)
-    save_table(table, out / "comparison.csv")
+    save_table(table, out / "answers.csv")
     save_arrays(arrays, out / "spectra.npz")
     save_json(timing, out / "timing.json")
+    print(f"snid_realised_spectra: {len(table)} test spectra, {timing['snid_sage_ok']} answered "
+          f"by SNID-SAGE ({timing['snid_sage_spectra_per_second']:.3f} spectra/s on 1 thread) "
+          f"-> {out}")
+
+
+def cmd_baselines(args) -> None:
+    """SpectraNet on the spectra SNID-SAGE answered, timed alike, and both scored."""
+    from ciderlab.checkpoint import load_checkpoint
+    from ciderlab.io import load_json, load_spectra, load_table, save_json, save_table
+    from ciderlab.params import load_params
+    from ciderlab.spectranet.realise import RealiseConfig
+    from ciderlab.spectranet.snid.compare import compare_with_snid_sage
+
+    params = load_params(args.params)
+    classifier, checkpoint = load_checkpoint(args.classifier)
+    redshift_model, _ = load_checkpoint(args.redshift)
+    snid = Path(args.snid)
+    table, timing, metrics, _ = compare_with_snid_sage(
+        load_spectra(args.spectra, lazy=True), load_table(snid / "answers.csv"),
+        load_json(snid / "timing.json"), classifier, redshift_model, checkpoint["classes"],
+        RealiseConfig.from_resolved(params))
+    out = Path(args.out)
+    save_table(table, out / "comparison.csv")
+    save_json(timing, out / "timing.json")
     save_json(metrics, out / "metrics.json")
-    net, snid = metrics["spectranet"], metrics["snid_sage"]
+    net, snid_scores = metrics["spectranet"], metrics["snid_sage"]
     print(f"baselines: {len(table)} test spectra, accuracy SpectraNet {net['accuracy']:.3f} vs "
-          f"SNID-SAGE {snid['accuracy']:.3f}; on 1 thread each {net['spectra_per_second']:.0f} "
-          f"vs {snid['spectra_per_second']:.3f} spectra/s -> {out}")
+          f"SNID-SAGE {snid_scores['accuracy']:.3f}; on 1 thread each "
+          f"{net['spectra_per_second']:.0f} vs {snid_scores['spectra_per_second']:.3f} "
+          f"spectra/s -> {out}")

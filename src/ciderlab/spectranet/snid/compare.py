@@ -146,30 +146,19 @@ def score_comparison(table: pd.DataFrame, timing: dict) -> dict:
     return scores
 
 
-def compare_with_snid_sage(spectra: SpectraSet, classifier: torch.nn.Module,
-                           redshift_model: torch.nn.Module, classes: list[str],
-                           cfg: RealiseConfig, install_dir: str | os.PathLike,
-                           workdir: str | os.PathLike, n_spectra: int, seed: int,
-                           bank: TemplateBank | None = None, workers: int = 1) -> Comparison:
-    """SpectraNet and SNID-SAGE on the same class-balanced subset of the test spectra.
+def snid_on_test_subset(spectra: SpectraSet, classes: list[str], cfg: RealiseConfig,
+                        install_dir: str | os.PathLike, workdir: str | os.PathLike,
+                        n_spectra: int, seed: int, bank: TemplateBank | None = None,
+                        workers: int = 1) -> tuple[pd.DataFrame, dict, dict]:
+    """SNID-SAGE on a class-balanced subset of the test spectra: the slow half of the
+    comparison, independent of SpectraNet's training.
 
-    Parameters
-    ----------
-    spectra : the realised spectra (all splits; the subset is drawn from the test split by
-        ``select_baseline_subset(spectra.meta, n_spectra, seed)``)
-    classifier, redshift_model : the trained SpectraNet models (CPU, eval mode)
-    classes : the classifier's classes, in its output order
-    cfg : the realise configuration that made ``spectra``
-    install_dir : SNID-SAGE's install (``install_snid_sage``)
-    workdir : scratch directory for the spectrum files and SNID-SAGE's output
-    bank : the template bank; needed only for spectra stored without ``flux_raw_obs``
-    workers : SNID-SAGE processes side by side, one thread each (``run_snid_sage``)
-
-    Returns
-    -------
-    Comparison
-        ``table`` (row = index in ``spectra``, the subset's metadata, snid_* and spectranet_*
-        answers), ``timing``, ``metrics`` (``score_comparison``) and ``arrays``.
+    The subset is ``select_baseline_subset(spectra.meta, n_spectra, seed)``; each spectrum is
+    matched with its own object's templates excluded. ``classes`` (the split's) name SNID-SAGE's
+    answers; ``bank`` is needed only for spectra stored without ``flux_raw_obs``; ``workers``
+    SNID-SAGE processes run side by side, one thread each. Returns the answers (``row`` =
+    index in ``spectra``, the subset's metadata, snid_* columns), their timing, and the
+    arrays SNID-SAGE was given (wave_obs_aa, flux_flat, flux_snid, covered).
     """
     subset = select_baseline_subset(spectra.meta, n_spectra, seed)
     chosen = spectra.select(subset.index.to_numpy())
@@ -183,28 +172,38 @@ def compare_with_snid_sage(spectra: SpectraSet, classifier: torch.nn.Module,
                                    sorted(installed_template_names(install_dir)))
     result, startup = run_snid_sage(paths, exclude, cfg.redshift_min, cfg.redshift_max,
                                     install_dir, workdir, warm_up=True, workers=workers)
-    proba, z_pred, net_seconds = run_spectranet(classifier, redshift_model, chosen.flux_obs,
-                                                chosen.covered_obs, cfg.preprocess)
     table = subset.reset_index(names="row").assign(
         snid_class=[snid_type_to_class(t or "", s or "", tuple(classes))
                     for t, s in zip(result["type"], result["subtype"])],
         snid_type=result["type"], snid_subtype=result["subtype"],
         snid_redshift=result["redshift"], snid_rlap=result["rlap"],
         snid_best_template=result["best_template"], snid_status=result["status"],
-        snid_seconds=result["seconds"], snid_error=result["error"],
-        spectranet_class=[classes[k] for k in proba.argmax(axis=1)], spectranet_redshift=z_pred)
+        snid_seconds=result["seconds"], snid_error=result["error"])
     timed = result["seconds"].notna().to_numpy()
     snid_seconds = float(result["seconds"][timed].sum())
     timing = {"n_spectra": len(table), "threads_each": N_THREADS, "snid_sage_workers": workers,
-              "snid_sage_timed": SNID_TIMED, "spectranet_timed": SPECTRANET_TIMED,
-              "snid_sage_input": kind,
+              "snid_sage_timed": SNID_TIMED, "snid_sage_input": kind,
               "snid_sage_seconds": snid_seconds, "snid_sage_n_timed": int(timed.sum()),
               "snid_sage_spectra_per_second": (timed.sum() / snid_seconds if snid_seconds > 0
                                                else float("nan")),
               "snid_sage_startup": startup,
-              "spectranet_seconds": net_seconds,
-              "spectranet_spectra_per_second": len(table) / net_seconds,
               "snid_sage_ok": int((table["snid_status"] == "ok").sum()), "other_class": OTHER}
     arrays = {"wave_obs_aa": cfg.wave_obs_aa, "flux_flat": flux_flat, "flux_snid": flux_snid,
               "covered": chosen.covered_obs}
-    return Comparison(table, timing, score_comparison(table, timing), arrays)
+    return table, timing, arrays
+
+
+def compare_with_snid_sage(spectra: SpectraSet, snid: pd.DataFrame, snid_timing: dict,
+                           classifier: torch.nn.Module, redshift_model: torch.nn.Module,
+                           classes: list[str], cfg: RealiseConfig) -> Comparison:
+    """SpectraNet on the spectra SNID-SAGE answered (``snid_on_test_subset``'s table and
+    timing), timed alike; both methods' answers, timing and scores side by side."""
+    chosen = spectra.select(snid["row"].to_numpy())
+    proba, z_pred, net_seconds = run_spectranet(classifier, redshift_model, chosen.flux_obs,
+                                                chosen.covered_obs, cfg.preprocess)
+    table = snid.assign(spectranet_class=[classes[k] for k in proba.argmax(axis=1)],
+                        spectranet_redshift=z_pred)
+    timing = {**snid_timing, "spectranet_timed": SPECTRANET_TIMED,
+              "spectranet_seconds": net_seconds,
+              "spectranet_spectra_per_second": len(table) / net_seconds}
+    return Comparison(table, timing, score_comparison(table, timing), {})
