@@ -23,6 +23,10 @@
 # %% tags=["parameters", "remove-cell"]
 results_dir = "../results"
 selection_path = "../benchmarks/results/selection_cpu.jsonl"
+# Readers' choices: the bins of the accuracy-against panels (papermill -p ... to change them).
+phase_bins_days = [-30, -10, 0, 10, 20, 40, 80, 160, 400]
+snr_bins = [10, 14, 20, 28, 40, 56, 80, 101]
+host_fraction_bins = 5  # equal-width bins from 0 to the largest host fraction
 
 # %% tags=["hide-input"]
 # %matplotlib inline
@@ -216,12 +220,10 @@ figures.fig_roc(cv_predictions, pooled["classes"])
 # the first panel.
 
 # %%
-figures.fig_accuracy_vs(cv_predictions, "age_days", [-30, -10, 0, 10, 20, 40, 80, 160, 400],
-                        "phase (days from maximum)")
+figures.fig_accuracy_vs(cv_predictions, "age_days", phase_bins_days, "phase (days from maximum)")
 
 # %%
-figures.fig_accuracy_vs(cv_predictions, "snr", [10, 14, 20, 28, 40, 56, 80, 101],
-                        "S/N per resolution element", log=True)
+figures.fig_accuracy_vs(cv_predictions, "snr", snr_bins, "S/N per resolution element", log=True)
 
 # %% [markdown]
 # Host light dilutes the supernova's features and adds the galaxy's own lines (the fraction of
@@ -229,7 +231,8 @@ figures.fig_accuracy_vs(cv_predictions, "snr", [10, 14, 20, 28, 40, 56, 80, 101]
 
 # %%
 figures.fig_accuracy_vs(cv_predictions, "host_fraction",
-                        np.linspace(0, cv_predictions["host_fraction"].max() * 1.0001, 6),
+                        np.linspace(0, cv_predictions["host_fraction"].max() * 1.0001,
+                                    host_fraction_bins + 1),
                         "host-galaxy fraction of the light")
 
 # %% [markdown]

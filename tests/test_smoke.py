@@ -48,7 +48,9 @@ def test_smoke_profile_runs_from_raw_data_to_book(tmp_path):
                     ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "copy"]):
         run(command, repo, env)
 
-    run(["make", "repro", f"VENV={sys.prefix}", "ENV_TARGET="], repo, env)
+    reads = tmp_path / "params_read"  # each command notes the params.yaml keys it reads
+    run(["make", "repro", f"VENV={sys.prefix}", "ENV_TARGET="], repo,
+        {**env, "CIDERLAB_PARAMS_READ": str(reads)})
 
     assert (repo / "data/raw/snid_sage-0.9.0-py3-none-any.whl").exists()
     html = repo / "book/_build/html"
@@ -143,6 +145,17 @@ def test_smoke_profile_runs_from_raw_data_to_book(tmp_path):
                 path = (next(iter(entry)) if isinstance(entry, dict) else entry)
                 path = path.replace("${item}", str(item))
                 assert (repo / path).exists(), f"stage {name}: {path} missing"
+
+    # Each stage's params in dvc.yaml are exactly the keys its command read (profile and
+    # profiles too, since the active profile can change any of them), so a switch reruns only
+    # the stages that read it.
+    for name, stage in stages.items():
+        if not str(stage.get("cmd", "")).startswith("ciderlab "):
+            continue
+        read = json.loads((reads / f"{name}.json").read_text())
+        declared = [p for p in stage.get("params", []) if p not in ("profile", "profiles")]
+        assert sorted(declared) == read, f"stage {name}: dvc.yaml params {declared}, read {read}"
+        assert {"profile", "profiles"} <= set(stage.get("params", [])), name
 
     # Every model the pipeline trains is a checkpoint that loads as its own class. A
     # cross-validation fold whose run is the main model's reuses it (one file fewer).
