@@ -35,8 +35,7 @@ from pathlib import Path
 import numpy as np
 from myst_nb import glue
 
-from ciderlab.evaluation import figures, tables
-from ciderlab.evaluation.selection import verdict_sentence
+from ciderlab.evaluation import figures, sentences, tables
 from ciderlab.io import load_json, load_records, load_table
 from ciderlab.checkpoint import load_checkpoint
 from ciderlab.spectranet.model import SpectraNetConfig
@@ -50,71 +49,12 @@ _, checkpoint = load_checkpoint(results / "train_classifier" / "classifier.pt")
 cv = metrics["cross_validation"]
 pooled = cv["pooled"]
 
-glue("n_folds", cv["n_folds"], display=False)
-glue("cv_macro_f1", tables.mean_std(cv["macro_f1"]), display=False)
-glue("cv_accuracy", tables.mean_std(cv["accuracy"]), display=False)
-glue("cv_ia", tables.mean_std(cv["ia_vs_non_ia_accuracy"]), display=False)
-glue("headline_classes", ", ".join(cv["headline_classes"]), display=False)
-glue("separate_classes", ", ".join(cv["separate"]) or "none", display=False)
-glue("n_cv_objects", sum(pooled["n_objects"].values()), display=False)
-glue("n_cv_spectra", pooled["n_spectra"], display=False)
-separate = ", ".join(f"{name}: {values['n_objects']} objects, recall {values['recall']:.2f}"
-                     for name, values in cv["separate"].items())
-glue("separate_scores", separate or "none", display=False)
-f1 = {name: values["f1"] for name, values in pooled["per_class"].items() if values["support"]}
-ranked = sorted(f1.items(), key=lambda item: item[1])
-glue("weakest", ", ".join(f"{name} ({value:.2f})" for name, value in ranked[:3]), display=False)
-glue("strongest", ", ".join(f"{name} ({value:.2f})" for name, value in ranked[::-1][:3]),
-     display=False)
-top = tables.table_top_confusions(pooled, n=3)
-glue("top_confusions", "; ".join(f"{r['true class']} called {r['predicted as']} "
-                                 f"({r['% of true class']:.0f} %)" for _, r in top.iterrows()),
-     display=False)
-
-glue("accuracy", metrics["accuracy"], display=False)
-glue("macro_f1", metrics["macro_f1"], display=False)
-glue("ia_accuracy", metrics["ia_vs_non_ia"]["accuracy"], display=False)
-glue("n_test_spectra", metrics["n_spectra"], display=False)
-glue("n_test_objects", sum(metrics["n_test_objects"].values()), display=False)
-glue("best_epoch", checkpoint["epoch"], display=False)
 seeds = metrics["seeds"]
-glue("n_seeds", len(seeds["seeds"]), display=False)
-glue("seed_list", ", ".join(str(s) for s in seeds["seeds"]), display=False)
-glue("macro_f1_seeds", tables.mean_std(seeds["macro_f1"]), display=False)
-glue("ia_accuracy_seeds", tables.mean_std(seeds["ia_vs_non_ia"]["accuracy"]), display=False)
-clean = metrics["clean_subset"]
-glue("clean_n", clean["n_spectra"], display=False)
-glue("clean_snr", clean["selection"]["snr_min"], display=False)
-glue("clean_host", clean["selection"]["host_fraction_max"], display=False)
-same = clean.get("macro_f1_same_classes", {"clean": float("nan"), "all_test": float("nan"),
-                                           "classes": []})
-glue("clean_macro_f1", same["clean"], display=False)
-glue("all_macro_f1_same", same["all_test"], display=False)
-glue("clean_classes", ", ".join(same["classes"]), display=False)
-gain = same["clean"] - same["all_test"]
-glue("clean_verdict", (f"{'higher' if gain >= 0 else 'lower'} by {abs(gain):.2f} over these "
-                       "classes together; the table after the next one shows which classes the "
-                       "difference comes from"), display=False)
-wrong = {k: v for k, v in metrics["objects_mostly_wrong"].items() if k != "SN Ia"}
-glue("n_wrong_objects", sum(wrong.values()), display=False)
-glue("n_other_objects", sum(v for k, v in metrics["n_test_objects"].items() if k != "SN Ia"),
-     display=False)
-seen = tables.table_seen_against_unseen(metrics["seen_against_unseen"])
-seen = seen.drop(index=[name for name in cv["separate"] if name in seen.index])
-by_gap = seen.sort_values("seen - new", ascending=False).head(3)
-glue("largest_gaps", ", ".join(f"{name} ({r['F1 seen objects']:.2f} on seen objects, "
-                               f"{r['F1 new objects']:.2f} on new ones)"
-                               for name, r in by_gap.iterrows()), display=False)
-by_seen = seen.sort_values("F1 seen objects").head(2)
-glue("hardest_seen", ", ".join(f"{name} ({r['F1 seen objects']:.2f}, clean "
-                               f"{r['F1 seen objects, clean']:.2f})"
-                               for name, r in by_seen.iterrows()), display=False)
-glue("n_seen_objects", metrics["seen_against_unseen"]["seen_all"]["n_objects"], display=False)
 selection = [r for r in load_records(selection_path) if r["head"] == "classifier"]
-glue("n_selection", len(selection), display=False)
-glue("selection_verdicts", verdict_sentence(selection, 3), display=False)
-glue("narrow_lo", metrics["narrow_coverage"]["obs_wave_range_aa"][0], display=False)
-glue("narrow_hi", metrics["narrow_coverage"]["obs_wave_range_aa"][1], display=False)
+# Every number and phrase the prose below quotes (ciderlab.evaluation.sentences, tested).
+for name, value in sentences.classification_page(metrics, checkpoint["epoch"],
+                                                 selection).items():
+    glue(name, value, display=False)
 
 # %% [markdown]
 # ## Headline: cross-validated over every object

@@ -1,0 +1,84 @@
+"""The numbers and phrases a book page's prose quotes, computed from results in one tested place,
+so that a notebook reads as prose and calls: it glues what these functions return."""
+
+from __future__ import annotations
+
+from ciderlab.evaluation.selection import verdict_sentence
+from ciderlab.evaluation.tables import (mean_std, table_seen_against_unseen,
+                                        table_top_confusions)
+
+
+def seen_against_new(seen_against_unseen: dict, separate: list[str]) -> dict:
+    """What limits the classes: the three with the largest F1 gap between the objects trained
+    on (seen) and new ones, and the two weakest even on seen objects (with their clean-subset
+    F1), leaving out the ``separate`` classes."""
+    seen = table_seen_against_unseen(seen_against_unseen)
+    seen = seen.drop(index=[name for name in separate if name in seen.index])
+    by_gap = seen.sort_values("seen - new", ascending=False).head(3)
+    by_seen = seen.sort_values("F1 seen objects").head(2)
+    return {
+        "largest_gaps": ", ".join(f"{name} ({r['F1 seen objects']:.2f} on seen objects, "
+                                  f"{r['F1 new objects']:.2f} on new ones)"
+                                  for name, r in by_gap.iterrows()),
+        "hardest_seen": ", ".join(f"{name} ({r['F1 seen objects']:.2f}, clean "
+                                  f"{r['F1 seen objects, clean']:.2f})"
+                                  for name, r in by_seen.iterrows()),
+        "n_seen_objects": seen_against_unseen["seen_all"]["n_objects"]}
+
+
+def cross_validated_classes(cv: dict) -> dict:
+    """The cross-validated headline, the weakest and strongest classes, the top confusions."""
+    pooled = cv["pooled"]
+    f1 = {name: v["f1"] for name, v in pooled["per_class"].items() if v["support"]}
+    ranked = sorted(f1.items(), key=lambda item: item[1])
+    top = table_top_confusions(pooled, n=3)
+    return {
+        "n_folds": cv["n_folds"], "cv_macro_f1": mean_std(cv["macro_f1"]),
+        "cv_accuracy": mean_std(cv["accuracy"]), "cv_ia": mean_std(cv["ia_vs_non_ia_accuracy"]),
+        "headline_classes": ", ".join(cv["headline_classes"]),
+        "separate_classes": ", ".join(cv["separate"]) or "none",
+        "n_cv_objects": sum(pooled["n_objects"].values()), "n_cv_spectra": pooled["n_spectra"],
+        "separate_scores": ", ".join(f"{name}: {v['n_objects']} objects, recall "
+                                     f"{v['recall']:.2f}" for name, v in cv["separate"].items())
+        or "none",
+        "weakest": ", ".join(f"{name} ({value:.2f})" for name, value in ranked[:3]),
+        "strongest": ", ".join(f"{name} ({value:.2f})" for name, value in ranked[::-1][:3]),
+        "top_confusions": "; ".join(f"{r['true class']} called {r['predicted as']} "
+                                    f"({r['% of true class']:.0f} %)" for _, r in top.iterrows())}
+
+
+def clean_subset(clean: dict) -> dict:
+    """The cleanest test spectra against all, over the same classes, and which way it went."""
+    same = clean.get("macro_f1_same_classes", {"clean": float("nan"),
+                                               "all_test": float("nan"), "classes": []})
+    gain = same["clean"] - same["all_test"]
+    return {"clean_n": clean["n_spectra"], "clean_snr": clean["selection"]["snr_min"],
+            "clean_host": clean["selection"]["host_fraction_max"],
+            "clean_macro_f1": same["clean"], "all_macro_f1_same": same["all_test"],
+            "clean_classes": ", ".join(same["classes"]),
+            "clean_verdict": (f"{'higher' if gain >= 0 else 'lower'} by {abs(gain):.2f} over "
+                              "these classes together; the table after the next one shows "
+                              "which classes the difference comes from")}
+
+
+def classification_page(metrics: dict, best_epoch: int, selection: list[dict]) -> dict:
+    """Every value the Classification page quotes: ``evaluate``'s metrics, the classifier's
+    best epoch and the recipe-selection records of the classifier."""
+    cv = metrics["cross_validation"]
+    seeds = metrics["seeds"]
+    wrong = {k: v for k, v in metrics["objects_mostly_wrong"].items() if k != "SN Ia"}
+    return {
+        **cross_validated_classes(cv),
+        "accuracy": metrics["accuracy"], "macro_f1": metrics["macro_f1"],
+        "ia_accuracy": metrics["ia_vs_non_ia"]["accuracy"], "n_test_spectra": metrics["n_spectra"],
+        "n_test_objects": sum(metrics["n_test_objects"].values()), "best_epoch": best_epoch,
+        "n_seeds": len(seeds["seeds"]), "seed_list": ", ".join(str(s) for s in seeds["seeds"]),
+        "macro_f1_seeds": mean_std(seeds["macro_f1"]),
+        "ia_accuracy_seeds": mean_std(seeds["ia_vs_non_ia"]["accuracy"]),
+        **clean_subset(metrics["clean_subset"]),
+        "n_wrong_objects": sum(wrong.values()),
+        "n_other_objects": sum(v for k, v in metrics["n_test_objects"].items() if k != "SN Ia"),
+        **seen_against_new(metrics["seen_against_unseen"], list(cv["separate"])),
+        "n_selection": len(selection), "selection_verdicts": verdict_sentence(selection, 3),
+        "narrow_lo": metrics["narrow_coverage"]["obs_wave_range_aa"][0],
+        "narrow_hi": metrics["narrow_coverage"]["obs_wave_range_aa"][1]}

@@ -1,0 +1,51 @@
+"""The phrases the book's prose quotes (ciderlab.evaluation.sentences)."""
+
+import math
+
+from ciderlab.evaluation import sentences
+
+SEEN = {"classes": ["AGN", "SN Ia", "SN Ib", "TDE"],
+        "seen_all": {"n_objects": 40, "f1": {"AGN": 1.0, "SN Ia": 0.99, "SN Ib": 0.9, "TDE": 0.5}},
+        "seen_clean": {"n_objects": 30, "f1": {"AGN": 1.0, "SN Ia": 1.0, "SN Ib": 0.95,
+                                               "TDE": 0.7}},
+        "unseen_all": {"n_objects": 12, "f1": {"AGN": 0.0, "SN Ia": 0.95, "SN Ib": 0.3,
+                                               "TDE": 0.4}}}
+
+
+def test_the_largest_seen_to_new_gaps_come_first_and_separate_classes_stay_out():
+    values = sentences.seen_against_new(SEEN, separate=["AGN"])
+    # AGN has the largest gap (1.0) but is reported on its own: SN Ib (0.6) leads
+    assert values["largest_gaps"].startswith("SN Ib (0.90 on seen objects, 0.30 on new ones)")
+    assert "AGN" not in values["largest_gaps"] and "AGN" not in values["hardest_seen"]
+    assert values["hardest_seen"].startswith("TDE (0.50, clean 0.70)")
+    assert values["n_seen_objects"] == 40
+
+
+def test_the_clean_subset_verdict_says_which_way_it_went():
+    clean = {"n_spectra": 5, "selection": {"snr_min": 40, "host_fraction_max": 0.15},
+             "macro_f1_same_classes": {"clean": 0.61, "all_test": 0.70, "classes": ["SN Ia"]}}
+    values = sentences.clean_subset(clean)
+    assert values["clean_verdict"].startswith("lower by 0.09")
+    higher = sentences.clean_subset({**clean, "macro_f1_same_classes": {
+        "clean": 0.8, "all_test": 0.7, "classes": ["SN Ia"]}})
+    assert higher["clean_verdict"].startswith("higher by 0.10")
+    without = sentences.clean_subset({k: v for k, v in clean.items()
+                                      if k != "macro_f1_same_classes"})
+    assert math.isnan(without["clean_macro_f1"]) and without["clean_classes"] == ""
+
+
+def test_weakest_and_strongest_classes_and_the_top_confusion():
+    spread = {"mean": 0.7, "std": 0.05, "values": [0.65, 0.75]}
+    cv = {"n_folds": 2, "macro_f1": spread, "accuracy": spread, "ia_vs_non_ia_accuracy": spread,
+          "headline_classes": ["SN Ia", "SN Ib", "TDE"], "separate": {},
+          "pooled": {"n_objects": {"SN Ia": 10, "SN Ib": 3, "TDE": 2}, "n_spectra": 90,
+                     "classes": ["SN Ia", "SN Ib", "TDE"],
+                     "confusion_matrix": [[50, 0, 0], [6, 14, 0], [0, 1, 19]],
+                     "per_class": {"SN Ia": {"f1": 0.94, "support": 50},
+                                   "SN Ib": {"f1": 0.8, "support": 20},
+                                   "TDE": {"f1": 0.97, "support": 20}}}}
+    values = sentences.cross_validated_classes(cv)
+    assert values["weakest"].startswith("SN Ib (0.80)")
+    assert values["strongest"].startswith("TDE (0.97)")
+    assert values["top_confusions"].startswith("SN Ib called SN Ia (30 %)")
+    assert values["separate_classes"] == "none" and values["n_cv_objects"] == 15
