@@ -170,6 +170,7 @@ def test_smoke_profile_runs_from_raw_data_to_book(tmp_path):
                 "results/cross_validate_redshift/models": (SpectraNet, n_folds - 1),
                 "results/ablation/models": (SpectraNet, n_folds * len(ablation["variants"])),
                 "results/train_galspecnet/models": (GalSpecNet, n_folds),
+                "results/compare_preprocessing/models": (SpectraNet, len(options["options"])),
                 "results/train_multimodal/models": (FusionClassifier,
                                                     n_alert_folds * len(trained_modes))}
     for folder, (model_class, count) in expected.items():

@@ -54,8 +54,9 @@ def cmd_compare_preprocessing(args) -> None:
     from ciderlab.spectranet.compare_preprocessing import compare_stage
 
     params, class_info, spectra, data_hash = _inputs(args)
-    table, summary = compare_stage(params, class_info["classes"], spectra, data_hash)
     out = Path(args.out)
+    table, summary = compare_stage(params, class_info["classes"], spectra, data_hash,
+                                   out / "models")
     save_table(table, out / "options.csv")
     save_json(summary, out / "metrics.json")
     best = summary["options"][summary["best_option"]]

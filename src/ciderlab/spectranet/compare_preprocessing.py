@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
 from tqdm import tqdm
 
+from ciderlab.checkpoint import save_checkpoint
 from ciderlab.evaluation.metrics import classification_metrics, headline_classes
 from ciderlab.io import SpectraSet
 from ciderlab.spectranet.model import SpectraNetConfig
 from ciderlab.spectra.preprocess import PreprocessConfig, prepare_observed, to_rest_frame
-from ciderlab.training.loop import TrainConfig
+from ciderlab.training.loop import TrainConfig, recipe_dict
 from ciderlab.data.labels import class_indices
 from ciderlab.data.split import scored_rows
 from ciderlab.prediction import probabilities
@@ -47,7 +49,8 @@ def compare_preprocessing(spectra: SpectraSet, options: dict[str, dict], base: P
                           model_config: SpectraNetConfig, recipe: TrainConfig, n_scored: int,
                           data_id: str,
                           max_train_spectra: int | None = None,
-                          progress: bool = True, workers: int = 1) -> pd.DataFrame:
+                          progress: bool = True, workers: int = 1,
+                          models_dir: Path | None = None) -> pd.DataFrame:
     """One row per option: validation scores of a classifier trained on spectra so prepared.
 
     ``options`` maps a name to overrides of ``base`` (e.g. ``{"continuum": "median"}``).
@@ -57,7 +60,8 @@ def compare_preprocessing(spectra: SpectraSet, options: dict[str, dict], base: P
     ``max_train_spectra`` caps the training pool (a fixed random subset, the same for every
     option): each option prepares its own copy of every spectrum, which costs more than the
     short training itself. ``workers`` > 1 scores that many options at once, in forked
-    processes of one torch thread each (``ciderlab.workers.fork_map``).
+    processes of one torch thread each (``ciderlab.workers.fork_map``). Each option's model
+    goes to ``models_dir/<option>.pt`` with the preprocessing it was trained on.
     """
     meta = spectra.meta
     train_rows = np.flatnonzero(meta["split"].to_numpy() == "train")
@@ -70,7 +74,7 @@ def compare_preprocessing(spectra: SpectraSet, options: dict[str, dict], base: P
            "target": torch.as_tensor(class_indices(meta["label"], classes))[rows], "base": base,
            "classes": classes, "headline": headline, "model_config": model_config,
            "recipe": recipe,
-           "data_id": data_id, "progress": progress and workers <= 1}
+           "data_id": data_id, "progress": progress and workers <= 1, "models_dir": models_dir}
     results = tqdm(fork_map(_score_option, job, options.items(), workers), total=len(options),
                    desc="compare_preprocessing", unit="option", disable=not progress)
     return pd.DataFrame(list(results))
@@ -87,6 +91,13 @@ def _score_option(job: dict, option: tuple[str, dict]) -> dict:
                         np.arange(n_train, len(flux)), job["model_config"], job["recipe"],
                         f"{job['data_id']}:{name}", progress=job["progress"],
                         headline=[job["classes"].index(c) for c in job["headline"]])
+    if job["models_dir"] is not None:
+        save_checkpoint(Path(job["models_dir"]) / f"{name}.pt", trained.model,
+                        recipe=recipe_dict(trained.recipe), classes=list(job["classes"]),
+                        preprocess=replace(job["base"], **overrides).to_dict(),
+                        input_frame=CLASSIFIER.frame, epoch=trained.best_epoch,
+                        best_metric={CLASSIFIER.metric: trained.best_score},
+                        run_id=trained.run_id, option=name)
     proba = probabilities(trained.model, flux[n_train:])
     scores = classification_metrics(target[n_train:].numpy(), proba, job["classes"],
                                     job["headline"])
@@ -109,8 +120,8 @@ def rank_of_default(table: pd.DataFrame, preprocess: dict) -> int | None:
     return None
 
 
-def compare_stage(params: dict, classes: list[str], spectra: SpectraSet,
-                  data_hash: str) -> tuple[pd.DataFrame, dict]:
+def compare_stage(params: dict, classes: list[str], spectra: SpectraSet, data_hash: str,
+                  models_dir: Path | None = None) -> tuple[pd.DataFrame, dict]:
     """The ``compare_preprocessing`` stage: every option of its section scored on validation
     objects, and a summary (per option, the best, the default's rank)."""
     section = params["compare_preprocessing"]
@@ -121,7 +132,8 @@ def compare_stage(params: dict, classes: list[str], spectra: SpectraSet,
         recipe_from_params(params, "train_classifier", section["train_classifier"]),
         params["realise"]["n_realisations"], data_hash,
         max_train_spectra=section.get("max_train_spectra"),
-        workers=resolve_workers(section["workers"], "compare_preprocessing.workers"))
+        workers=resolve_workers(section["workers"], "compare_preprocessing.workers"),
+        models_dir=models_dir)
     best = table.loc[table["val_macro_f1"].idxmax()]
     return table, {"options": table.set_index("option").to_dict("index"),
                    "best_option": best["option"], "default": params["preprocess"],
