@@ -284,9 +284,10 @@ def load_params(path: str | Path = "params.yaml") -> dict:
         shadowed = shadowed_edits(raw, committed_params(path.resolve()) or raw)
         if shadowed:
             profile = raw["profile"]
+            instead = ", ".join(f"profiles.{profile}.{key}" for key in shadowed)
             raise InputError(
                 f"{path}: {', '.join(shadowed)} changed, but the active profile {profile!r} "
                 f"replaces {'it' if len(shadowed) == 1 else 'them'} with its own value, so the "
-                f"change would do nothing; set {', '.join(f'profiles.{profile}.{k}' for k in shadowed)} "
-                "instead (e.g. `dvc exp run -S ...`), or use profile: default")
+                f"change would do nothing; set {instead} instead (e.g. `dvc exp run -S ...`), "
+                "or use profile: default")
     return Recorded(resolved, "")  # notes which keys the command reads (params_read)

@@ -33,7 +33,7 @@ def _train(args, name: str) -> None:
                                    Path(args.state_dir), device)
         if is_main():  # under torchrun rank 0 writes, the other ranks wait at the barrier
             for i, run in enumerate(trained):
-                folder = Path(args.out) if i == 0 else Path(args.out) / "seeds" / f"seed_{run.recipe.seed}"
+                folder = Path(args.out) / ("" if i == 0 else f"seeds/seed_{run.recipe.seed}")
                 best = save_trained(run, folder / f"{name}.pt", head, class_info, params,
                                     data_hash, history=folder / "history.csv")
                 print(f"train_{name}: seed {run.recipe.seed}, best {head.metric} {best:.4f} at "
