@@ -100,6 +100,16 @@ def plain(values):
     return values
 
 
+def read_so_far() -> set[str]:
+    """Every name noted in this process (a forked worker hands it back to its parent)."""
+    return set(_READ)
+
+
+def note_all(names: set[str]) -> None:
+    """Take names another process noted (``read_so_far``) as read here."""
+    _READ.update(names)
+
+
 def names_read() -> list[str]:
     """The dotted names read so far: a section every key of which was read stands for them,
     and a name a shorter one read covers is left out (sorted)."""

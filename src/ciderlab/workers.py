@@ -8,6 +8,7 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from typing import Callable, Iterable, Iterator
 
+from ciderlab import params_read
 from ciderlab.errors import InputError
 
 
@@ -41,7 +42,9 @@ def fork_map(function: Callable, shared, items: Iterable, workers: int) -> Itera
     try:
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(min(workers, len(items)), mp_context=context) as pool:
-            yield from pool.map(_call_in_worker, items)
+            for result, read in pool.map(_call_in_worker, items):
+                params_read.note_all(read)  # what the worker read of params.yaml is ours too
+                yield result
     finally:
         _SHARED = None
 
@@ -55,4 +58,4 @@ def _call_in_worker(item):
 
     torch.set_num_threads(1)
     function, shared = _SHARED
-    return function(shared, item)
+    return function(shared, item), params_read.read_so_far()
