@@ -42,10 +42,10 @@ import pandas as pd
 from myst_nb import glue
 
 from ciderlab.applecider import figures as alert_figures
+from ciderlab.applecider import sentences
 from ciderlab.applecider import tables as alert_tables
 from ciderlab.applecider.alerts.metadata import TOWERS
 from ciderlab.evaluation import figures, tables
-from ciderlab.evaluation.metrics import classification_metrics
 from ciderlab.io import load_json, load_table
 from ciderlab.params import load_params
 
@@ -60,67 +60,20 @@ metrics = load_json(results / "train_multimodal" / "metrics.json")
 predictions = load_table(results / "train_multimodal" / "predictions.csv")
 routing = load_table(results / "train_multimodal" / "routing.csv")
 galspecnet = load_json(results / "train_galspecnet" / "metrics.json")
-spectranet_cv = load_json(results / "evaluate" / "metrics.json")["cross_validation"]
-spectral_branches = {"SpectraNet": spectranet_cv, "GalSpecNet": galspecnet}
+evaluate = load_json(results / "evaluate" / "metrics.json")
+spectral_branches = {"SpectraNet": evaluate["cross_validation"], "GalSpecNet": galspecnet}
 
-labelled = {k: v for k, v in summary["objects_per_label"].items() if k != "unlabelled"}
-networks = sorted((m for m in metrics["modes"] if m not in metrics.get("baselines", [])),
-                  key=lambda m: -metrics["modes"][m]["macro_f1"]["mean"])
-best_mode, runner_up = networks[0], networks[1]
-ahead = alert_tables.paired_mode_difference(metrics, best_mode, runner_up)
-over_simple = alert_tables.paired_mode_difference(metrics, best_mode, "logistic regression (metadata)")
-glue("runner_up", runner_up, display=False)
-glue("ahead", tables.mean_std(ahead), display=False)
-glue("over_simple", tables.mean_std(over_simple), display=False)
-glue("ahead_verdict", "ahead beyond that spread" if ahead["mean"] - ahead["std"] > 0 else
-     "not ahead beyond that spread: at this sample size the two are tied", display=False)
-glue("simple_verdict", "ahead beyond that spread" if over_simple["mean"] - over_simple["std"] > 0
-     else "not ahead beyond that spread", display=False)
-for name in ("majority class", "stratified chance"):
-    glue(name.split()[0] + "_f1", tables.mean_std(metrics["modes"][name]["macro_f1"]),
-         display=False)
-section = params["train_multimodal"]
-days = sorted(float(d) for d in next(iter(metrics["early"].values())))
-glue("early_days", ", ".join(f"{d:g}" for d in days[:-1]) + f" and {days[-1]:g}", display=False)
-glue("early_modes", ", ".join(metrics["early"]), display=False)
-glue("top_k", section["astrominn"]["top_k"], display=False)
-glue("n_experts", section["astrominn"]["n_experts"], display=False)
-glue("galspecnet_range", f"{params['train_galspecnet']['wave_min_aa']:g} to "
-     f"{params['train_galspecnet']['wave_max_aa']:g}", display=False)
-glue("galspecnet_step", f"{params['train_galspecnet']['step_aa']:g}", display=False)
 classes = load_json(results / "split" / "classes.json")["classes"]
 meta = load_table(results / "realise" / "meta.csv")
-evaluate = load_json(results / "evaluate" / "metrics.json")
-galspecnet_predictions = load_table(results / "train_galspecnet" / "predictions.csv")
-fixed = galspecnet_predictions[galspecnet_predictions["fold"] == params["split"]["fixed_fold"]]
-galspecnet_fixed = classification_metrics(
-    meta["label"].iloc[fixed["row"]].map({c: k for k, c in enumerate(classes)}).to_numpy(),
-    fixed[[f"p_{k}" for k in range(len(classes))]].to_numpy(), classes,
-    evaluate["headline_classes"])
-glue("n_objects", summary["objects"], display=False)
-glue("n_alerts", summary["alerts"], display=False)
-glue("n_detections", f"{summary['detections']:,}", display=False)
-glue("n_limits", f"{summary['upper_limits']:,}", display=False)
-glue("n_labelled_objects", sum(labelled.values()), display=False)
-glue("n_edge", summary["edge_of_chip_alerts"], display=False)
-glue("n_nan_stamps", summary["stamps_with_nan"], display=False)
-glue("trained_classes", ", ".join(metrics["classes"]), display=False)
-glue("n_folds", metrics["n_folds"], display=False)
-glue("best_mode", best_mode, display=False)
-glue("best_mode_f1", tables.mean_std(metrics["modes"][best_mode]["macro_f1"]), display=False)
-for name, scores in spectral_branches.items():
-    glue(f"{name.lower()}_f1", tables.mean_std(scores["macro_f1"]), display=False)
-    glue(f"{name.lower()}_ia", tables.mean_std(scores["ia_vs_non_ia_accuracy"]), display=False)
-glue("galspecnet_bins", f"{galspecnet['model']['n_bins']:,}", display=False)
-glue("galspecnet_layers", f"{len(galspecnet['model']['channels'])} blocks of "
-     + "/".join(map(str, galspecnet["model"]["channels"])) + f" channels, kernel "
-     f"{galspecnet['model']['kernel_size']}, pooling by {galspecnet['model']['pool_size']}",
-     display=False)
-glue("galspecnet_parameters", f"{galspecnet['n_parameters']:,}", display=False)
-glue("galspecnet_budget", f"{galspecnet['recipe']['max_epochs']} epochs of "
-     f"{galspecnet['recipe']['samples_per_epoch'] or 'all the'} training spectra", display=False)
-glue("galspecnet_folds", galspecnet["n_folds"], display=False)
-glue("galspecnet_test_spectra", f"{galspecnet['pooled']['n_spectra']:,}", display=False)
+galspecnet_fixed = sentences.fixed_fold_scores(
+    load_table(results / "train_galspecnet" / "predictions.csv"), meta, classes,
+    evaluate["headline_classes"], params["split"]["fixed_fold"])
+networks = sentences.ranked_networks(metrics)
+for key, value in {**sentences.alerts_described(summary, metrics, params["train_multimodal"]),
+                   **sentences.modes_compared(metrics),
+                   **sentences.galspecnet_described(galspecnet, params["train_galspecnet"],
+                                                    spectral_branches)}.items():
+    glue(key, value, display=False)
 
 # %% [markdown]
 # ## The alerts

@@ -30,7 +30,7 @@ import yaml
 from myst_nb import glue
 
 from ciderlab.evaluation import tables
-from ciderlab.evaluation.selection import verdicts
+from ciderlab.evaluation.selection import recipe_price, verdicts
 from ciderlab.io import load_json, load_records
 from ciderlab.spectranet.model import SpectraNet
 from ciderlab.params import resolve_params
@@ -54,24 +54,9 @@ glue("paper_channels", f"{paper['model']['channels'][0]}–{paper['model']['chan
      display=False)
 glue("n_stages", len(paper["model"]["channels"]), display=False)
 judged = verdicts(selection)
-chosen_spectra = judged[judged["verdict"] == "chosen"].set_index("head")["training_spectra"]
-better = judged[judged["verdict"] == "better"].assign(
-    time=lambda t: t["training_spectra"] / t["head"].map(chosen_spectra))
 glue("n_choices", int((judged["verdict"] != "chosen").sum()), display=False)
 glue("n_selection_models", len(selection), display=False)
-if better.empty:
-    verdict = "No alternative beats the chosen recipe beyond the range of its seeds."
-else:
-    verdict = ("Beyond the range of the chosen recipe's seeds, these alternatives score better: "
-               + "; ".join(f"{r['head']}, {r['choice']} ({r['difference']:+.3f}, at "
-                           f"{r['time']:.1f}x the training)" for _, r in better.iterrows())
-               + ". params.yaml keeps the cheaper recipe where the better one costs training "
-               "time the main command does not have; the difference is that price.")
-    free = better[better["time"] <= 1.1]
-    if not free.empty:
-        verdict += (" Better at no extra time, and not yet followed by params.yaml: "
-                    + "; ".join(f"{r['head']}, {r['choice']}" for _, r in free.iterrows()) + ".")
-glue("selection_verdict", verdict, display=False)
+glue("selection_verdict", recipe_price(selection), display=False)
 
 # %% [markdown]
 # ## Known, and ours

@@ -82,9 +82,11 @@ def fold_0_run(meta, folds, recipe_=None, data_id="toy"):
 def test_a_model_already_trained_on_a_fold_is_reused():
     meta, folds, flux, target = toy_set()
     fixed = SpectraNet(TINY).eval()
+    told = []
     predictions = cross_validate(CLASSIFIER, flux, target, meta, folds, 0.2, "salt", 2, TINY,
                                  RECIPE, "toy", reusable={fold_0_run(meta, folds): fixed},
-                                 progress=False)
+                                 progress=False, on_reused=lambda *args: told.append(args))
+    assert told == [(0, fold_0_run(meta, folds))]
     assert (predictions.loc[predictions["fold"] == 0, "best_epoch"] == -1).all()
     assert (predictions.loc[predictions["fold"] != 0, "best_epoch"] >= 1).all()
 

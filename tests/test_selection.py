@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from ciderlab.evaluation.selection import selection_runs, verdict_sentence, verdicts
+from ciderlab.evaluation.selection import (recipe_price, selection_runs, verdict_sentence,
+                                         verdicts)
 
 
 def record(variant, head, seed, score, scored_on="validation"):
@@ -61,3 +62,18 @@ def test_verdict_sentence_lists_every_alternative_of_one_model():
     redshift = [r for r in RECORDS if r["head"] == "redshift"]
     assert verdict_sentence(redshift, 4) == ("dropout 0.5: worse (-0.0025); "
                                              "lr 1e-3: better (+0.0015)")
+
+
+def test_recipe_price_names_each_better_alternative_with_its_training_time():
+    longer = dict(record("classifier, wider, seed 42", "classifier", 42, 0.70), epochs=14)
+    records = [r for r in RECORDS if "wider" not in r["variant"]] + [longer]
+    assert recipe_price(records) == (
+        "Beyond the range of the chosen recipe's seeds, these alternatives score better: "
+        "classifier, wider (+0.050, at 2.0x the training); redshift, lr 1e-3 (+0.001, at 1.0x "
+        "the training). params.yaml keeps the cheaper recipe where the better one costs "
+        "training time the main command does not have; the difference is that price. Better "
+        "at no extra time, and not yet followed by params.yaml: redshift, lr 1e-3.")
+    only_worse = [r for r in RECORDS if "wider" not in r["variant"] and "lr 1e-3" not in
+                  r["variant"]]
+    assert recipe_price(only_worse) == ("No alternative beats the chosen recipe beyond the "
+                                        "range of its seeds.")

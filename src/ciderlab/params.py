@@ -69,7 +69,7 @@ SCHEMA = {
     "cross_validate": {"workers": int},
     "evaluate": {"narrow_obs_wave_min_aa": float, "narrow_obs_wave_max_aa": float,
                  "clean_snr_min": float, "clean_host_fraction_max": float},
-    "compare_preprocessing": {"options": Named({**GRID, **PREPROCESS}), "train_classifier": TRAIN,
+    "compare_preprocessing": {"options": Named({**GRID, **PREPROCESS}), "recipe": TRAIN,
                               "max_train_spectra": OPTIONAL_INT, "workers": int},
     "ablation": {"variants": Named({"train_classifier": TRAIN, "model": MODEL})},
     "baselines": {"n_spectra": int, "seed": int, "workers": int},

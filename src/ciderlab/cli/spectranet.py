@@ -104,7 +104,7 @@ def cmd_ablation(args) -> None:
     params, class_info, spectra, data_hash = _inputs(args)
     out = Path(args.out)
     with runtime(args, params) as device:
-        predictions, metrics = run_ablation(
+        predictions, metrics, reused = run_ablation(
             params, class_info, spectra, load_table(Path(args.split_dir) / "split.csv"),
             load_table(args.reference), data_hash, Path(args.state_dir), out / "models", device)
         writer = is_main()  # under torchrun rank 0 writes, the others are done
@@ -115,8 +115,10 @@ def cmd_ablation(args) -> None:
     save_json(metrics, out / "metrics.json")
     for name, result in metrics["variants"].items():
         diff = result["difference"]["macro_f1"]
+        trained = len(diff["values"]) - len(reused[name])
         print(f"ablation: '{name}': macro-F1 {diff['mean']:+.3f} +- {diff['std']:.3f} against "
-              f"the reference, paired over {len(diff['values'])} folds -> {out}")
+              f"the reference, paired over {len(diff['values'])} folds ({trained} trained, "
+              f"{len(reused[name])} reused from the last run) -> {out}")
 
 
 def cmd_evaluate(args) -> None:

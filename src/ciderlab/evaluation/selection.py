@@ -77,3 +77,26 @@ def verdict_sentence(records: list[dict], digits: int = 3) -> str:
     judged = verdicts(records)
     return "; ".join(f"{row['choice']}: {row['verdict']} ({row['difference']:+.{digits}f})"
                      for _, row in judged.iterrows() if row["verdict"] != "chosen")
+
+
+def recipe_price(records: list[dict], free_time: float = 1.1) -> str:
+    """The "What is reconstructed" page's verdict on the recipe: the alternatives that score
+    better beyond the chosen recipe's seed range, each with its training time relative to the
+    chosen recipe's (training spectra), and those of them at most ``free_time`` x the time (no
+    reason not to follow them)."""
+    judged = verdicts(records)
+    chosen = judged[judged["verdict"] == "chosen"].set_index("head")["training_spectra"]
+    better = judged[judged["verdict"] == "better"]
+    if better.empty:
+        return "No alternative beats the chosen recipe beyond the range of its seeds."
+    time = better["training_spectra"] / better["head"].map(chosen)
+    verdict = ("Beyond the range of the chosen recipe's seeds, these alternatives score better: "
+               + "; ".join(f"{r['head']}, {r['choice']} ({r['difference']:+.3f}, at {t:.1f}x "
+                           "the training)" for (_, r), t in zip(better.iterrows(), time))
+               + ". params.yaml keeps the cheaper recipe where the better one costs training "
+               "time the main command does not have; the difference is that price.")
+    free = better[time <= free_time]
+    if not free.empty:
+        verdict += (" Better at no extra time, and not yet followed by params.yaml: "
+                    + "; ".join(f"{r['head']}, {r['choice']}" for _, r in free.iterrows()) + ".")
+    return verdict

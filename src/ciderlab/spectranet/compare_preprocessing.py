@@ -25,7 +25,7 @@ from ciderlab.data.labels import class_indices
 from ciderlab.data.split import scored_rows
 from ciderlab.prediction import probabilities
 from ciderlab.training.heads import CLASSIFIER
-from ciderlab.training.runs import model_config_from_params, recipe_from_params, train_one
+from ciderlab.training.runs import model_config_from_params, train_one
 from ciderlab.workers import fork_map, resolve_workers
 
 
@@ -129,7 +129,7 @@ def compare_stage(params: dict, classes: list[str], spectra: SpectraSet, data_ha
         spectra, section["options"], PreprocessConfig.from_resolved(params), classes,
         headline_classes(classes, params["labels"]["separate_classes"]),
         model_config_from_params(params, CLASSIFIER, classes),
-        recipe_from_params(params, "train_classifier", section["train_classifier"]),
+        TrainConfig.from_params(section["recipe"]),
         params["realise"]["n_realisations"], data_hash,
         max_train_spectra=section.get("max_train_spectra"),
         workers=resolve_workers(section["workers"], "compare_preprocessing.workers"),

@@ -8,6 +8,7 @@ call one function here and write what it returns.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 import torch
@@ -73,14 +74,16 @@ def cross_validate_head(head: Head, params: dict, class_info: dict, spectra: Spe
                         folds: pd.DataFrame, data_hash: str, state_dir: Path | None,
                         models_dir: Path | None, device: torch.device | str = "cpu",
                         reusable: dict[str, torch.nn.Module] | None = None,
-                        name: str | None = None, overrides: dict | None = None) -> pd.DataFrame:
+                        name: str | None = None, overrides: dict | None = None,
+                        on_reused: Callable[[int, str], None] | None = None) -> pd.DataFrame:
     """One ``head`` model per cross-validation fold (``training.folds.cross_validate``), each
     saved to ``models_dir/fold_<k>.pt``; returns the test and validation predictions.
 
     ``reusable`` maps a checkpoint's ``run_id`` to its model: a fold whose run would have that
     very id (same model config, recipe, data, training rows and headline) reuses the model
     instead of training it again (the main model is the fixed fold's). ``overrides``
-    (``{"train_classifier": ..., "model": ...}``) make an ablation variant.
+    (``{"train_classifier": ..., "model": ...}``) make an ablation variant; ``on_reused(fold,
+    run_id)`` is told of each reused fold (``training.folds.cross_validate``).
     """
     classes, split = class_info["classes"], params["split"]
     overrides = overrides or {}
@@ -97,4 +100,5 @@ def cross_validate_head(head: Head, params: dict, class_info: dict, spectra: Spe
         split["val_fraction"], split["salt"], params["realise"]["n_realisations"], model_config,
         cfg, data_hash, reusable=reusable, state_dir=state_dir, device=device, name=name,
         workers=resolve_workers(params["cross_validate"]["workers"], "cross_validate.workers"),
-        headline=headline_indices(params, classes, head), on_trained=save)
+        headline=headline_indices(params, classes, head), on_trained=save,
+        on_reused=on_reused)

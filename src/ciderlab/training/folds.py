@@ -43,7 +43,8 @@ def cross_validate(head: Head, flux: np.ndarray, target: torch.Tensor, meta: pd.
                    build_model: Callable[..., torch.nn.Module] = SpectraNet,
                    name: str | None = None, workers: int = 1,
                    headline: Sequence[int] | None = None,
-                   on_trained: Callable[[int, TrainedModel], None] | None = None) -> pd.DataFrame:
+                   on_trained: Callable[[int, TrainedModel], None] | None = None,
+                   on_reused: Callable[[int, str], None] | None = None) -> pd.DataFrame:
     """Train one model per fold and predict each fold's test spectra.
 
     ``flux`` (N, L) and ``target`` (N,) cover every realised spectrum, ``meta`` its rows
@@ -55,7 +56,8 @@ def cross_validate(head: Head, flux: np.ndarray, target: torch.Tensor, meta: pd.
     ``build_model`` and ``name`` (of the state files and progress bar; default ``head``) train
     another model on the same folds (``train_one``); ``headline`` is the class indices a
     classifier's early stopping scores (``train_one``). ``on_trained(fold, trained)`` is
-    called with each model trained here (in the process that trained it), to save it.
+    called with each model trained here (in the process that trained it), to save it;
+    ``on_reused(fold, run_id)`` with each fold that reused a model of ``reusable``.
 
     ``workers`` > 1 trains that many folds at once on the CPU, in forked processes of one torch
     thread each (on 2 cores, two one-thread trainings side by side do 1.6x the work of one
@@ -82,6 +84,8 @@ def cross_validate(head: Head, flux: np.ndarray, target: torch.Tensor, meta: pd.
         run_id = run_fingerprint(model_config, cfg, data_id, plan["train"], headline)
         if run_id in reusable:
             trained[fold] = reusable[run_id]
+            if on_reused is not None:
+                on_reused(fold, run_id)
     to_train = [fold for fold in job["plans"] if fold not in trained]
     parallel = (workers > 1 and len(to_train) > 1 and distributed.world_size() == 1
                 and torch.device(device).type == "cpu")
