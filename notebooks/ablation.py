@@ -69,8 +69,10 @@ figures.fig_paired_differences(ablation)
 # ## Your own ablation
 #
 # **A variant on this page.** Add three lines under `ablation.variants` in `params.yaml` and
-# rebuild; only the `ablation` stage, this page and the book run again (each variant costs
-# one cross-validation of the classifier):
+# rebuild; only the `ablation` stage, this page and the book run again. The variants already
+# trained are not trained again (their fold models are kept in `results/ablation/models/` and
+# reused when their recipe, data and folds are unchanged), so a new variant costs one
+# cross-validation of the classifier:
 #
 # ```yaml
 # ablation:
@@ -103,11 +105,11 @@ figures.fig_paired_differences(ablation)
 #    dvc exp run -S train_classifier.use_ema=false
 #    ```
 #
-#    Switches outside training work the same way, e.g. how much the realism costs (noise and
-#    host light nearly off; this re-realises the spectra and retrains everything):
+#    Switches outside training work the same way, e.g. how much the host galaxy's light
+#    costs (none at all; this re-realises the spectra and retrains everything):
 #
 #    ```bash
-#    dvc exp run -S realise.snr_min=50 -S realise.host_fraction_max=0.1
+#    dvc exp run -S realise.host_fraction_max=0.0
 #    ```
 #
 # 3. Compare, and get the reference back:

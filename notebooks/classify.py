@@ -55,8 +55,10 @@ from ciderlab.spectra.readers.writers import (save_log_wcs_fits, save_sedm_ascii
                                               save_skyportal_json)
 
 results = Path(results_dir)
+params = load_params(params_path)
+# The training domain (the redshift range a warning is given outside of) is the realise section's.
 models = load_models(results / "train_classifier" / "classifier.pt",
-                     results / "train_redshift" / "redshift.pt", load_params(params_path))
+                     results / "train_redshift" / "redshift.pt", {"realise": params["realise"]})
 spectra = load_spectra(results / "realise" / "spectra.h5")
 meta = spectra.meta
 test = meta[(meta["split"] == "test") & (meta["realisation"] == 0)]

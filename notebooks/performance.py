@@ -48,18 +48,15 @@ params_path = "../params.yaml"
 timings_path = "../benchmarks/results/timings.jsonl"
 
 # %% tags=["hide-input"]
-from pathlib import Path
-
 import pandas as pd
-import yaml
 from myst_nb import glue
 
 from ciderlab.evaluation import tables
 from ciderlab.io import load_records
-from ciderlab.params import resolve_params
+from ciderlab.params import load_params
 
-raw = yaml.safe_load(Path(params_path).read_text())
-default, paper = (resolve_params({**raw, "profile": name}) for name in ("default", "paper"))
+default = load_params(params_path, profile="default")
+paper = load_params(params_path, profile="paper")
 glue("longest_kernel", f"{max(max(k) for k in paper['model']['kernels']):,}", display=False)
 glue("fft_min_paper", paper["model"]["fft_min_kernel"], display=False)
 glue("fft_min_default", default["model"]["fft_min_kernel"], display=False)

@@ -2,6 +2,7 @@ from pathlib import Path
 
 import pytest
 
+from ciderlab.errors import InputError
 from ciderlab.params import PROFILES, load_params, resolve_params
 
 
@@ -207,3 +208,15 @@ def test_a_silently_overridden_edit_in_a_git_checkout_is_an_error(tmp_path):
                                              .read_text())["model"]["kernels"]
     path.write_text(yaml.safe_dump(raw))
     assert load_params(path)["model"]["kernels"] == [[3, 5, 7]] * 5
+
+
+def test_a_page_can_read_another_profile_than_the_active_one(tmp_path):
+    from tests.recipes import params_file
+
+    path = params_file(tmp_path)  # the repository's params.yaml: profile default
+    paper = load_params(path, profile="paper")
+    default = load_params(path)
+    assert paper["grid"]["n_bins"] == 4096 and default["grid"]["n_bins"] == 512
+    assert load_params(path, profile="default") == default
+    with pytest.raises(InputError, match="'nope' is not defined"):
+        load_params(path, profile="nope")

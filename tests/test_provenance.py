@@ -289,7 +289,7 @@ def test_a_page_reads_the_results_its_path_chains_name_and_its_path_parameters(t
 
 
 def test_every_page_stage_depends_on_exactly_what_its_notebook_reads():
-    from tools.provenance_notebooks import notebook_inputs
+    from tools.provenance_notebooks import notebook_inputs, notebook_params
 
     stages = load_stages(DVC_YAML)
     pages = sorted(p.stem for p in (REPO_ROOT / "notebooks").glob("*.py"))
@@ -302,4 +302,26 @@ def test_every_page_stage_depends_on_exactly_what_its_notebook_reads():
         assert declared == derived, (f"page_{page}: dvc.yaml's deps {declared} are not what "
                                      f"the notebook reads ({derived})")
         assert stage["outs"] == [f"book/notebooks/{page}.ipynb"]
+        keys = notebook_params(REPO_ROOT / "notebooks" / f"{page}.py")
+        assert stage.get("params", []) == (["profile", "profiles", *keys] if keys else []), (
+            f"page_{page}: dvc.yaml's params are not the params.yaml keys the notebook reads")
+        assert (keys is None) == ("params.yaml" in declared), page
     assert {f"book/notebooks/{page}.ipynb" for page in pages} <= set(stages["book"]["deps"])
+
+
+@pytest.mark.parametrize("code, keys", [
+    ('params = load_params(params_path)\nx = params["split"]["fixed_fold"]\n'
+     'y = params["model"]', ["model", "split.fixed_fold"]),
+    ('paper = load_params(params_path, profile="paper")\nk = paper["model"]["kernels"]',
+     ["model.kernels"]),
+    ('params = load_params(params_path)\nrun(params)', None),          # passed on whole
+    ('raw = yaml.safe_load(Path(params_path).read_text())', None),     # read as a file
+    ('params = load_params(params_path)\nk = params.get("model")', None),
+])
+def test_a_pages_params_are_the_constant_keys_it_reads(tmp_path, code, keys):
+    from tools.provenance_notebooks import notebook_params
+
+    notebook = tmp_path / "page.py"
+    notebook.write_text('# %% tags=["parameters"]\nparams_path = "../params.yaml"\n\n'
+                        f"# %%\n{code}\n")
+    assert notebook_params(notebook) == keys

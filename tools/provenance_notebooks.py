@@ -9,6 +9,11 @@ A notebook names what it reads in two ways, both seen here:
 * other parameters of its ``parameters`` cell holding a path relative to ``notebooks/``
   (``selection_path = "../benchmarks/results/selection_cpu.jsonl"``).
 
+Its ``params_path`` parameter is params.yaml. A page that reads it only as
+``params = load_params(params_path)`` followed by constant keys (``params["split"]["fixed_fold"]``)
+depends on those keys (``notebook_params``; a dvc.yaml ``params:`` list); one that uses the file
+otherwise (passes the mapping on, reads it with yaml) depends on the whole file.
+
 ``python -m tools.provenance_notebooks`` prints each page's inputs.
 """
 
@@ -20,6 +25,8 @@ import sys
 from pathlib import Path
 
 RESULTS_PARAMETER = "results_dir"
+PARAMS_PARAMETER = "params_path"
+PARAMS_FILE = "params.yaml"
 
 
 def _parameters(text: str) -> dict[str, str]:
@@ -71,11 +78,60 @@ def notebook_inputs(path: Path, root: Path) -> list[str]:
     files = {"/".join(p) for p in used
              if not any(other[:len(p)] == p and len(other) > len(p) for other in used)}
     for name, value in _parameters(text).items():
+        if name == PARAMS_PARAMETER and notebook_params(path) is not None:
+            continue  # its keys are the stage's params, not the whole file a dep
         if name != RESULTS_PARAMETER and "/" in value:
             target = (path.parent / value).resolve()
             if target.exists() and root.resolve() in target.parents:
                 files.add(target.relative_to(root.resolve()).as_posix())
     return sorted(files)
+
+
+def _is_load_params(node: ast.AST) -> bool:
+    """``load_params(params_path, ...)``."""
+    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+            and node.func.id == "load_params" and len(node.args) == 1
+            and isinstance(node.args[0], ast.Name) and node.args[0].id == PARAMS_PARAMETER)
+
+
+def notebook_params(path: Path) -> list[str] | None:
+    """The params.yaml keys the notebook at ``path`` reads (dotted, sorted), or None when it
+    uses the file whole; [] when it has no ``params_path`` parameter.
+
+    Each ``params_path`` must be the argument of ``name = load_params(params_path, ...)``, and
+    each use of such a ``name`` a subscript by a string constant (``name["a"]["b"]`` reads
+    ``a.b``); anything else reads the whole file.
+    """
+    text = path.read_text()
+    if PARAMS_PARAMETER not in _parameters(text):
+        return []
+    tree = ast.parse(text)
+    parent = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+    bound = set()
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Name) and node.id == PARAMS_PARAMETER
+                and isinstance(node.ctx, ast.Load)):
+            call = parent.get(node)
+            assign = parent.get(call)
+            if not (_is_load_params(call) and isinstance(assign, ast.Assign)
+                    and len(assign.targets) == 1 and isinstance(assign.targets[0], ast.Name)):
+                return None
+            bound.add(assign.targets[0].id)
+    keys = set()
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Name) and node.id in bound
+                and isinstance(node.ctx, ast.Load)):
+            continue
+        parts, at = [], node
+        while (isinstance(parent.get(at), ast.Subscript) and parent[at].value is at
+               and isinstance(parent[at].slice, ast.Constant)
+               and isinstance(parent[at].slice.value, str)):
+            at = parent[at]
+            parts.append(at.slice.value)
+        if not parts:
+            return None
+        keys.add(".".join(parts))
+    return sorted(k for k in keys if not any(k.startswith(f"{o}.") for o in keys))
 
 
 def main() -> int:
@@ -84,6 +140,9 @@ def main() -> int:
         print(f"{notebook.stem}:")
         for name in notebook_inputs(notebook, root):
             print(f"  - {name}")
+        keys = notebook_params(notebook)
+        if keys:
+            print(f"  params: {', '.join(keys)}")
     return 0
 
 

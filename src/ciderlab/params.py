@@ -243,8 +243,9 @@ def committed_params(path: Path) -> dict | None:
     return committed if isinstance(committed, dict) else None
 
 
-def load_params(path: str | Path = "params.yaml") -> dict:
-    """Read, check and resolve a parameter file.
+def load_params(path: str | Path = "params.yaml", profile: str | None = None) -> dict:
+    """Read, check and resolve a parameter file (with ``profile`` instead of the file's own
+    active profile when given: the book's pages that set two profiles side by side).
 
     Raises
     ------
@@ -272,6 +273,9 @@ def load_params(path: str | Path = "params.yaml") -> dict:
                          "a missing colon or an unclosed bracket or quote)") from None
     if not isinstance(raw, dict):
         raise InputError(f"{path}: expected a mapping of sections")
+    active = raw.get("profile", "default")
+    if profile is not None:
+        raw = {**raw, "profile": profile}
     problems = schema_problems(raw)
     if problems:
         raise InputError(f"{path}: {'; '.join(problems)}. Fix params.yaml (a new setting also "
@@ -280,7 +284,7 @@ def load_params(path: str | Path = "params.yaml") -> dict:
         resolved = resolve_params(raw)
     except ValueError as error:
         raise InputError(str(error).replace("params.yaml", str(path), 1)) from None
-    if raw.get("profile", "default") != "default":
+    if profile is None and active != "default":  # an edit the active profile would undo
         shadowed = shadowed_edits(raw, committed_params(path.resolve()) or raw)
         if shadowed:
             profile = raw["profile"]

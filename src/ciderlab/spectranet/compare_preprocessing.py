@@ -128,7 +128,9 @@ def compare_stage(params: dict, classes: list[str], spectra: SpectraSet, data_ha
     table = compare_preprocessing(
         spectra, section["options"], PreprocessConfig.from_resolved(params), classes,
         headline_classes(classes, params["labels"]["separate_classes"]),
-        model_config_from_params(params, CLASSIFIER, classes),
+        # The network of `model` and the section's own recipe: an edit of train_classifier
+        # (an experiment) does not re-rank the preprocessing.
+        model_config_from_params(params, CLASSIFIER, classes, head_overrides=False),
         TrainConfig.from_params(section["recipe"]),
         params["realise"]["n_realisations"], data_hash,
         max_train_spectra=section.get("max_train_spectra"),

@@ -110,11 +110,12 @@ def train_seeds(head: Head, flux: np.ndarray, target: torch.Tensor, train_rows: 
 
 
 def model_config_from_params(params: dict, head: Head, classes: list[str],
-                             overrides: dict | None = None) -> SpectraNetConfig:
+                             overrides: dict | None = None,
+                             head_overrides: bool = True) -> SpectraNetConfig:
     """SpectraNet's config from resolved params.yaml (``grid.n_bins`` and ``model``, then the
-    head's own ``train_<head>.model`` overrides, then ``overrides``): one output per class for
-    the classifier, one for the redshift model."""
-    own = params.get(f"train_{head.name}", {}).get("model") or {}
+    head's own ``train_<head>.model`` overrides unless ``head_overrides`` is False, then
+    ``overrides``): one output per class for the classifier, one for the redshift model."""
+    own = (params.get(f"train_{head.name}", {}).get("model") or {}) if head_overrides else {}
     return SpectraNetConfig(n_bins=params["grid"]["n_bins"], n_outputs=head.n_outputs(classes),
                             head=head.name,
                             **merge(merge(params["model"], own), overrides or {}))
