@@ -15,8 +15,8 @@
 #
 # Every switch of the training recipe is a key in `params.yaml`, so an ablation is one
 # command. DVC re-runs only the stages that depend on the key you change and keeps each
-# experiment's metrics apart from the committed ones. This page first shows one ablation that
-# the pipeline itself runs (so its numbers are rebuilt with everything else), then how to run
+# experiment's metrics apart from the committed ones. This page first shows the ablations that
+# the pipeline itself runs (their numbers are rebuilt with everything else), then how to run
 # your own.
 
 # %% tags=["parameters", "remove-cell"]
