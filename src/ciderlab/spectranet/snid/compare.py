@@ -36,7 +36,8 @@ N_THREADS = 1  # each method's CPU threads in the speed comparison (our choice: 
 SNID_TIMED = ("the sum over spectra of each `sage identify` call's own wall time, in one warm "
               "worker process on 1 thread (OMP/OpenBLAS/MKL threads = 1); not counted: Python "
               "start-up, the SNID-SAGE import and a warm-up call that loads the template bank "
-              "(snid_sage_startup)")
+              "(snid_sage_startup). SNID-SAGE 0.9.0 runs with its per-frequency Python loops "
+              "as numpy array operations, the same bits (snid/fast_loops.py)")
 SPECTRANET_TIMED = ("redshift model, de-redshifting and classifier over all spectra in one "
                     "batch, torch on 1 thread, on CPU; not counted: loading the checkpoints and "
                     "one warm-up pass on the first spectrum")

@@ -9,7 +9,10 @@ All ``identify`` calls of a run share one warm worker process, so its start-up (
 SNID-SAGE import) is paid and timed once, apart from the per-spectrum times. SNID-SAGE reads
 its whole template bank from HDF5 on every ``identify`` call (about 6 s of a 15-20 s call on
 one core); the worker keeps each template it has read and hands every later call a copy, so
-the bank is read once per worker (``cache_templates``; the answers are the same, tested).
+the bank is read once per worker (``cache_templates``). Most of the rest of a call is Python
+loops over FFT bins, once per template; the worker runs them as numpy array operations
+(``fast_loops``: a forced-redshift call ~3x faster, a search ~1.5x). Both give the answers of
+SNID-SAGE as shipped, bit for bit (tested).
 """
 
 from __future__ import annotations
@@ -65,7 +68,8 @@ def run_snid_sage(spectrum_paths: Sequence[str | os.PathLike],
                   install_dir: str | os.PathLike, workdir: str | os.PathLike,
                   warm_up: bool = False, workers: int = 1,
                   forced_redshifts: Sequence[float] | None = None,
-                  cache_templates: bool = True) -> tuple[pd.DataFrame, dict]:
+                  cache_templates: bool = True,
+                  fast_loops: bool = True) -> tuple[pd.DataFrame, dict]:
     """Classify each spectrum file with ``sage identify``, excluding the templates given for it.
 
     The calls run in ``workers`` child processes, each on one thread
@@ -87,7 +91,9 @@ def run_snid_sage(spectrum_paths: Sequence[str | os.PathLike],
     forced_redshifts : n redshifts, one per spectrum, to match at (``--forced-redshift``: no
         redshift search), or None (default) to search ``zmin``-``zmax``
     cache_templates : read the template bank once per worker instead of once per spectrum
-        (``cache_template_reads``); False runs SNID-SAGE exactly as shipped
+        (``cache_template_reads``)
+    fast_loops : run SNID-SAGE's per-frequency loops as numpy array operations, the same
+        bits (``fast_loops``); both False run SNID-SAGE exactly as shipped
 
     Returns
     -------
@@ -131,7 +137,7 @@ def run_snid_sage(spectrum_paths: Sequence[str | os.PathLike],
                  if warm_up and len(share) else None)
         jobs_path.write_text(json.dumps({"warm_up": first, "first_index": int(share[0]) if len(
             share) else 0, "jobs": [jobs[i] for i in share],
-            "cache_templates": bool(cache_templates)}))
+            "cache_templates": bool(cache_templates), "fast_loops": bool(fast_loops)}))
         log = open(workdir / f"snid_sage{'' if k == 0 else f'_{k}'}.log", "w")
         children.append((results_path, log, subprocess.Popen(
             [sys.executable, "-c", _WORKER_CALL, str(jobs_path), str(results_path)],

