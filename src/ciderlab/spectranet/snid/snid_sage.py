@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 import ciderlab
+from ciderlab.spectranet.snid import worker
 from ciderlab.spectranet.snid.install import installed_template_names
 from ciderlab.spectranet.snid.snid_output import parse_snid_output
 
@@ -48,7 +49,9 @@ def _identify_argv(path: Path, exclude: Sequence[str], zmin: float, zmax: float,
     return argv + (["--exclude-templates", *exclude] if exclude else [])
 
 
-_WORKER_CALL = ("import sys; from ciderlab.spectranet.snid.worker import identify_worker; "
+# The child process runs ``worker.identify_worker`` (imported here so that the stages' derived
+# code dependencies include the worker and what it imports).
+_WORKER_CALL = (f"import sys; from {worker.__name__} import identify_worker; "
                 "identify_worker(sys.argv[1], sys.argv[2])")
 
 
