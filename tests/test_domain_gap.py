@@ -52,3 +52,23 @@ def test_breakdown_finds_a_gap_that_lies_in_the_coverage_alone():
     assert parts["coverage_only"]["auc_mean"] > 0.9
     assert parts["n_common_bins"] == 22
     assert abs(parts["flux_common_bins"]["auc_mean"] - 0.5) < 0.15
+
+
+def test_region_mismatch_finds_the_band_the_realisation_lacks():
+    from ciderlab.spectranet.domain_gap import region_mismatch
+
+    rng = np.random.default_rng(0)
+    wave = np.linspace(4000.0, 9000.0, 200)
+    realised = rng.normal(size=(400, 200))
+    real = rng.normal(size=(60, 200))
+    band = (wave > 7594) & (wave < 7684)
+    real[:, band] -= 3.0  # an absorption band every real spectrum has
+    covered_real, covered_realised = np.ones_like(real, bool), np.ones_like(realised, bool)
+    covered_real[:, :10] = False  # uncovered bins never count
+    real[:, :10] = 100.0
+    found = region_mismatch(real, covered_real, realised, covered_realised, wave,
+                            {"A band": (7594, 7684), "middle": (5000, 6000),
+                             "blue": (4300, 4500), "uncovered": (4000, 4200), "nowhere": (100, 200)})
+    assert found["A band"] > 8 and abs(found["middle"] - 1) < 0.3
+    assert abs(found["blue"] - 1) < 0.5
+    assert np.isnan(found["uncovered"]) and np.isnan(found["nowhere"])

@@ -217,3 +217,47 @@ def test_noise_drawn_per_detector_pixel_is_correlated_but_keeps_its_level_per_el
         return np.std(noise[:, 100:100 + width].mean(axis=1))
 
     assert element_scatter(pixels) == pytest.approx(element_scatter(white), rel=0.3)
+
+
+def test_noise_rises_to_the_blue_end_when_switched_on():
+    wave = CFG.wave_obs_aa
+    covered = np.ones(len(wave), bool)
+    observed = np.ones(len(wave))
+    sigma = {}
+    for name, boost in (("off", 0.0), ("on", 10.0)):
+        rng = np.random.default_rng(5)
+        sigma[name] = np.stack([add_noise(observed, covered, 30.0, wave, CFG, rng, boost)
+                                for _ in range(300)]).std(axis=0)
+    edge, middle = wave < 3950, (wave > 5000) & (wave < 6000)
+    ratio = {k: s[edge].mean() / s[middle].mean() for k, s in sigma.items()}
+    assert ratio["off"] == pytest.approx(1.0, abs=0.1)  # flat without the switch
+    assert ratio["on"] > 1.4  # sqrt((1 + 0.2 x 11) / (1 + 0.2)) ~ 1.6 at the edge
+
+
+def test_telluric_residual_absorbs_the_o2_bands_only_when_switched_on():
+    from ciderlab.spectra.continua import telluric_transmission
+
+    wave = CFG.wave_obs_aa
+    transmission = telluric_transmission(wave, 0.3, CFG.preprocess.fwhm_lnwave)
+    a_band, b_band = np.argmin(np.abs(wave - 7640.0)), np.argmin(np.abs(wave - 6905.0))
+    assert 0.7 < transmission[a_band] < transmission[b_band] < 0.95
+    assert np.all(transmission[(wave < 6500) | (wave > 8200)] > 0.999)
+    assert np.array_equal(telluric_transmission(wave, 0.0, CFG.preprocess.fwhm_lnwave),
+                          np.ones(len(wave)))
+    # drawn per realisation only when switched on: off, the other draws are unchanged
+    off = ContinuumConfig()
+    on = ContinuumConfig(telluric_depth_max=0.3, sky_blue_boost_max=5.0)
+    draws_off = [draw_continuum(rng_for(1, "sn", 0, r), "SN Ia", 0.0, off) for r in range(50)]
+    draws_on = [draw_continuum(rng_for(1, "sn", 0, r), "SN Ia", 0.0, on) for r in range(50)]
+    assert all(d.telluric_depth == 0.0 and d.sky_blue_boost == 0.0 for d in draws_off)
+    assert all(0.0 < d.telluric_depth <= 0.3 and 0.0 < d.sky_blue_boost <= 5.0
+               for d in draws_on)
+    assert [d.response for d in draws_off] == [d.response for d in draws_on]
+    # and the realised observation carries the band at the drawn depth
+    deep = HOT.__class__(**{**HOT.__dict__, "telluric_depth": 0.3})
+    draw = Draw(redshift=0.05, host_fraction=0.0, host_index=0, snr=1e6)
+    plain = realise_one(WAVE, flat_template(), np.zeros(1024), draw, HOT,
+                        np.random.default_rng(0), CFG)["observed"]
+    absorbed = realise_one(WAVE, flat_template(), np.zeros(1024), draw, deep,
+                           np.random.default_rng(0), CFG)["observed"]
+    assert absorbed[a_band] / plain[a_band] == pytest.approx(transmission[a_band], rel=1e-9)

@@ -45,6 +45,7 @@ CONTINUUM = {
     "host_temperature_k": [float], "temperature_scatter": float, "ebv_mw_max": float,
     "ebv_host_mean": float, "response_amplitude": float, "response_order": int,
     "sky_level": float, "sky_red_boost": float, "sky_red_wave_aa": float,
+    "sky_blue_boost_max": float, "sky_blue_wave_aa": float, "telluric_depth_max": float,
 }
 SCHEMA = {
     "profile": str,

@@ -32,6 +32,13 @@ class ContinuumConfig:
     sky_level: float = 0.2  # sky variance per unit mean-flux variance, blue end
     sky_red_boost: float = 4.0  # how much stronger the sky is above sky_red_wave_aa
     sky_red_wave_aa: float = 7500.0
+    # How much stronger the noise is below sky_blue_wave_aa: ~ U(0, max) per realisation
+    # (0 = flat in the blue; ``sky_variance``).
+    sky_blue_boost_max: float = 0.0
+    sky_blue_wave_aa: float = 4100.0
+    # Residual O2 absorption of an imperfect telluric correction: the A band's depth at the
+    # model's resolution ~ U(0, max) per realisation (0 = none; ``telluric_transmission``).
+    telluric_depth_max: float = 0.0
 
     @classmethod
     def from_dict(cls, values: dict | None) -> "ContinuumConfig":
@@ -52,6 +59,8 @@ class ContinuumDraw:
     ebv_mw: float
     ebv_host: float
     response: tuple[float, ...]  # Legendre coefficients of ln(response), observed frame
+    telluric_depth: float = 0.0  # residual O2 A-band depth (``telluric_transmission``)
+    sky_blue_boost: float = 0.0  # the noise's rise to the blue end (``sky_variance``)
 
 
 def draw_continuum(rng: np.random.Generator, label: str, age_days: float,
@@ -78,7 +87,12 @@ def draw_continuum(rng: np.random.Generator, label: str, age_days: float,
         ebv_mw=float(rng.uniform(0.0, cfg.ebv_mw_max)),
         ebv_host=float(rng.exponential(cfg.ebv_host_mean)),
         response=tuple(float(c) for c in rng.normal(0.0, cfg.response_amplitude,
-                                                    cfg.response_order)))
+                                                    cfg.response_order)),
+        # drawn only when switched on, so that the other draws stay those of earlier versions
+        telluric_depth=(float(rng.uniform(0.0, cfg.telluric_depth_max))
+                        if cfg.telluric_depth_max > 0 else 0.0),
+        sky_blue_boost=(float(rng.uniform(0.0, cfg.sky_blue_boost_max))
+                        if cfg.sky_blue_boost_max > 0 else 0.0))
 
 
 def blackbody_shape(wave_aa: np.ndarray, temperature_k: float) -> np.ndarray:
@@ -129,7 +143,35 @@ def instrument_response(wave_obs_aa: np.ndarray, draw: ContinuumDraw) -> np.ndar
     return np.exp(np.polynomial.legendre.legval(x, (0.0,) + draw.response))
 
 
-def sky_variance(wave_obs_aa: np.ndarray, cfg: ContinuumConfig) -> np.ndarray:
-    """Relative sky variance: flat in the blue, rising smoothly by ``sky_red_boost`` to the red."""
+def sky_variance(wave_obs_aa: np.ndarray, cfg: ContinuumConfig,
+                 blue_boost: float = 0.0) -> np.ndarray:
+    """Relative sky variance: flat in the middle, rising smoothly by ``sky_red_boost`` to the
+    red and by ``blue_boost`` (a draw's ``sky_blue_boost``) to the blue end, where the
+    throughput falls (the SED Machine's spectra of 2016 are noisiest there)."""
     rise = 1.0 / (1.0 + np.exp(-(wave_obs_aa - cfg.sky_red_wave_aa) / 300.0))
-    return cfg.sky_level * (1.0 + cfg.sky_red_boost * rise)
+    blue = 1.0 / (1.0 + np.exp((wave_obs_aa - cfg.sky_blue_wave_aa) / 100.0))
+    return cfg.sky_level * (1.0 + cfg.sky_red_boost * rise + blue_boost * blue)
+
+
+# The atmosphere's O2 bands (observed frame, Angstrom) and their strength relative to the A
+# band at R ~ 100 (our choice, from their equivalent widths: B ~ 0.4 A).
+TELLURIC_BANDS_AA = ((7594.0, 7684.0, 1.0), (6867.0, 6944.0, 0.4))
+
+
+def telluric_transmission(wave_obs_aa: np.ndarray, depth: float,
+                          fwhm_lnwave: float) -> np.ndarray:
+    """Residual O2 absorption: 1 - depth x (each band, a box seen at the model's resolution).
+
+    Each band is a box in ln(wavelength) convolved with the Gaussian line-spread function of
+    FWHM ``fwhm_lnwave``; ``depth`` is the A band's depth were it resolved (its peak depth at
+    R ~ 100 is smaller: the band is narrower than a resolution element).
+    """
+    from scipy.special import erf
+
+    lnwave = np.log(np.asarray(wave_obs_aa, dtype=np.float64))
+    sigma = fwhm_lnwave / (2.0 * np.sqrt(2.0 * np.log(2.0)))
+    absorbed = np.zeros_like(lnwave)
+    for start, end, strength in TELLURIC_BANDS_AA:
+        absorbed += strength * 0.5 * (erf((lnwave - np.log(start)) / (np.sqrt(2) * sigma))
+                                      - erf((lnwave - np.log(end)) / (np.sqrt(2) * sigma)))
+    return 1.0 - depth * absorbed

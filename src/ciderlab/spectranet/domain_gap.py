@@ -77,3 +77,31 @@ def realism_breakdown(real_inputs, real_covered, realised_inputs, realised_cover
         result["flux_common_bins"] = realism_auc(np.asarray(real_inputs)[:, common],
                                                  np.asarray(realised_inputs)[:, common], seed)
     return result
+
+
+def region_mismatch(real_inputs, real_covered, realised_inputs, realised_covered,
+                    wave_aa, regions: dict[str, tuple[float, float]]) -> dict[str, float]:
+    """Per wavelength region, the mean squared z-score of real inputs against the realised ones.
+
+    Each bin's realised inputs (covered ones only) give a mean and spread; a real input's
+    z-score is its distance from that mean in those spreads. 1 means real spectra scatter in the
+    region as realised ones do; far above 1, the realisation misses something there (e.g. the
+    telluric A band in the observed frame). Regions are (low, high) in the inputs' wavelength.
+    """
+    real = finite_array(real_inputs, "real_inputs", 2)
+    realised = finite_array(realised_inputs, "realised_inputs", 2)
+    real_covered = np.asarray(real_covered, bool)
+    realised_covered = np.asarray(realised_covered, bool)
+    counts = realised_covered.sum(axis=0)
+    masked = np.where(realised_covered, realised, 0.0)
+    mean = masked.sum(axis=0) / np.maximum(counts, 1)
+    spread = np.sqrt((np.where(realised_covered, (realised - mean) ** 2, 0.0)).sum(axis=0)
+                     / np.maximum(counts - 1, 1))
+    usable = (counts >= 10) & (spread > 0)  # bins the realised set describes
+    z_squared = ((real - mean) / np.where(usable, spread, 1.0)) ** 2
+    wave_aa = np.asarray(wave_aa, float)
+    out = {}
+    for name, (low, high) in regions.items():
+        select = real_covered & usable & (wave_aa >= low) & (wave_aa < high)
+        out[name] = float(z_squared[select].mean()) if select.any() else float("nan")
+    return out

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ciderlab.spectra.continua import (ContinuumDraw, blackbody_shape, instrument_response, redden, sky_variance, source_sed,
+from ciderlab.spectra.continua import (ContinuumDraw, blackbody_shape, instrument_response,
+                                       redden, sky_variance, source_sed, telluric_transmission,
                                        unit_mean)
 from ciderlab.spectra.grid import coverage_of, degrade_resolution, resample_flux
 from ciderlab.spectra.preprocess import prepare_observed, to_rest_frame
@@ -43,14 +44,16 @@ def draw_conditions(rng: np.random.Generator, cfg: RealiseConfig, n_hosts: int) 
 
 
 def add_noise(observed: np.ndarray, covered: np.ndarray, snr: float, wave_obs_aa: np.ndarray,
-              cfg: RealiseConfig, rng: np.random.Generator) -> np.ndarray:
+              cfg: RealiseConfig, rng: np.random.Generator,
+              blue_boost: float = 0.0) -> np.ndarray:
     """Gaussian noise that follows the flux (photon noise) plus a sky term rising to the red.
 
     Scaled so that the median S/N per resolution element over the covered bins is ``snr``
     (quoted per resolution element, so it does not depend on the grid's bin count).
     """
     mean = observed[covered].mean()
-    variance_shape = np.maximum(observed, 0.0) * mean + sky_variance(wave_obs_aa, cfg.continuum) * mean**2
+    sky = sky_variance(wave_obs_aa, cfg.continuum, blue_boost)
+    variance_shape = np.maximum(observed, 0.0) * mean + sky * mean**2
     bins_per_resolution = cfg.preprocess.fwhm_lnwave / np.log(wave_obs_aa[1] / wave_obs_aa[0])
     snr_shape = observed * np.sqrt(bins_per_resolution) / np.sqrt(variance_shape)
     scale = np.median(snr_shape[covered]) / snr
@@ -103,7 +106,11 @@ def realise_one(wave_template_aa, flux_template, host_flux, draw: Draw,
                                           covered, wave_obs)
     observed = np.where(covered_obs, observed * redden(wave_obs, continuum.ebv_mw)
                         * instrument_response(wave_obs, continuum), 0.0)
-    noisy = add_noise(observed, covered_obs, draw.snr, wave_obs, cfg, rng)
+    if continuum.telluric_depth > 0:
+        observed = observed * telluric_transmission(wave_obs, continuum.telluric_depth,
+                                                    cfg.preprocess.fwhm_lnwave)
+    noisy = add_noise(observed, covered_obs, draw.snr, wave_obs, cfg, rng,
+                      continuum.sky_blue_boost)
     flat, flux_obs = prepare_observed(noisy, covered_obs, cfg.preprocess)
     flux_rest, covered_rest = to_rest_frame(flat, covered_obs, draw.redshift, cfg.preprocess)
     return {"template": flux_template, "mixed": mixed, "degraded": degraded,

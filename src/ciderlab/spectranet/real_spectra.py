@@ -85,16 +85,25 @@ def rest_frame_inputs(truth: pd.DataFrame, folder: Path, cfg) -> np.ndarray:
     The preprocessing ``classify`` applies (``cfg`` a ``PreprocessConfig``): model grid,
     continuum removal, normalisation, rest frame at the catalogue redshift.
     """
+    return model_inputs(truth, folder, cfg)["flux_rest"]
+
+
+def model_inputs(truth: pd.DataFrame, folder: Path, cfg) -> dict[str, np.ndarray]:
+    """The files' model inputs as ``classify`` prepares them, each (N, L): ``flux_obs`` (the
+    redshift model's, observed frame) and ``flux_rest`` (the classifier's, at the catalogue
+    redshift), with their coverage ``covered_obs`` and ``covered_rest``."""
     from ciderlab.spectra.preprocess import prepare_observed, to_model_grid, to_rest_frame
     from ciderlab.spectra.readers import read_spectrum
 
-    rows = []
+    out = {name: [] for name in ("flux_obs", "covered_obs", "flux_rest", "covered_rest")}
     for name, z in zip(truth["file"], truth["redshift"]):
         spectrum = read_spectrum(folder / name)
         flux, covered = to_model_grid(spectrum.wave_aa, spectrum.flux, cfg)
-        flat, _ = prepare_observed(flux, covered, cfg)
-        rows.append(to_rest_frame(flat, covered, float(z), cfg)[0])
-    return np.asarray(rows)
+        flat, model_input = prepare_observed(flux, covered, cfg)
+        rest, covered_rest = to_rest_frame(flat, covered, float(z), cfg)
+        for key, value in zip(out, (model_input, covered, rest, covered_rest)):
+            out[key].append(value)
+    return {key: np.asarray(values) for key, values in out.items()}
 
 
 def redshift_errors(table: pd.DataFrame, predicted: str = "redshift_pred") -> pd.Series:

@@ -136,7 +136,8 @@ def realise_chunk(wave_template_aa: np.ndarray, spectra: list[TemplateSpectrum],
                      "continuum_sed": continuum.sed,
                      "temperature_k": continuum.temperature_k,
                      "power_index": continuum.power_index, "ebv_mw": continuum.ebv_mw,
-                     "ebv_host": continuum.ebv_host})
+                     "ebv_host": continuum.ebv_host, "telluric_depth": continuum.telluric_depth,
+                     "sky_blue_boost": continuum.sky_blue_boost})
     return arrays, rows
 
 
