@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from ciderlab.spectranet.templates import load_template_bank
-from ciderlab.spectranet.domain_gap import realism_auc, region_mismatch
+from ciderlab.spectranet.domain_gap import OBSERVED_REGIONS_AA, realism_auc, region_mismatch
 from ciderlab.spectranet.real_spectra import load_truth, model_inputs
 from ciderlab.io import load_table
 from ciderlab.params import load_params
@@ -44,11 +44,6 @@ DEFAULT_SWITCHES = ("none=0", "noise_pixel_lnwave=0.003", "noise_pixel_lnwave=0.
                     "continuum.telluric_depth_max=0.2", "continuum.telluric_depth_max=0.4",
                     "continuum.telluric_depth_max=0.6", "continuum.sky_blue_boost_max=10",
                     "continuum.sky_blue_boost_max=40")
-
-# Observed-frame regions where the real inputs' scatter is compared with the realised ones'
-# (``region_mismatch``; 1 = as realised): the blue end, the O2 B and A bands, and a quiet middle.
-OBSERVED_REGIONS_AA = {"blue end": (3800.0, 4000.0), "O2 B": (6850.0, 6950.0),
-                       "O2 A": (7590.0, 7700.0), "5000-6500": (5000.0, 6500.0)}
 
 
 def switched(base: RealiseConfig, spec: str) -> RealiseConfig:

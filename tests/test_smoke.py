@@ -133,6 +133,7 @@ def test_smoke_profile_runs_from_raw_data_to_book(tmp_path):
     real = json.loads((repo / "results/real_spectra/metrics.json").read_text())
     assert real["n_files"] == smoke["real_spectra"]["max_files"] and real["n_unreadable"] == 0
     assert set(real["snid_sage"]) == {"catalogue", "predicted"}
+    assert set(real["region_mismatch_obs"]) == {"blue end", "O2 B", "O2 A", "5000-6500"}
     assert "SpectraNet and SNID-SAGE on the same files" in (
         html / "notebooks/real_spectra.html").read_text()
     assert "none of the trained classes" in (html / "notebooks/reliability.html").read_text()

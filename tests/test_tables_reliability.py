@@ -64,9 +64,12 @@ def test_real_answers_say_none_of_these_with_the_nearest_class():
 
 
 def test_realism_switches_name_the_reference_and_keep_the_latest_record():
-    records = [{"switch": "none=0", "auc_mean": 0.85, "auc_std": 0.07, "n_real": 54},
-               {"switch": "snr_max=300", "auc_mean": 0.9, "auc_std": 0.07, "n_real": 40},
-               {"switch": "snr_max=300", "auc_mean": 0.86, "auc_std": 0.07, "n_real": 54}]
+    records = [{"switch": "none=0", "auc_rest": 0.85, "auc_obs": 0.8,
+                "mismatch_obs": {"O2 A": 2.2}},
+               {"switch": "snr_max=300", "auc_rest": 0.9, "auc_obs": 0.8,
+                "mismatch_obs": {"O2 A": 2.0}},
+               {"switch": "snr_max=300", "auc_rest": 0.86, "auc_obs": 0.81,
+                "mismatch_obs": {"O2 A": 2.1}}]
     table = tables.table_realism_switches(records)
     assert list(table["switch"]) == ["none (params.yaml)", "snr_max=300"]
-    assert table.loc[1, "realism AUC"] == 0.86
+    assert table.loc[1, "AUC rest frame"] == 0.86 and table.loc[1, "scatter O2 A"] == 2.1

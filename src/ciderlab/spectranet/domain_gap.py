@@ -79,6 +79,13 @@ def realism_breakdown(real_inputs, real_covered, realised_inputs, realised_cover
     return result
 
 
+# Observed-frame regions where real inputs' scatter is compared with realised ones'
+# (``region_mismatch``; our choice): the blue end, where the throughput falls; the O2 B and A
+# bands of the atmosphere; and a stretch without either.
+OBSERVED_REGIONS_AA = {"blue end": (3800.0, 4000.0), "O2 B": (6850.0, 6950.0),
+                       "O2 A": (7590.0, 7700.0), "5000-6500": (5000.0, 6500.0)}
+
+
 def region_mismatch(real_inputs, real_covered, realised_inputs, realised_covered,
                     wave_aa, regions: dict[str, tuple[float, float]]) -> dict[str, float]:
     """Per wavelength region, the mean squared z-score of real inputs against the realised ones.

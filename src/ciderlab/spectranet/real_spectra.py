@@ -47,12 +47,14 @@ def score_files(truth: pd.DataFrame, folder: Path, models) -> tuple[pd.DataFrame
 
     Returns (table, inputs): one row per file and condition with the answer (class,
     probability, top 3, redshift and interval, "none of these", out-of-class score, warnings;
-    ``error`` where the file could not be used), and the rest-frame model inputs at the
-    catalogue redshift (``flux_rest`` (N, L), ``covered_rest``, ``wave_rest_aa``, ``files``).
+    ``error`` where the file could not be used), and the model inputs with the catalogue
+    redshift (``flux_rest`` (N, L), ``covered_rest``, ``wave_rest_aa``; the observed-frame
+    ``flux_obs``, ``covered_obs``, ``wave_obs_aa``; ``files``).
     """
     from ciderlab.spectranet.classify import classify_file
 
-    rows, inputs = [], {"flux_rest": [], "covered_rest": [], "files": []}
+    rows, inputs = [], {"flux_rest": [], "covered_rest": [], "flux_obs": [], "covered_obs": [],
+                        "files": []}
     for record in truth.to_dict("records"):
         for condition in CONDITIONS:
             given = float(record["redshift"]) if condition == "catalogue" else None
@@ -72,10 +74,11 @@ def score_files(truth: pd.DataFrame, folder: Path, models) -> tuple[pd.DataFrame
                          "coverage": answer.coverage, "warnings": "; ".join(answer.warnings),
                          "error": ""})
             if condition == "catalogue":
-                inputs["flux_rest"].append(answer.inputs.flux_rest)
-                inputs["covered_rest"].append(answer.inputs.covered_rest)
+                for key in ("flux_rest", "covered_rest", "flux_obs", "covered_obs"):
+                    inputs[key].append(getattr(answer.inputs, key))
                 inputs["files"].append(record["file"])
                 inputs["wave_rest_aa"] = answer.inputs.wave_rest_aa
+                inputs["wave_obs_aa"] = answer.inputs.wave_obs_aa
     return pd.DataFrame(rows), {k: np.asarray(v) for k, v in inputs.items()}
 
 
@@ -178,10 +181,12 @@ def real_spectra_stage(params: dict, truth: pd.DataFrame, folder: Path, models,
                        snid: pd.DataFrame, spectra) -> tuple[pd.DataFrame, dict, dict]:
     """The ``real_spectra`` stage: the shipped models on every real file, scored beside
     SNID-SAGE's answers, and how far the real inputs sit from the realised test spectra
-    (``domain_gap.realism_breakdown``). Returns (predictions, model inputs, metrics)."""
+    (``domain_gap.realism_breakdown``; ``region_mismatch`` in the observed frame). Returns
+    (predictions, model inputs, metrics)."""
     from ciderlab.data.split import scored_rows
     from ciderlab.evaluation.metrics import headline_classes
-    from ciderlab.spectranet.domain_gap import realism_breakdown
+    from ciderlab.spectranet.domain_gap import (OBSERVED_REGIONS_AA, realism_breakdown,
+                                                region_mismatch)
 
     ours, inputs = score_files(truth, folder, models)
     trained = list(models.classifier[1]["classes"])
@@ -191,4 +196,7 @@ def real_spectra_stage(params: dict, truth: pd.DataFrame, folder: Path, models,
     metrics["realism_auc"] = realism_breakdown(inputs["flux_rest"], inputs["covered_rest"],
                                                spectra.flux_rest[test_rows],
                                                spectra.covered_rest[test_rows])
+    metrics["region_mismatch_obs"] = region_mismatch(
+        inputs["flux_obs"], inputs["covered_obs"], spectra.flux_obs[test_rows],
+        spectra.covered_obs[test_rows], inputs["wave_obs_aa"], OBSERVED_REGIONS_AA)
     return ours, inputs, metrics
