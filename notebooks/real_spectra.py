@@ -184,7 +184,7 @@ figures.fig_real_examples(inputs, ours)
 #
 # **One switch at a time** (`benchmarks/realism_switches.py`, records in
 # `benchmarks/results/realism_switches.jsonl`): each switch changed alone from the settings
-# before the last two were adopted (the row marked "before"), scored by both realism AUCs (rest
+# before the last two were adopted (the row "both switches off (before)"), scored by both realism AUCs (rest
 # and observed frame, means over repeated shuffles; the spread over the cross-validation splits
 # is ~0.05) and the regional scatter. The noise per detector pixel, the S/N range, the host
 # light, the sky level and the instrument response move neither AUC beyond that spread. Two

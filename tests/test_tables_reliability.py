@@ -72,4 +72,4 @@ def test_realism_switches_name_the_reference_and_keep_the_latest_record():
                 "mismatch_obs": {"O2 A": 2.1}}]
     table = tables.table_realism_switches(records)
     assert list(table["switch"]) == ["none (params.yaml)", "snr_max=300"]
-    assert table.loc[1, "AUC rest frame"] == 0.86 and table.loc[1, "scatter O2 A"] == 2.1
+    assert table.loc[1, "AUC rest frame"] == 0.86 and table.loc[1, "O2 A scatter"] == 2.1

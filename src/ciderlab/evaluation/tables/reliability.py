@@ -97,8 +97,8 @@ def table_realism_switches(records: list[dict]) -> pd.DataFrame:
     rows = []
     for r in records:
         row = {"switch": "none (params.yaml)" if r["switch"].startswith("none") else r["switch"],
-               "AUC rest frame": r["auc_rest"], "AUC observed frame": r["auc_obs"]}
-        row.update({f"scatter {region}": value
+               "AUC rest frame": r["auc_rest"], "AUC observed": r["auc_obs"]}
+        row.update({f"{region} scatter": value
                     for region, value in r.get("mismatch_obs", {}).items()})
         rows.append(row)
     table = pd.DataFrame(rows)
