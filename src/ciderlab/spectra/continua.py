@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import erf
 
 H_C_OVER_K_AA_K = 1.438777e8  # h c / k_B in Angstrom Kelvin
 
@@ -166,12 +167,10 @@ def telluric_transmission(wave_obs_aa: np.ndarray, depth: float,
     FWHM ``fwhm_lnwave``; ``depth`` is the A band's depth were it resolved (its peak depth at
     R ~ 100 is smaller: the band is narrower than a resolution element).
     """
-    from scipy.special import erf
-
     lnwave = np.log(np.asarray(wave_obs_aa, dtype=np.float64))
-    sigma = fwhm_lnwave / (2.0 * np.sqrt(2.0 * np.log(2.0)))
+    width = fwhm_lnwave / (2.0 * np.sqrt(2.0 * np.log(2.0))) * np.sqrt(2.0)  # sigma sqrt(2)
     absorbed = np.zeros_like(lnwave)
     for start, end, strength in TELLURIC_BANDS_AA:
-        absorbed += strength * 0.5 * (erf((lnwave - np.log(start)) / (np.sqrt(2) * sigma))
-                                      - erf((lnwave - np.log(end)) / (np.sqrt(2) * sigma)))
+        absorbed += strength * 0.5 * (erf((lnwave - np.log(start)) / width)
+                                      - erf((lnwave - np.log(end)) / width))
     return 1.0 - depth * absorbed

@@ -82,15 +82,6 @@ def score_files(truth: pd.DataFrame, folder: Path, models) -> tuple[pd.DataFrame
     return pd.DataFrame(rows), {k: np.asarray(v) for k, v in inputs.items()}
 
 
-def rest_frame_inputs(truth: pd.DataFrame, folder: Path, cfg) -> np.ndarray:
-    """(N, L) classifier inputs of the files at their catalogue redshift, without any model.
-
-    The preprocessing ``classify`` applies (``cfg`` a ``PreprocessConfig``): model grid,
-    continuum removal, normalisation, rest frame at the catalogue redshift.
-    """
-    return model_inputs(truth, folder, cfg)["flux_rest"]
-
-
 def model_inputs(truth: pd.DataFrame, folder: Path, cfg) -> dict[str, np.ndarray]:
     """The files' model inputs as ``classify`` prepares them, each (N, L): ``flux_obs`` (the
     redshift model's, observed frame) and ``flux_rest`` (the classifier's, at the catalogue
