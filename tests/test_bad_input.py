@@ -185,7 +185,7 @@ SETTINGS = {
                                            "run `make data`"]),
     "wheel: a directory": ("split", a_directory, "--wheel",
                            ["is a directory", "pass a readable file"]),
-    "alert archive: truncated": ("alerts", truncated_alert_archive, "--archive",
+    "alert archive: truncated": ("alerts", truncated_alert_archive, "--source",
                                  ["truncated or corrupt archive", "run `make data`"]),
     "checkpoint: cut short": ("export", damaged_checkpoint, "--classifier",
                               ["damaged or truncated checkpoint", "rerun the training stage"]),

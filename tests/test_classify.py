@@ -1,8 +1,10 @@
 """Classifying one's own spectra: same answer from every file format, known redshift, warnings, CLI."""
 
 import json
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -171,6 +173,86 @@ def test_cli_json_output(tmp_path, checkpoints, capsys):
     answers = json.loads(capsys.readouterr().out)
     assert answers[0]["file"] == str(tmp_path / "good.txt")
     assert len(answers[0]["top"]) == 3 and answers[0]["redshift_source"] == "predicted"
+
+
+REAL = Path(__file__).resolve().parents[1] / "real_spectra"
+REAL_FILES = ["ZTF18abokyfk_20180925_P60_v1.ascii", "ZTF18aavskep_20180602_P60_v1.ascii",
+              "tns_2016al_2016-01-12.0_P60_SED-Machine_iPTF.ascii"]
+
+
+@pytest.fixture
+def catalogue(tmp_path):
+    """Three real spectra and a catalogue of them: two known redshifts, one left to predict."""
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    for name in REAL_FILES:
+        shutil.copy(REAL / name, folder / name)
+    path = folder / "catalogue.csv"
+    path.write_text("file,object,class,redshift,instrument\n"
+                    f"{REAL_FILES[0]},SN2018fif,SN II,0.017189,SEDM\n"
+                    f"{REAL_FILES[1]},SN2018bwr,SN IIn,,SEDM\n"
+                    f"{REAL_FILES[2]},SN2016al,SN Ib/c,0.093,SEDM\n")
+    return path
+
+
+def classify_args(checkpoints, *more):
+    return ["classify", "--classifier", str(checkpoints["classifier"]),
+            "--redshift-model", str(checkpoints["redshift"]), *more]
+
+
+def test_cli_catalogue_classifies_each_file_at_its_own_redshift(catalogue, checkpoints, capsys):
+    out = catalogue.parent / "answers.csv"
+    assert main(classify_args(checkpoints, "--catalogue", str(catalogue), "--csv",
+                              "--out", str(out))) == 0
+    err = capsys.readouterr().err
+    assert "3 spectra of 3 objects, 2 of them in the trained classes; not one of the classes: " \
+           "SN Ib/c (1)" in err
+    import pandas as pd
+
+    table = pd.read_csv(out, keep_default_na=False)
+    assert list(table.columns[:4]) == ["file", "object", "true_class", "true_label"]
+    assert list(table["file"]) == REAL_FILES
+    assert list(table["object"]) == ["SN2018fif", "SN2018bwr", "SN2016al"]
+    assert list(table["true_class"]) == ["SN II", "SN IIn", "SN Ib/c"]
+    assert list(table["true_label"]) == ["SN IIP", "SN IIn", ""]
+    assert list(table["redshift_source"]) == ["given", "predicted", "given"]
+    assert table["redshift"][0] == pytest.approx(0.017189)
+    assert table["redshift"][2] == pytest.approx(0.093)
+    # the same as classifying the file alone at that redshift
+    assert main(classify_args(checkpoints, str(catalogue.parent / REAL_FILES[0]), "--json",
+                              "--redshift", "0.017189")) == 0
+    alone = json.loads(capsys.readouterr().out)[0]
+    assert table["class_1"][0] == alone["top"][0]["class"]
+    assert table["p_1"][0] == pytest.approx(alone["top"][0]["probability"], abs=1e-6)
+
+
+def test_cli_catalogue_json_and_text_carry_object_and_true_class(catalogue, checkpoints, capsys):
+    assert main(classify_args(checkpoints, "--catalogue", str(catalogue), "--json")) == 0
+    answers = json.loads(capsys.readouterr().out)
+    assert [(a["file"], a["object"], a["true_class"], a["true_label"]) for a in answers] == [
+        (REAL_FILES[0], "SN2018fif", "SN II", "SN IIP"),
+        (REAL_FILES[1], "SN2018bwr", "SN IIn", "SN IIn"),
+        (REAL_FILES[2], "SN2016al", "SN Ib/c", None)]
+    assert main(classify_args(checkpoints, "--catalogue", str(catalogue))) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if not line.startswith(" ")]
+    assert lines[0].startswith(f"{REAL_FILES[0]} [object: SN2018fif, true_class: SN II, "
+                               "true_label: SN IIP]: z = 0.017 (given")
+    assert lines[2].startswith(f"{REAL_FILES[2]} [object: SN2016al, true_class: SN Ib/c, "
+                               "true_label: none]: z = 0.093 (given")
+
+
+def test_cli_catalogue_refuses_files_redshift_or_a_bad_catalogue(catalogue, checkpoints, capsys):
+    spectrum = str(catalogue.parent / REAL_FILES[0])
+    assert main(classify_args(checkpoints, spectrum, "--catalogue", str(catalogue))) == 1
+    assert "either on the command line or in --catalogue" in capsys.readouterr().err
+    assert main(classify_args(checkpoints, "--catalogue", str(catalogue), "--redshift",
+                              "0.1")) == 1
+    assert "--redshift does not go with --catalogue" in capsys.readouterr().err
+    assert main(classify_args(checkpoints)) == 1
+    assert "name the spectrum files to classify, or a catalogue" in capsys.readouterr().err
+    (catalogue.parent / REAL_FILES[1]).unlink()
+    assert main(classify_args(checkpoints, "--catalogue", str(catalogue))) == 1
+    assert f"line 3: {REAL_FILES[1]}" in capsys.readouterr().err
 
 
 def test_import_ciderlab_and_its_cli_stay_light():

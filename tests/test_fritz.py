@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pytest
 from loopback import QuietHandler, serving
 
@@ -341,3 +342,122 @@ def test_a_killed_run_resumes_without_fetching_completed_files_again(fritz, tmp_
                                     if e != "source"])
     manifest = assert_manifest_matches_files(out, ["ZTF21aaaaaaa", "ZTF20abcdefg"])
     assert manifest["ZTF19nothere"]["source"]["status"] == "not_found"
+
+
+# --- ciderlab pull fritz --catalogue --------------------------------------------------------------
+REAL = Path(__file__).resolve().parents[1] / "real_spectra"
+
+
+def real_spectrum_records(obj_id: str, files: list[str], first_id: int) -> list[dict]:
+    """SkyPortal spectrum records whose arrays are those of real files (read by our reader)."""
+    from ciderlab.spectra.readers import read_spectrum
+
+    records = []
+    for number, name in enumerate(files):
+        spectrum = read_spectrum(REAL / name)
+        records.append({"id": first_id + number, "obj_id": obj_id, "instrument_name": "SEDM",
+                        "observed_at": f"20{name.split('_')[1][2:4]}-01-01T00:00:00",
+                        "wavelengths": spectrum.wave_aa.tolist(),
+                        "fluxes": spectrum.flux.tolist(),
+                        "errors": None if spectrum.flux_err is None
+                        else spectrum.flux_err.tolist(), "origin": name})
+    return records
+
+
+def human(classification, probability, created_at, ml=False):
+    return {"classification": classification, "probability": probability, "ml": ml,
+            "taxonomy_id": 1, "author_name": "scanner", "created_at": created_at}
+
+
+CATALOGUE_SOURCES = {
+    # human IIP and II tie on probability: the more recent wins; ML and p = 0 never count
+    "ZTF18abokyfk": (0.017189, ["ZTF18abokyfk_20180925_P60_v1.ascii"],
+                     [human("Ia", 0.95, "2018-09-30T00:00:00", ml=True),
+                      human("II", 1.0, "2018-09-26T00:00:00"),
+                      human("IIP", 1.0, "2018-10-20T00:00:00"),
+                      human("Ic", 0.0, "2018-11-01T00:00:00")]),
+    # no probability counts as 1 and beats a newer 0.6; two spectra, no redshift on Fritz
+    "ZTF20aalxlis": (None, ["ZTF20aalxlis_20200207_P60_v1.ascii",
+                            "ZTF20aalxlis_20200215_P60_v1.ascii"],
+                     [human("Ic-BL", None, "2020-02-08T00:00:00"),
+                      human("Ib", 0.6, "2020-02-20T00:00:00")]),
+    "ZTF18aavskep": (0.046, ["ZTF18aavskep_20180602_P60_v1.ascii"],
+                     [human("IIn", 0.9, "2018-06-03T00:00:00", ml=True)]),  # ML only
+    "ZTF18abltfho": (0.055, [], [human("IIn", 1.0, "2018-08-20T00:00:00")]),  # no spectra
+}
+
+
+@pytest.fixture
+def fritz_with_real_spectra():
+    sources = {}
+    for number, (obj_id, (redshift, files, classifications)) in enumerate(
+            CATALOGUE_SOURCES.items()):
+        spectra = real_spectrum_records(obj_id, files, first_id=100 * (number + 1))
+        sources[obj_id] = {"source": {"id": obj_id, "ra": 10.0, "dec": 20.0,
+                                      "redshift": redshift},
+                           "spectra": {"obj_id": obj_id, "spectra": spectra},
+                           "classifications": classifications, "photometry": []}
+    state = FritzState(sources=sources)
+    with serving(_handler(state)) as url:
+        yield url, state
+        state.release.set()
+
+
+def test_pull_fritz_catalogue_writes_readable_spectra_and_a_catalogue(fritz_with_real_spectra,
+                                                                      tmp_path, monkeypatch,
+                                                                      capsys):
+    from ciderlab.data.spectra_catalogue import read_spectra_catalogue
+    from ciderlab.spectra.readers import read_spectrum
+
+    url, state = fritz_with_real_spectra
+    monkeypatch.setenv("FRITZ_TOKEN", TOKEN)
+    params = params_file(tmp_path, pull={"backoff_s": 0.01, "timeout_s": 2})
+    out = tmp_path / "fritz"
+    assert main(["pull", "fritz", "--catalogue", "--objects", ",".join(CATALOGUE_SOURCES),
+                 "--out", str(out), "--url", url, "--params", str(params)]) == 0
+    stdout = capsys.readouterr().out
+    assert (f"catalogue of 3 spectra of 2 objects -> {out / 'catalogue.csv'}; 2 object(s) "
+            "skipped") in stdout
+    assert "skipped ZTF18aavskep: no human classification" in stdout
+    assert "skipped ZTF18abltfho: no spectra" in stdout
+
+    table = read_spectra_catalogue(out / "catalogue.csv")
+    assert list(table["file"]) == ["ZTF18abokyfk/spectrum_100.json",
+                                   "ZTF20aalxlis/spectrum_200.json",
+                                   "ZTF20aalxlis/spectrum_201.json"]
+    assert list(table["class"]) == ["IIP", "Ic-BL", "Ic-BL"]
+    assert list(table["label"]) == ["SN IIP", "SN Ic", "SN Ic"]
+    assert table["redshift"][0] == 0.017189 and table["redshift"][1:].isna().all()
+    assert table["phase"].isna().all() and set(table["instrument"]) == {"SEDM"}
+    # every written file reads back with the spectrum readers, the arrays exactly as served
+    for record in table.to_dict("records"):
+        served = next(s for s in state.sources[record["object"]]["spectra"]["spectra"]
+                      if f"spectrum_{s['id']}.json" in record["file"])
+        spectrum = read_spectrum(record["path"])
+        assert spectrum.wave_aa.tolist() == served["wavelengths"]
+        assert spectrum.flux.tolist() == served["fluxes"]
+        original = read_spectrum(REAL / served["origin"])
+        assert np.array_equal(spectrum.flux, original.flux)
+        assert spectrum.meta["header"]["obj_id"] == record["object"]
+    assert not list(out.rglob("*.part"))
+
+
+def test_a_pull_with_nothing_to_catalogue_says_why_for_each_object(fritz, tmp_path):
+    from ciderlab.data.fritz_catalogue import write_fritz_catalogue
+
+    url, state = fritz
+    for payloads in state.sources.values():
+        payloads["classifications"] = [human("Ia", 0.99, "2021-01-01T00:00:00", ml=True)]
+    pull_fritz(OBJECTS, tmp_path, TOKEN, base_url=url, policy=FAST)
+    with pytest.raises(InputError, match="none of the 2 objects has both a human classification "
+                                         "and a spectrum.*ZTF21aaaaaaa: no human classification"):
+        write_fritz_catalogue(tmp_path)
+    assert not (tmp_path / "catalogue.csv").exists()
+    with pytest.raises(InputError, match="not a Fritz pull"):
+        write_fritz_catalogue(tmp_path / "elsewhere")
+
+
+def test_the_catalogue_flag_belongs_to_pull_fritz_only(tmp_path, capsys):
+    assert main(["pull", "ztf-alerts", "--catalogue", "--night", "20240101",
+                 "--out", str(tmp_path)]) == 1
+    assert "--catalogue does not apply to `ciderlab pull ztf-alerts`" in capsys.readouterr().err

@@ -2,8 +2,9 @@ import math
 
 import pytest
 
-from ciderlab.data.labels import (EXTENDED_CLASSES, class_of_subtype,
-                             drop_reason, fix_label, normalise_object_id)
+from ciderlab.data.labels import (EXTENDED_CLASSES, PAPER_CLASSES, class_of_subtype,
+                             class_of_type_string, drop_reason, fix_label,
+                             normalise_object_id)
 
 
 @pytest.mark.parametrize("name, expected", [
@@ -53,3 +54,48 @@ def test_subtype_map(subtype, label):
     assert class_of_subtype(subtype) == label
 
 
+
+
+@pytest.mark.parametrize("text, label", [
+    ("SN Ia", "SN Ia"), ("SN Ia-91T-like", "SN Ia"), ("SN Ia-91bg-like", "SN Ia"),
+    ("SN Ia-pec", "SN Ia"), ("SN Ia-CSM", "SN Ia"), ("SN Iax[02cx-like]", "SN Ia"),
+    ("SN Ia-SC", "SN Ia"), ("SN II", "SN IIP"), ("SN IIP", "SN IIP"), ("SN IIL", "SN IIP"),
+    ("SN IIb", "SN IIb"), ("SN IIn", "SN IIn"), ("SN Ib", "SN Ib"), ("SN Ib-pec", "SN Ib"),
+    ("SN Ic", "SN Ic"), ("SN Ic-BL", "SN Ic"), ("SN Ic-pec", "SN Ic"), ("TDE", "TDE"),
+    ("TDE-H", "TDE"), ("TDE-He", "TDE"), ("TDE-H-He", "TDE"), ("TDE-featureless", "TDE"),
+    ("AGN", "AGN"), ("QSO", "AGN"), ("Seyfert", "AGN"), ("CV", "CV"), ("Nova", "CV"),
+    ("Dwarf Nova", "CV"),
+    # Fritz's taxonomy writes SN types without the "SN " prefix
+    ("Ia", "SN Ia"), ("Ic-BL", "SN Ic"), ("IIn", "SN IIn"),
+])
+def test_tns_and_wiserep_type_strings_reach_the_paper_classes(text, label):
+    assert class_of_type_string(text) == label
+
+
+@pytest.mark.parametrize("text", [
+    "SN II-pec", "SN Ib/c", "SN Ibn", "SN Icn", "SLSN-I", "SLSN-II", "LBV", "ILRT", "Varstar",
+    "Other", "Kilonova", "SN Ia?", "", None, math.nan,
+])
+def test_types_outside_the_trained_classes_are_none_not_a_guess(text):
+    assert class_of_type_string(text) is None
+
+
+def test_every_paper_class_name_maps_to_itself_whatever_the_case_and_spacing():
+    for label in PAPER_CLASSES:
+        assert class_of_type_string(label) == label
+        assert class_of_type_string(f"  {label.upper().replace(' ', '   ')} ") == label
+    assert class_of_type_string("sn ia-91t-LIKE") == "SN Ia"
+
+
+def test_slsn_i_is_a_class_only_of_the_extended_set_as_for_subtypes():
+    assert class_of_type_string("SLSN-I", EXTENDED_CLASSES) == "SLSN-I"
+    assert class_of_type_string("SN Ia", ("SN Ia",)) == "SN Ia"
+    assert class_of_type_string("TDE", ("SN Ia",)) is None
+
+
+def test_type_strings_and_subtypes_agree_where_both_name_the_same_type():
+    # the catalogue path and the template bank must never disagree on a shared name
+    for subtype in ("IIP", "IIL", "IIb", "IIn", "Ia-pec", "Ia-csm", "Ib-pec", "Ic", "QSO",
+                    "TDE-H", "TDE-He", "TDE-H-He", "II-pec", "Ibn", "Icn", "SLSN-II"):
+        text = f"SN {subtype}" if subtype.startswith("I") else subtype
+        assert class_of_type_string(text) == class_of_subtype(subtype), subtype

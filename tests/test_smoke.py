@@ -17,6 +17,8 @@ import pandas as pd
 import pytest
 import yaml
 
+from own_alerts import check_own_alerts
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -214,3 +216,8 @@ def test_smoke_profile_runs_from_raw_data_to_book(tmp_path):
     assert len(list((repo / "results/ablation/models/ema-off").glob("fold_*.pt"))) == n_folds
     page = (repo / "book/notebooks/ablation.ipynb").read_text()
     assert "EMA off" in page
+
+    # Users' own alerts (tests/own_alerts.py): classify-alerts on the snapshot's real packets,
+    # the fused model's ONNX export on them, and a pulled night labelled by a BTS table through
+    # the alerts and train_multimodal stages' commands.
+    check_own_alerts(repo, env)

@@ -82,7 +82,8 @@ SCHEMA = {
     "snid_real_spectra": {"redshift_min": float, "redshift_max": float, "workers": int,
                           "max_files": OPTIONAL_INT},
     "real_spectra": {"max_files": OPTIONAL_INT},
-    "alerts": {"files": [str], "stamp_size": int, "stamp_normalisation": str,
+    "alerts": {"source": str, "labels": str, "files": [str], "stamp_size": int,
+               "stamp_normalisation": str,
                "min_objects_per_class": int},
     # MultimodalConfig's fields (tests/test_multimodal_training.py holds them together), plus
     # torch_threads (read by the CLI).

@@ -16,4 +16,5 @@ CROSS_VALIDATE = {"classifier": "results/cross_validate_classifier",
                   "redshift": "results/cross_validate_redshift"}
 RELIABILITY = "results/reliability/reliability.json"
 ALERTS = "results/alerts"
+ALERT_MODELS = "results/train_multimodal/models"  # AppleCiDEr: <mode>_fold<k>.pt
 STATE = "results/.resume"

@@ -16,7 +16,7 @@ import torch
 from ciderlab.applecider.alerts.metadata import (TOWERS, apply_metadata_scaler, fit_metadata_scaler,
                                       tower_columns)
 from ciderlab.applecider.alerts.tables import AlertTables
-from ciderlab.data.labels import ALERT_CLASSES, UNLABELLED
+from ciderlab.data.labels import ALERT_CLASSES, PAPER_ALERT_GROUPS, UNLABELLED
 from ciderlab.errors import InputError
 from ciderlab.applecider.photometry_transformer import EVENT_CHANNELS
 
@@ -41,9 +41,10 @@ def object_labels(metadata: pd.DataFrame) -> pd.DataFrame:
 
 
 def trained_classes(metadata: pd.DataFrame, min_objects: int) -> list[str]:
-    """The alert classes (ALERT_CLASSES order) with at least ``min_objects`` labelled objects."""
+    """The alert classes with at least ``min_objects`` labelled objects: SIMBAD groups
+    (ALERT_CLASSES order) or the paper's groups (PAPER_ALERT_GROUPS, from spectroscopic labels)."""
     counts = object_labels(metadata)["label"].value_counts()
-    classes = [c for c in ALERT_CLASSES if counts.get(c, 0) >= min_objects]
+    classes = [c for c in (*ALERT_CLASSES, *PAPER_ALERT_GROUPS) if counts.get(c, 0) >= min_objects]
     if len(classes) < 2:
         raise InputError(f"alert tables: fewer than two classes have {min_objects} labelled "
                          f"objects ({counts.to_dict()}); lower alerts.min_objects_per_class or "
@@ -108,8 +109,9 @@ class AlertInputs:
 
 
 def assemble_alerts(tables: AlertTables, classes: list[str], max_events: int,
-                    include_limits: bool = True, history_days: float | None = None) -> AlertInputs:
-    """Inputs of every alert of an object labelled with one of ``classes``.
+                    include_limits: bool = True, history_days: float | None = None,
+                    labelled_only: bool = True) -> AlertInputs:
+    """Inputs of every alert of an object labelled with one of ``classes`` (or of every alert).
 
     Parameters
     ----------
@@ -122,13 +124,19 @@ def assemble_alerts(tables: AlertTables, classes: list[str], max_events: int,
         Upper limits as events (flagged), or detections only.
     history_days : float, optional
         Keep only events within this many days of first detection (``cut_history``).
+    labelled_only : bool
+        False keeps every alert (to classify): ``label`` is then NaN and ``label_index`` -1
+        where the object has no label among ``classes``.
     """
     labels = object_labels(tables.metadata)
     labels = labels[labels["label"].isin(classes)]
-    alerts = (tables.metadata[tables.metadata["objectId"].isin(labels["object_id"])]
-              .sort_values(["objectId", "jd", "candid"]).reset_index(drop=True))
+    keep = (tables.metadata["objectId"].isin(labels["object_id"]) if labelled_only
+            else np.ones(len(tables.metadata), bool))
+    alerts = (tables.metadata[keep].sort_values(["objectId", "jd", "candid"])
+              .reset_index(drop=True))
     if alerts.empty:
-        raise InputError(f"alert tables: no alert of an object labelled {classes}")
+        raise InputError(f"alert tables: no alert of an object labelled {classes}"
+                         if labelled_only else "alert tables: no alert")
     label_of = dict(zip(labels["object_id"], labels["label"]))
     lightcurve = tables.lightcurve if include_limits else \
         tables.lightcurve[~tables.lightcurve["is_limit"]]
@@ -151,7 +159,8 @@ def assemble_alerts(tables: AlertTables, classes: list[str], max_events: int,
         "objectId": alerts["objectId"].astype(str), "candid": alerts["candid"].astype(np.int64),
         "label": alerts["objectId"].map(label_of),
         "days_since_first_detection": alerts["jd"] - alerts["objectId"].map(first)})
-    table["label_index"] = table["label"].map({c: k for k, c in enumerate(classes)})
+    table["label_index"] = (table["label"].map({c: k for k, c in enumerate(classes)})
+                            .fillna(-1).astype(np.int64))
     position = {c: k for k, c in enumerate(tables.cutout_index["candid"].astype(np.int64))}
     cutouts = np.zeros((len(alerts), 3, *tables.cutouts.shape[1:3]), np.float32)
     for i, candid in enumerate(table["candid"]):

@@ -166,14 +166,16 @@ def fit_fold(model: FusionClassifier, batch: dict, cfg: MultimodalConfig,
 
 
 def save_fold_model(path: Path, model: FusionClassifier, classes: list[str], fold: int,
-                    scalers: tuple, cfg: MultimodalConfig, data_id: str, run_id: str) -> None:
+                    scalers: tuple, cfg: MultimodalConfig, data_id: str, run_id: str,
+                    stamps: dict | None = None) -> None:
     """The checkpoint of one (mode, fold) model, with what rebuilds its inputs: the fold's
-    event and metadata scalers, the towers, the event budget."""
+    event and metadata scalers, the towers, the event budget and how the stamps were cut
+    (``stamps``: ``stamp_size``, ``stamp_normalisation`` of params.yaml ``alerts``)."""
     event_scaler, metadata_scaler = scalers
     save_checkpoint(path, model, classes=list(classes), fold=fold, recipe=asdict(cfg),
                     inputs={"max_events": cfg.max_events, "include_limits": cfg.include_limits,
                             "towers": list(cfg.towers), "event_scaler": event_scaler.to_dict(),
-                            "metadata_scaler": metadata_scaler.to_dict()},
+                            "metadata_scaler": metadata_scaler.to_dict(), **(stamps or {})},
                     data_hash=data_id, run_id=run_id)
 
 
@@ -205,13 +207,15 @@ def _prediction_rows(alerts: pd.DataFrame, proba: np.ndarray, classes: list[str]
 
 def train_multimodal(tables: AlertTables, cfg: MultimodalConfig, min_objects_per_class: int,
                      state_dir: Path | None = None, progress: bool = True,
-                     models_dir: Path | None = None) -> MultimodalResult:
+                     models_dir: Path | None = None,
+                     stamps: dict | None = None) -> MultimodalResult:
     """Cross-validate every mode of ``cfg.modes`` on the labelled alerts of ``tables``.
 
     Classes: the alert classes with at least ``min_objects_per_class`` labelled objects.
     A mode that needs spectra is skipped (listed in ``metrics["skipped_modes"]``) when the
     alerts have none. State files go to ``state_dir`` and are removed once all runs finish;
-    each trained model goes to ``models_dir/<mode>_fold<k>.pt``.
+    each trained model goes to ``models_dir/<mode>_fold<k>.pt``, recording ``stamps`` (how
+    the alert tables cut the stamps) with its inputs.
     """
     classes = trained_classes(tables.metadata, min_objects_per_class)
     inputs = assemble_alerts(tables, classes, cfg.max_events, cfg.include_limits)
@@ -244,7 +248,7 @@ def train_multimodal(tables: AlertTables, cfg: MultimodalConfig, min_objects_per
             fit_fold(model, take(batch, train_rows), cfg, state, run_id)
         if models_dir is not None:
             save_fold_model(Path(models_dir) / f"{mode}_fold{fold}.pt", model, classes, fold,
-                            scalers, cfg, data_id, run_id)
+                            scalers, cfg, data_id, run_id, stamps)
         proba, weights = predict(model, take(batch, test_rows))
         test_alerts = inputs.alerts.iloc[test_rows]
         predictions.append(_prediction_rows(test_alerts, proba, classes, mode, fold, np.nan))

@@ -33,6 +33,9 @@ def _add_pull(sub) -> None:
     pull.add_argument("--url", default=None, help="fritz: the SkyPortal instance (default "
                       "https://fritz.science); ztf-alerts: the archive folder (default "
                       "https://ztf.uw.edu/alerts/public)")
+    pull.add_argument("--catalogue", action="store_true",
+                      help="fritz: then write --out/catalogue.csv and one SkyPortal JSON file "
+                      "per spectrum, for `ciderlab classify --catalogue`")
     pull.add_argument("--night", help="ztf-alerts: UTC night, YYYYMMDD")
     pull.add_argument("--programid", default="public", help="ztf-alerts: tarball family")
     pull.add_argument("--object-ids", help="ztf-alerts: keep only these objects (file or id,id)")
@@ -95,8 +98,9 @@ def _add_stages(sub) -> None:
           reliability.cmd_real_spectra, ("--truth", paths.REAL_SPECTRA_TRUTH), classifier,
           redshift, ("--reliability", paths.RELIABILITY), spectra,
           ("--snid", "results/snid_real_spectra/answers.csv"), ("--out", "results/real_spectra"))
-    stage("alerts", "real ZTF alert packets -> light curves, metadata, cutouts", data.cmd_alerts,
-          ("--archive", paths.ALERT_ARCHIVE), ("--out", paths.ALERTS))
+    stage("alerts", "real ZTF alert packets -> light curves, metadata, cutouts, labels",
+          data.cmd_alerts, ("--source", paths.ALERT_ARCHIVE), ("--labels", "simbad"),
+          ("--out", paths.ALERTS))
     stage("train_multimodal", "AppleCiDEr's models cross-validated on the alerts, per mode",
           applecider.cmd_train_multimodal, ("--alerts", paths.ALERTS), state,
           ("--out", "results/train_multimodal"))
@@ -120,13 +124,21 @@ def _add_deliverables(sub) -> None:
     export.add_argument("--onnx", action="store_true", help="export to ONNX (the only format)")
     export.add_argument("--classifier", default=paths.CLASSIFIER)
     export.add_argument("--redshift", default=paths.REDSHIFT_MODEL)
+    export.add_argument("--alerts", action="store_true",
+                        help="export AppleCiDEr's fused alert model (the ztf mode's fold "
+                        "ensemble in --alert-models) instead of SpectraNet's two models")
+    export.add_argument("--alert-models", default=paths.ALERT_MODELS)
     export.add_argument("--out", default="results/export")
     export.set_defaults(func=deliver.cmd_export)
     classify = sub.add_parser("classify", help="classify your own spectrum files (ASCII, FITS, "
                               "SkyPortal JSON)")
-    classify.add_argument("files", nargs="+", help="spectrum files")
+    classify.add_argument("files", nargs="*", help="spectrum files (or --catalogue)")
     classify.add_argument("--redshift", type=float, default=None,
                           help="known redshift for every file (default: predicted)")
+    classify.add_argument("--catalogue", default=None, metavar="CSV",
+                          help="classify every file a catalogue lists (columns file, object, "
+                          "class, redshift), each at its own redshift (predicted where empty); "
+                          "the answers gain its object and class")
     classify.add_argument("--classifier", default=paths.CLASSIFIER)
     classify.add_argument("--redshift-model", default=paths.REDSHIFT_MODEL)
     classify.add_argument("--params", default="params.yaml",
@@ -140,6 +152,17 @@ def _add_deliverables(sub) -> None:
     classify.add_argument("--out", default=None, help="write the answers here (default: stdout)")
     classify.add_argument("--plot", default=None, help="write one PNG per file into this folder")
     classify.set_defaults(func=deliver.cmd_classify)
+    alerts = sub.add_parser("classify-alerts", help="classify ZTF alert packets (Avro files, an "
+                            "archive night's tarball, Parquet, or folders of them) with "
+                            "AppleCiDEr's trained modes")
+    alerts.add_argument("packets", nargs="+", help="alert files or folders")
+    alerts.add_argument("--models", default=paths.ALERT_MODELS,
+                        help="the folder train_multimodal wrote its <mode>_fold<k>.pt into")
+    output = alerts.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="JSON instead of text")
+    output.add_argument("--csv", action="store_true", help="CSV, one row per object")
+    alerts.add_argument("--out", default=None, help="write the answers here (default: stdout)")
+    alerts.set_defaults(func=applecider.cmd_classify_alerts)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -19,12 +19,14 @@ def cmd_train_multimodal(args) -> None:
     params = load_params(args.params)
     section = params["train_multimodal"]
     set_threads(section)
-    out = Path(args.out)
+    out, alerts = Path(args.out), params["alerts"]
     result = train_multimodal(load_alert_tables(args.alerts),
                               MultimodalConfig.from_params(section),
-                              params["alerts"]["min_objects_per_class"],
+                              alerts["min_objects_per_class"],
                               state_dir=Path(args.state_dir) / "train_multimodal",
-                              models_dir=out / "models")
+                              models_dir=out / "models",
+                              stamps={"stamp_size": alerts["stamp_size"],
+                                      "stamp_normalisation": alerts["stamp_normalisation"]})
     save_table(result.predictions, out / "predictions.csv")
     save_table(result.routing, out / "routing.csv")
     save_json(result.metrics, out / "metrics.json")
@@ -61,3 +63,34 @@ def cmd_train_galspecnet(args) -> None:
           f"{metrics['accuracy']['mean']:.3f}, SN Ia vs non-Ia "
           f"{metrics['ia_vs_non_ia_accuracy']['mean']:.3f} ({time.perf_counter() - started:.0f} s)"
           f" -> {out}")
+
+
+def cmd_classify_alerts(args) -> None:
+    """AppleCiDEr's modes on ZTF alert packets: one answer per object; a bad file or packet is
+    reported with its reason and the others still run (exit status 1 after, as ``classify``)."""
+    import sys
+
+    from ciderlab.applecider.alerts.packet_files import read_packet_files
+    from ciderlab.applecider.classify_alerts import classify_packets, format_alert_answers
+    from ciderlab.applecider.ensemble import load_alert_models
+    from ciderlab.errors import InputError
+    from ciderlab.io import atomic_path
+
+    models = load_alert_models(args.models)
+    found = read_packet_files(args.packets)
+    for reason in found.refused:
+        print(f"ciderlab classify-alerts: refused: {reason}", file=sys.stderr)
+    inputs = next(iter(models.ensembles.values())).payloads[0]["inputs"]
+    answers = classify_packets(found.packets, models, inputs.get("stamp_size", 63),
+                               inputs.get("stamp_normalisation", "l2"))
+    text = format_alert_answers(answers, "json" if args.json else "csv" if args.csv else "text")
+    if args.out:
+        with atomic_path(args.out) as tmp:
+            tmp.write_text(text)
+        print(f"classify-alerts: {len(answers)} objects from {len(found.packets)} packets "
+              f"-> {args.out}")
+    else:
+        sys.stdout.write(text)
+    if found.refused:
+        raise InputError(f"{len(found.refused)} files or packets were refused (see above); the "
+                         f"{len(found.packets)} others were classified")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 # Which options each `ciderlab pull <source>` takes (the others belong to another source).
 PULL_OPTIONS = {"raw": {"out", "cache_dir", "index_url"},
-                "fritz": {"objects", "out", "url", "params"},
+                "fritz": {"objects", "out", "url", "params", "catalogue"},
                 "ztf-alerts": {"night", "out", "url", "programid", "object_ids", "max_packets",
                                "cache_dir", "params"}}
 
@@ -52,6 +52,13 @@ def _pull_fritz(args) -> None:
                         policy=RetryPolicy.from_params(section),
                         manifest_every=section["manifest_every_objects"])
     print(f"pull fritz: {summarise(result)} -> {args.out}")
+    if args.catalogue:
+        from ciderlab.data.fritz_catalogue import write_fritz_catalogue
+
+        catalogue = write_fritz_catalogue(Path(args.out))
+        print(f"pull fritz: {catalogue.summary()}")
+        for obj_id, why in catalogue.skipped.items():
+            print(f"  skipped {obj_id}: {why}")
 
 
 def _pull_ztf_alerts(args) -> None:
@@ -121,23 +128,37 @@ def cmd_alerts(args) -> None:
     from tqdm import tqdm
 
     from ciderlab.applecider.alerts.archive import iter_packets, read_archive_alerts
-    from ciderlab.applecider.alerts.tables import (packets_to_tables, save_alert_tables,
+    from ciderlab.applecider.alerts.tables import (label_objects, load_alert_tables,
+                                                   packets_to_tables, save_alert_tables,
                                                    summarise_alert_tables)
+    from ciderlab.data.bts_labels import read_bts_labels
     from ciderlab.io import save_json
     from ciderlab.params import load_params
 
     section = load_params(args.params)["alerts"]
-    alert_files = read_archive_alerts(args.archive, section["files"])
-    packets = tqdm(iter_packets(alert_files), total=sum(t.num_rows for t in alert_files.values()),
-                   desc="alerts", unit="alert")
-    tables = packets_to_tables(packets, stamp_size=section["stamp_size"],
-                               normalisation=section["stamp_normalisation"])
+    source = Path(args.source)
+    if source.is_dir():  # a night `ciderlab pull ztf-alerts` wrote: its tables as they are
+        tables = load_alert_tables(source)
+    else:
+        alert_files = read_archive_alerts(source, section["files"])
+        packets = tqdm(iter_packets(alert_files),
+                       total=sum(t.num_rows for t in alert_files.values()),
+                       desc="alerts", unit="alert")
+        tables = packets_to_tables(packets, stamp_size=section["stamp_size"],
+                                   normalisation=section["stamp_normalisation"])
+    labels_from = "the packets' SIMBAD cross-match"
+    if args.labels != "simbad":
+        labels = read_bts_labels(args.labels)
+        tables = label_objects(tables, labels)
+        labels_from = f"{args.labels} ({labels['label'].notna().sum()} of {len(labels)} rows "
+        labels_from += "in the paper's groups)"
     out = Path(args.out)
     save_alert_tables(tables, out)
     summary = summarise_alert_tables(tables, section["min_objects_per_class"])
+    summary["source"], summary["labels"] = str(source), labels_from
     save_json(summary, out / "summary.json")
     print(f"alerts: {summary['alerts']} alerts of {summary['objects']} objects, "
           f"{summary['detections']} detections + {summary['upper_limits']} upper limits, "
           f"{summary['stamps']} stamps ({summary['edge_of_chip_alerts']} alerts at a chip edge, "
-          f"{summary['stamps_with_nan']} stamps with NaN); trained classes: "
-          f"{', '.join(summary['trained_classes']) or 'none'} -> {out}")
+          f"{summary['stamps_with_nan']} stamps with NaN); labels from {labels_from}; trained "
+          f"classes: {', '.join(summary['trained_classes']) or 'none'} -> {out}")

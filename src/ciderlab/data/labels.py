@@ -5,6 +5,7 @@ This is the one place labels are decided (SPEC §3.1, §4).
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Sequence
 from dataclasses import dataclass, replace
@@ -99,6 +100,75 @@ def class_of_subtype(subtype: str, classes: tuple[str, ...] = PAPER_CLASSES) -> 
     return label if label in classes else None
 
 
+# --- Type strings of TNS, WISeREP and Fritz (catalogues of labelled spectra) ---------------------
+# Strings are compared as keys: lower case, single spaces, a leading "SN " dropped ("SN Ia-pec",
+# "sn  ia-pec" and "Ia-pec" are one key). A key is looked up as a paper class name, then here,
+# then as a SNID-SAGE subtype, so SUBTYPE_TO_CLASS decides every type the bank also has.
+# A value None is a decision: the type is known and belongs to none of the trained classes, so a
+# catalogue row with it is reported as "not one of the classes" instead of being guessed.
+TYPE_STRING_TO_SUBTYPE = {  # TNS/WISeREP spelling -> the SNID-SAGE subtype it names
+    "ia-91t-like": "Ia-91T", "ia-91bg-like": "Ia-91bg", "ia-02es-like": "Ia-02es",
+    "iax[02cx-like]": "Ia-02cx", "iax": "Ia-02cx", "ia-sc": "Ia-03fg",  # super-Chandra
+    # A generic "SN II" is an H-rich SN not divided into P and L; SUBTYPE_TO_CLASS already
+    # folds IIL into SN IIP, so the generic type joins it too.
+    "ii": "IIP", "ii-p": "IIP", "ii-l": "IIL",
+    "ic-bl": "Ic-broad", "tde-h+he": "TDE-H-He", "tde-featureless": "TDE-Ftless",
+}
+TYPE_STRING_TO_CLASS = {  # types with no SNID-SAGE subtype, or a decision made here
+    "tde": "TDE", "tidal disruption event": "TDE",
+    "seyfert": "AGN", "seyfert 1": "AGN", "blazar": None,  # a blazar's spectrum is featureless
+    "cv": "CV", "cataclysmic": "CV", "cataclysmic variable": "CV",
+    # real_spectra/ files classical novae under CV (flagged uncertain there); the same here.
+    "nova": "CV", "dwarf nova": "CV",
+    "ic-pec": "SN Ic",  # as Ia-pec -> SN Ia and Ib-pec -> SN Ib
+    # Not trained classes: Ib/c does not say which of SN Ib or SN Ic; Ibn, Icn (interacting
+    # stripped SNe), II-pec (1987A-like: SUBTYPE_TO_CLASS leaves it out too), SLSN-II, LBV and
+    # ILRT (SN impostors) have no paper class; SLSN-I is a class of EXTENDED_CLASSES only (via
+    # SUBTYPE_TO_CLASS); "Varstar", "Other" and "Galaxy" say nothing the classes can use.
+    "ib/c": None, "ibc": None, "ibn": None, "icn": None, "ii-pec": None, "slsn-ii": None,
+    "lbv": None, "ilrt": None, "varstar": None, "other": None, "galaxy": None,
+}
+_SN_PREFIX = re.compile(r"^sn\s*(?=i)")
+
+
+def _type_key(text: str) -> str:
+    return _SN_PREFIX.sub("", " ".join(str(text).split()).lower())
+
+
+_PAPER_CLASS_KEYS = {_type_key(c): c for c in EXTENDED_CLASSES}
+_SUBTYPE_KEYS = {_type_key(s): s for s in SUBTYPE_TO_CLASS}
+
+
+def class_of_type_string(text: str | None, classes: Sequence[str] = PAPER_CLASSES) -> str | None:
+    """Our class for a TNS, WISeREP or Fritz type string, or None if it is not one of ``classes``.
+
+    Parameters
+    ----------
+    text : str or None
+        e.g. ``"SN Ia-91T-like"``, ``"SN IIP"``, ``"TDE-H-He"``, ``"QSO"``, or a paper class
+        name; case and spacing do not matter. None, NaN and "" give None.
+    classes : sequence of str
+        The trained classes (default: the paper's nine).
+
+    Returns
+    -------
+    str or None
+        The class, or None where the type is unknown or belongs to none of ``classes`` (see
+        TYPE_STRING_TO_CLASS for the decided cases).
+    """
+    if text is None or (isinstance(text, float) and math.isnan(text)):
+        return None
+    key = _type_key(text)
+    if key in _PAPER_CLASS_KEYS:
+        label = _PAPER_CLASS_KEYS[key]
+    elif key in TYPE_STRING_TO_CLASS:
+        label = TYPE_STRING_TO_CLASS[key]
+    else:
+        subtype = TYPE_STRING_TO_SUBTYPE.get(key) or _SUBTYPE_KEYS.get(key)
+        label = SUBTYPE_TO_CLASS.get(subtype)
+    return label if label in classes else None
+
+
 # --- ZTF alerts: SIMBAD cross-match types (SPEC §3.2) --------------------------------------------
 # The alert archive's only labels are Fink's SIMBAD cross-match (`cdsxmatch`), not the paper's
 # classes. SIMBAD types are grouped by their place in the SIMBAD object-type hierarchy
@@ -152,6 +222,29 @@ def alert_class_of_simbad(otype: str | None) -> str:
 def paper_group_of_alert_class(label: str) -> str | None:
     """The paper's grouped class (PAPER_ALERT_GROUPS) for an alert class, where one is implied."""
     return _PAPER_GROUP_OF_ALERT_CLASS.get(label)
+
+
+# Spectroscopic types (the Bright Transient Survey's, TNS's, Fritz's) -> the paper's five
+# groups. A type naming one of SpectraNet's classes goes through class_of_type_string; the
+# stripped-envelope types it leaves out as neither SN Ib nor SN Ic are still SN I here, and
+# 1987A-like SNe still SN II. SLSNe, LBVs, ILRTs and the like are in none of the five groups.
+_PAPER_GROUP_OF_CLASS = {"SN Ia": "SN I", "SN Ib": "SN I", "SN Ic": "SN I", "SN IIP": "SN II",
+                         "SN IIb": "SN II", "SN IIn": "SN II", "CV": "CV", "AGN": "AGN",
+                         "TDE": "TDE"}
+_PAPER_GROUP_OF_TYPE_KEY = {"i": "SN I", "ib/c": "SN I", "ibc": "SN I", "ibn": "SN I",
+                            "icn": "SN I", "ii-pec": "SN II", "blazar": "AGN"}
+
+
+def paper_group_of_type_string(text: str | None) -> str | None:
+    """The paper's grouped class (PAPER_ALERT_GROUPS) of a spectroscopic type string such as
+    the Bright Transient Survey's ``SN Ia``, ``SN Ib/c``, ``SN IIn``, ``TDE``, ``CV``; None for
+    an unclassified (``-``, empty) or ungrouped type."""
+    label = class_of_type_string(text)
+    if label is not None:
+        return _PAPER_GROUP_OF_CLASS.get(label)
+    if text is None or (isinstance(text, float) and math.isnan(text)):
+        return None
+    return _PAPER_GROUP_OF_TYPE_KEY.get(_type_key(text))
 
 
 def class_indices(labels: pd.Series, classes: Sequence[str]) -> np.ndarray:

@@ -58,12 +58,18 @@ class Classification:
                 "warnings": list(self.warnings)}
 
 
-def classifications_table(results: dict[str, Classification], top: int = 3):
-    """One row per file: redshift, the top classes and probabilities, S/N, coverage, warnings."""
+def classifications_table(results: dict[str, Classification], top: int = 3,
+                          about: dict[str, dict] | None = None):
+    """One row per file: redshift, the top classes and probabilities, S/N, coverage, warnings.
+
+    ``about`` adds, after ``file``, what a catalogue says of each file (e.g. ``object``,
+    ``true_class``), keyed like ``results``.
+    """
     rows = []
     for name, result in results.items():
         low, high = result.redshift_interval or (float("nan"), float("nan"))
-        row = {"file": name, "redshift": result.redshift, "redshift_low": low,
+        row = {"file": name, **(about or {}).get(name, {}),
+               "redshift": result.redshift, "redshift_low": low,
                "redshift_high": high, "redshift_source": result.redshift_source,
                "none_of_these": result.none_of_these}
         for i in range(top):
@@ -75,16 +81,27 @@ def classifications_table(results: dict[str, Classification], top: int = 3):
     return pd.DataFrame(rows)
 
 
-def format_answers(results: dict[str, Classification], style: str = "text") -> str:
+def _bracketed(fields: dict | None) -> str:
+    """`` [key: value, ...]`` for the text answers ("" for none); a missing value is "none"."""
+    if not fields:
+        return ""
+    return " [" + ", ".join(f"{k}: {'none' if v is None or v != v else v}"
+                            for k, v in fields.items()) + "]"
+
+
+def format_answers(results: dict[str, Classification], style: str = "text",
+                   about: dict[str, dict] | None = None) -> str:
     """The answers of many files as ``ciderlab classify`` prints them: ``text`` (one line per
-    file, its warnings indented below), ``csv`` or ``json``."""
+    file, its warnings indented below), ``csv`` or ``json``; ``about`` as for
+    ``classifications_table`` (in text: in brackets after the file name)."""
+    about = about or {}
     if style == "json":
-        return json.dumps([{"file": name, **r.to_dict()} for name, r in results.items()],
-                          indent=2) + "\n"
+        return json.dumps([{"file": name, **about.get(name, {}), **r.to_dict()}
+                           for name, r in results.items()], indent=2) + "\n"
     if style == "csv":
-        return classifications_table(results).to_csv(index=False)
+        return classifications_table(results, about=about).to_csv(index=False)
     return "".join(
-        f"{name}: z = {r.redshift:.3f} ({r.redshift_source}"
+        f"{name}{_bracketed(about.get(name))}: z = {r.redshift:.3f} ({r.redshift_source}"
         + (f", {r.redshift_interval[0]:.3f}-{r.redshift_interval[1]:.3f}"
            if r.redshift_interval else "") + "); "
         + ("none of the trained classes; nearest: " if r.none_of_these else "")

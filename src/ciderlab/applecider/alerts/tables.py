@@ -105,6 +105,25 @@ def packets_to_tables(packets: Iterable[dict], *, stamp_size: int = STAMP_SIZE,
     return AlertTables(build_lightcurve(records), metadata, cutouts, cutout_index)
 
 
+def label_objects(tables: AlertTables, labels: pd.DataFrame) -> AlertTables:
+    """The tables with every alert labelled from a table of object labels instead of the
+    packets' SIMBAD cross-match: ``label`` and ``paper_group`` become the object's ``label``
+    there (UNLABELLED where it has none), ``label_type`` its type as written.
+
+    Parameters
+    ----------
+    labels : DataFrame
+        ``objectId``, ``type``, ``label`` (``data.bts_labels.read_bts_labels``).
+    """
+    by_object = labels.set_index("objectId")
+    metadata = tables.metadata.copy()
+    group = metadata["objectId"].map(by_object["label"])
+    metadata["label"] = group.where(group.notna(), UNLABELLED)
+    metadata["paper_group"] = group.where(group.notna(), None)
+    metadata["label_type"] = metadata["objectId"].map(by_object["type"])
+    return AlertTables(tables.lightcurve, metadata, tables.cutouts, tables.cutout_index)
+
+
 def save_alert_tables(tables: AlertTables, out_dir: str | os.PathLike) -> dict[str, Path]:
     """Write the tables as Parquet and the cutouts as .npy under ``out_dir``, each atomically.
 
