@@ -82,6 +82,11 @@ SCHEMA = {
     "snid_real_spectra": {"redshift_min": float, "redshift_max": float, "workers": int,
                           "max_files": OPTIONAL_INT},
     "real_spectra": {"max_files": OPTIONAL_INT},
+    # CatalogueCVConfig's fields, plus folder and csv (read by the CLI).
+    "catalogue_cv": {"folder": str, "csv": str, "min_objects": int, "n_folds": int, "salt": str,
+                     "val_fraction": float, "n_realisations": int, "redshift_error": float,
+                     "snr_min": float, "snr_max": float, "response_amplitude": float,
+                     "response_order": int, "seed": int, "recipe": TRAIN, "workers": int},
     "alerts": {"source": str, "labels": str, "files": [str], "stamp_size": int,
                "stamp_normalisation": str,
                "min_objects_per_class": int},

@@ -78,6 +78,10 @@ def _add_stages(sub) -> None:
     stage("evaluate", "score the test objects and the cross-validated predictions",
           spectranet.cmd_evaluate, spectra, classifier, ("--seeds-dir", paths.CLASSIFIER_SEEDS),
           redshift, *cv, ("--out", "results/evaluate"), device)
+    stage("catalogue_cv", "the classifier on a catalogue of labelled spectra, from scratch and "
+          "fine-tuned, cross-validated over its objects", spectranet.cmd_catalogue_cv,
+          ("--catalogue", paths.REAL_SPECTRA_TRUTH), classifier, state,
+          ("--out", "results/catalogue_cv"))
     stage("ablation", "ablation.variants: the classifier with switches flipped, over every "
           "fold, paired with the reference", spectranet.cmd_ablation, spectra, split,
           ("--reference", f"{paths.CROSS_VALIDATE['classifier']}/predictions.csv"), state,

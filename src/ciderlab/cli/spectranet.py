@@ -1,8 +1,9 @@
 """SpectraNet's training and evaluation stages: ``train_classifier``, ``train_redshift``,
-``compare_preprocessing``, ``cross_validate``, ``ablation``, ``evaluate``."""
+``compare_preprocessing``, ``cross_validate``, ``ablation``, ``evaluate``, ``catalogue_cv``."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from ciderlab import paths
@@ -150,3 +151,28 @@ def cmd_evaluate(args) -> None:
           f"{cv['macro_f1']['mean']:.3f} +- {cv['macro_f1']['std']:.3f}, SN Ia vs non-Ia "
           f"{cv['ia_vs_non_ia_accuracy']['mean']:.3f}, redshift RMS dz/(1+z) "
           f"{cv['redshift_rms']['mean']:.4f}; fixed split: macro-F1 {metrics['macro_f1']:.3f}")
+
+
+def cmd_catalogue_cv(args) -> None:
+    """SpectraNet cross-validated over a catalogue's objects, from scratch and fine-tuned."""
+    import pandas as pd
+
+    from ciderlab.io import save_json, save_table
+    from ciderlab.params import load_params
+    from ciderlab.spectranet.catalogue_cv import cross_validate_catalogue
+
+    started = time.perf_counter()
+    params = load_params(args.params)
+    out = Path(args.out)
+    result = cross_validate_catalogue(args.catalogue, args.classifier, params,
+                                      state_dir=Path(args.state_dir), models_dir=out / "models")
+    save_table(result.predictions, out / "predictions.csv")
+    save_table(pd.DataFrame({"file": list(result.skipped),
+                             "reason": list(result.skipped.values())}), out / "skipped.csv")
+    save_json(result.metrics, out / "metrics.json")
+    scores = "; ".join(f"{start}: accuracy {s['accuracy']:.2f}, macro-F1 {s['macro_f1']:.2f}"
+                       for start, s in result.metrics["starts"].items())
+    print(f"catalogue_cv: {result.metrics['n_spectra']} spectra of {result.metrics['n_objects']} "
+          f"objects in {len(result.metrics['classes'])} classes over "
+          f"{result.metrics['n_folds']} folds ({len(result.skipped)} left out): {scores} "
+          f"({time.perf_counter() - started:.0f} s) -> {out}")

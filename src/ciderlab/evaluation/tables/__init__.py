@@ -10,6 +10,7 @@ from ciderlab.evaluation.tables.data import (SPLITS, table_dataset, table_droppe
                                              table_dropped_templates, table_duplicates,
                                              table_folds, table_label_fixes)
 from ciderlab.evaluation.tables.display import mean_std, show
+from ciderlab.evaluation.tables.own_data import table_catalogue_classes, table_catalogue_starts
 from ciderlab.evaluation.tables.reconstruction import table_reconstruction
 from ciderlab.evaluation.tables.reliability import (table_domain_gap, table_interval_coverage,
                                                     table_none_of_these, table_real_answers,
@@ -26,6 +27,7 @@ from ciderlab.evaluation.tables.results import (table_ablation, table_architectu
                                                 table_selection, table_top_confusions)
 
 __all__ = [
+    "table_catalogue_classes", "table_catalogue_starts",
     "LITERATURE_IA_ACCURACY", "PAPER_REDSHIFT_RMS", "SPLITS", "mean_std", "show", "table_ablation", "table_architecture",
     "table_classification_report", "table_cross_validation", "table_cross_validation_classes",
     "table_dataset", "table_domain_gap", "table_dropped_classes", "table_dropped_templates", "table_duplicates",
