@@ -62,6 +62,13 @@ def test_smoke_profile_runs_from_raw_data_to_book(tmp_path):
     assert "Confusion matrix" in classification_page and "<img" in classification_page
     assert "Objects and spectra per class and split" in (html / "notebooks/data.html").read_text()
     assert (html / "_static/mathjax/tex-chtml.js").exists()  # math renders offline
+    own_page = (html / "notebooks/own_data.html").read_text()
+    assert "A catalogue run" in own_page and "answer: " in own_page  # classify-alerts' text
+    catalogue = json.loads((repo / "results/catalogue_cv/metrics.json").read_text())
+    assert list(catalogue["starts"]) == ["template-trained, not tuned", "from scratch",
+                                         "fine-tuned"]
+    assert catalogue["n_spectra"] + catalogue["n_skipped"] == len(
+        pd.read_csv(repo / "real_spectra/truth.csv"))
 
     metrics = json.loads((repo / "results/evaluate/metrics.json").read_text())
     assert metrics["classes"]
