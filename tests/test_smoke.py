@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from own_alerts import check_own_alerts
+from own_spectra import check_own_spectra
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -228,3 +229,6 @@ def test_smoke_profile_runs_from_raw_data_to_book(tmp_path):
     # the fused model's ONNX export on them, and a pulled night labelled by a BTS table through
     # the alerts and train_multimodal stages' commands.
     check_own_alerts(repo, env)
+    # Users' own labelled spectra (tests/own_spectra.py): a loopback SkyPortal serving the real
+    # spectra, `pull fritz --catalogue`, and the catalogue_cv stage's command on that catalogue.
+    check_own_spectra(repo, env)

@@ -302,3 +302,15 @@ def load_params(path: str | Path = "params.yaml", profile: str | None = None) ->
                 f"change would do nothing; set {instead} instead (e.g. `dvc exp run -S ...`), "
                 "or use profile: default")
     return Recorded(resolved, "")  # notes which keys the command reads (params_read)
+
+
+def section_config(cls, section: dict, name: str):
+    """The dataclass ``cls`` from the params.yaml section ``name``, which must hold every one of
+    its fields (the section may hold more, read by the CLI)."""
+    from dataclasses import fields
+
+    names = [f.name for f in fields(cls)]
+    missing = [k for k in names if k not in section]
+    if missing:
+        raise InputError(f"{name}: params.yaml lacks {', '.join(missing)}")
+    return cls(**{k: section[k] for k in names})

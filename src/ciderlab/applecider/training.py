@@ -12,7 +12,7 @@ trained model as a checkpoint (``save_fold_model``).
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +31,7 @@ from ciderlab.applecider.astrominn import AstroMiNNConfig
 from ciderlab.applecider.fusion import MODES, FusionClassifier, fusion_config
 from ciderlab.applecider.photometry_transformer import (PhotometryTransformerConfig,
                                                     masked_event_loss)
+from ciderlab.params import section_config
 from ciderlab.provenance import fingerprint
 from ciderlab.training.heads import Objective
 from ciderlab.training.loop import TrainConfig, fit
@@ -82,11 +83,7 @@ class MultimodalConfig:
 
     @classmethod
     def from_params(cls, section: dict) -> "MultimodalConfig":
-        names = [f.name for f in fields(cls)]
-        missing = [k for k in names if k not in section]
-        if missing:
-            raise ValueError(f"train_multimodal: params.yaml lacks {', '.join(missing)}")
-        return cls(**{k: section[k] for k in names})
+        return section_config(cls, section, "train_multimodal")
 
     def recipe(self, pretrain_epochs: int) -> TrainConfig:
         """The training loop's recipe: ``pretrain_epochs`` + ``epochs``, no validation set."""

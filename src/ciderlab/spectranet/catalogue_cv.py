@@ -14,13 +14,14 @@ spectra. Folds are grouped by object and stratified by class (``data.split.assig
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from ciderlab.data.split import assign_folds
 from ciderlab.errors import InputError
+from ciderlab.params import section_config
 from ciderlab.provenance import fingerprint
 from ciderlab.spectra.preprocess import PreprocessConfig
 from ciderlab.spectranet.model import SpectraNet, SpectraNetConfig
@@ -52,11 +53,7 @@ class CatalogueCVConfig:
 
     @classmethod
     def from_params(cls, section: dict) -> "CatalogueCVConfig":
-        names = [f.name for f in fields(cls)]
-        missing = [k for k in names if k not in section]
-        if missing:
-            raise InputError(f"catalogue_cv: params.yaml lacks {', '.join(missing)}")
-        return cls(**{k: section[k] for k in names})
+        return section_config(cls, section, "catalogue_cv")
 
 
 def usable_rows(table: pd.DataFrame, min_objects: int) -> tuple[pd.DataFrame, dict[str, str]]:
