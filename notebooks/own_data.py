@@ -52,8 +52,7 @@
 
 # %% tags=["parameters", "remove-cell"]
 results_dir = "../results"
-raw_dir = "../data/raw"
-catalogue_folder = "../real_spectra"
+alert_archive = "../data/raw/fink-science-7.4.0.tar.gz"
 
 # %% tags=["hide-input"]
 # %matplotlib inline
@@ -143,8 +142,8 @@ from ciderlab.applecider.classify_alerts import classify_packets, format_alert_a
 from ciderlab.applecider.ensemble import load_alert_models
 
 models = load_alert_models(results / "train_multimodal" / "models")
-packets = [p for p in iter_packets(read_archive_alerts(
-    Path(raw_dir) / "fink-science-7.4.0.tar.gz", ["alerts.parquet"])) if packet_problem(p) is None]
+packets = [p for p in iter_packets(read_archive_alerts(alert_archive, ["alerts.parquet"]))
+           if packet_problem(p) is None]
 first = sorted({p["objectId"] for p in packets})[:3]
 print(format_alert_answers(classify_packets([p for p in packets if p["objectId"] in first],
                                             models)))

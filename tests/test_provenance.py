@@ -288,6 +288,16 @@ def test_a_page_reads_the_results_its_path_chains_name_and_its_path_parameters(t
                                                "results/reliability/intervals.csv"]
 
 
+def test_a_page_parameter_in_the_raw_snapshot_counts_before_the_pull(tmp_path):
+    from tools.provenance_notebooks import notebook_inputs
+
+    (tmp_path / "notebooks").mkdir()
+    page = tmp_path / "notebooks" / "page.py"
+    page.write_text('# %% tags=["parameters"]\nraw = "../data/raw/archive.tar.gz"\n'
+                    'missing = "../benchmarks/none.jsonl"\n\n# %%\nprint(raw)\n')
+    assert notebook_inputs(page, tmp_path) == ["data/raw/archive.tar.gz"]
+
+
 def test_every_page_stage_depends_on_exactly_what_its_notebook_reads():
     from tools.provenance_notebooks import notebook_inputs, notebook_params
 

@@ -7,7 +7,8 @@ A notebook names what it reads in two ways, both seen here:
   ``results / "evaluate" / "metrics.json"`` (a variable bound to ``results / "x"`` extends the
   chain); every such chain of string constants is a file or folder under ``results/``;
 * other parameters of its ``parameters`` cell holding a path relative to ``notebooks/``
-  (``selection_path = "../benchmarks/results/selection_cpu.jsonl"``).
+  (``selection_path = "../benchmarks/results/selection_cpu.jsonl"``) that exists, or lies in
+  the raw snapshot under ``data/`` (pulled or not).
 
 Its ``params_path`` parameter is params.yaml. A page that reads it only as
 ``params = load_params(params_path)`` followed by constant keys (``params["split"]["fixed_fold"]``)
@@ -82,7 +83,9 @@ def notebook_inputs(path: Path, root: Path) -> list[str]:
             continue  # its keys are the stage's params, not the whole file a dep
         if name != RESULTS_PARAMETER and "/" in value:
             target = (path.parent / value).resolve()
-            if target.exists() and root.resolve() in target.parents:
+            # The raw snapshot under data/ counts before it is pulled (`make data` pulls it).
+            raw = (root.resolve() / "data") in target.parents
+            if (target.exists() or raw) and root.resolve() in target.parents:
                 files.add(target.relative_to(root.resolve()).as_posix())
     return sorted(files)
 
