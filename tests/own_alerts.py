@@ -77,11 +77,13 @@ def check_own_alerts(repo: Path, env: dict) -> None:
     for answer in answers:
         assert set(answer["modes"]) == set(models.ensembles), answer
         assert answer["answer"] in models.classes and 0 < answer["probability"] <= 1
-    text = run(["ciderlab", "classify-alerts", str(snapshot / "alerts.parquet")], repo, env)
-    assert "answer: " in text and "ztf:" in text
 
     # The fused model in ONNX gives the same probabilities on these real packets.
-    run(["ciderlab", "export", "--onnx", "--alerts", "--out", "own/export"], repo, env)
+    said = run(["ciderlab", "export", "--onnx", "--alerts", "--out", "own/export"], repo, env)
+    assert "ONNX Runtime vs torch" in said
+    sidecar = json.loads((repo / "own/export/applecider_ztf.json").read_text())
+    assert sidecar["classes"] == models.classes and sidecar["check"]["max_abs_diff"] < 1e-5
+    assert sidecar["folds"] == list(range(len(models.ensembles["ztf"].models)))
 
     proto = onnx.load(repo / "own/export/applecider_ztf.onnx")
     inputs = assemble_alerts(packets_to_tables(found.packets), models.classes, models.max_events,

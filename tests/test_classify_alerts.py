@@ -3,7 +3,8 @@ rebuilt into one ensemble per mode, checked against the training code's own pred
 packets written as ZTF writes them (Avro containers, a nightly tarball); bad packets refused
 with their reason while the others are answered.
 
-The real snapshot's packets go through the same command in the smoke test (tests/test_smoke.py)."""
+The real snapshot's packets go through the same command, and the fused model's ONNX export is
+checked against torch on them, in the smoke test (tests/own_alerts.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ import json
 import fastavro
 import numpy as np
 import pytest
-import torch
 
 from ciderlab.applecider.alerts.metadata import MetadataScaler
 from ciderlab.applecider.alerts.packet_files import packet_problem, read_packet_files
@@ -61,27 +61,6 @@ def test_each_fold_in_the_ensemble_scales_and_answers_as_training_did(trained):
             per_fold.append(proba)
         np.testing.assert_allclose(ensemble_probabilities(ensemble, arrays),
                                    np.mean(per_fold, axis=0), atol=1e-6)
-
-
-def test_the_fused_model_exports_to_onnx_and_agrees_with_torch(trained, tmp_path):
-    import onnx
-
-    from ciderlab.applecider.export import run_alert_onnx
-
-    tables, folder = trained
-    assert main(["export", "--onnx", "--alerts", "--alert-models", str(folder),
-                 "--out", str(tmp_path)]) == 0
-    sidecar = json.loads((tmp_path / "applecider_ztf.json").read_text())
-    assert sidecar["classes"] == CLASSES and sidecar["folds"] == [0, 1]
-    assert sidecar["check"]["max_abs_diff"] < 1e-5
-    proto = onnx.load(tmp_path / "applecider_ztf.onnx")
-    # on the alerts themselves, with longer histories than the export traced
-    models = load_alert_models(folder, modes=("ztf",))
-    inputs = assemble_alerts(tables, models.classes, models.max_events, models.include_limits)
-    arrays = ensemble_arrays(inputs)
-    assert arrays[0].shape[1] == models.max_events
-    np.testing.assert_allclose(run_alert_onnx(proto, arrays),
-                               ensemble_probabilities(models.ensembles["ztf"], arrays), atol=1e-5)
 
 
 def _avro(packets) -> bytes:
