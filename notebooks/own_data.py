@@ -28,14 +28,15 @@
 # listed, never guessed.
 #
 # ```bash
-# ciderlab classify --catalogue my_spectra/catalogue.csv      # each file at its own redshift
-# dvc exp run -S catalogue_cv.folder=my_spectra -S catalogue_cv.csv=catalogue.csv catalogue_cv
+# ciderlab classify --catalogue own_data/spectra/catalogue.csv   # each file at its own z
+# dvc exp run -S catalogue_cv.folder=own_data/spectra \
+#             -S catalogue_cv.csv=catalogue.csv catalogue_cv
 # ```
 #
 # **A Fritz pull** writes such a catalogue itself (the token comes from `$FRITZ_TOKEN`):
 #
 # ```bash
-# ciderlab pull fritz --objects ztf_ids.txt --out my_fritz --catalogue
+# ciderlab pull fritz --objects ztf_ids.txt --out own_data/fritz --catalogue
 # ```
 #
 # **A night of ZTF alerts with Bright Transient Survey labels**: pull the night, put the BTS
@@ -44,10 +45,11 @@
 # paper's groups (SN I, SN II, CV, AGN, TDE).
 #
 # ```bash
-# ciderlab pull ztf-alerts --night 20210601 --out my_night
-# cp bts.csv my_night/
-# dvc exp run -S alerts.source=my_night -S alerts.labels=my_night/bts.csv train_multimodal
-# ciderlab classify-alerts my_alerts/*.avro          # or a night's tarball, or Parquet
+# ciderlab pull ztf-alerts --night 20210601 --out own_data/night
+# cp bts.csv own_data/night/
+# dvc exp run -S alerts.source=own_data/night \
+#             -S alerts.labels=own_data/night/bts.csv train_multimodal
+# ciderlab classify-alerts own_data/packets/*.avro   # or a night's tarball, or Parquet
 # ```
 
 # %% tags=["parameters", "remove-cell"]
