@@ -192,10 +192,10 @@ def _handler(state: ArchiveState):
             self.end_headers()
             if fault in ("truncate", "hang") or state.always_truncate:
                 body = body[: len(body) // 3]
+            with state.lock:  # counted before the write: the client may finish reading first
+                state.bytes_sent += len(body)
             self.wfile.write(body)
             self.wfile.flush()
-            with state.lock:
-                state.bytes_sent += len(body)
             if fault == "hang":
                 state.release.wait(3)  # silent far longer than the client's read timeout
 
