@@ -19,7 +19,8 @@ from ciderlab.data.spectra_catalogue import read_spectra_catalogue
 from ciderlab.errors import InputError
 from ciderlab.params import load_params
 from ciderlab.spectra.preprocess import PreprocessConfig
-from ciderlab.spectranet.catalogue_cv import (AS_TRAINED, STARTS, CatalogueCVConfig,
+from ciderlab.spectranet.augment import AugmentConfig
+from ciderlab.spectranet.catalogue_cv import (AS_TRAINED, STARTS,
                                               catalogue_inputs, cross_validate_catalogue,
                                               fine_tune_builder, usable_rows)
 from ciderlab.spectranet.model import SpectraNet, SpectraNetConfig
@@ -40,9 +41,10 @@ def tiny_checkpoint(path: Path) -> Path:
     return path
 
 
-def small_params(**overrides) -> dict:
+def small_params(n_variants: int = 2, **overrides) -> dict:
     params = load_params(ROOT / "params.yaml")
-    params["catalogue_cv"] = {**params["catalogue_cv"], "n_realisations": 2, "workers": 1,
+    params["augment"] = {**params["augment"], "n_variants": n_variants}
+    params["catalogue_cv"] = {**params["catalogue_cv"], "workers": 1,
                               "recipe": {"max_epochs": 1, "warmup_epochs": 0, "patience": 1,
                                          "samples_per_epoch": None, "batch_size": 16},
                               **overrides}
@@ -62,7 +64,7 @@ def test_classes_with_too_few_objects_and_unmapped_types_are_left_out_with_reaso
 def test_the_spectrum_as_observed_is_what_classify_feeds_and_variants_repeat(tmp_path):
     table = read_spectra_catalogue(TRUTH).head(3)
     preprocess = preprocess_config(n_bins=256)
-    cfg = CatalogueCVConfig.from_params(small_params(n_realisations=3)["catalogue_cv"])
+    cfg = AugmentConfig.from_params(small_params(n_variants=3))
     flux, meta = catalogue_inputs(table, TRUTH.parent, preprocess, cfg)
     assert flux.shape == (9, 256) and list(meta["realisation"]) == [0, 1, 2] * 3
     observed = model_inputs(table.rename(columns={"object": "object_id"}), TRUTH.parent,

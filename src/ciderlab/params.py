@@ -50,6 +50,7 @@ CONTINUUM = {
 SCHEMA = {
     "profile": str,
     "device": str,
+    "spectra": {"source": str, "csv": str},
     "labels": {"classes": [str], "extended_taxonomy": bool, "min_objects": int,
                "min_coverage_fraction": float, "separate_classes": [str]},
     "grid": GRID,
@@ -84,9 +85,10 @@ SCHEMA = {
     "real_spectra": {"max_files": OPTIONAL_INT},
     # CatalogueCVConfig's fields, plus folder and csv (read by the CLI).
     "catalogue_cv": {"folder": str, "csv": str, "min_objects": int, "n_folds": int, "salt": str,
-                     "val_fraction": float, "n_realisations": int, "redshift_error": float,
-                     "snr_min": float, "snr_max": float, "response_amplitude": float,
-                     "response_order": int, "seed": int, "recipe": TRAIN, "workers": int},
+                     "val_fraction": float, "recipe": TRAIN, "workers": int},
+    # AugmentConfig's fields.
+    "augment": {"n_variants": int, "redshift_error": float, "snr_min": float, "snr_max": float,
+                "response_amplitude": float, "response_order": int, "seed": int},
     "alerts": {"source": str, "labels": str, "files": [str], "stamp_size": int,
                "stamp_normalisation": str,
                "min_objects_per_class": int},

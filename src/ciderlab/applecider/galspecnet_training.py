@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
+from ciderlab.data.spectra_source import scored_realisations
 from ciderlab.applecider.galspecnet import GalSpecNet, GalSpecNetConfig
 from ciderlab.applecider.galspecnet_input import GalSpecInputConfig, GalSpecInputs
 from ciderlab.checkpoint import save_checkpoint
@@ -58,7 +59,7 @@ def cross_validate_galspecnet(params: dict, class_info: dict, spectra: SpectraSe
 
     predictions = cross_validate(
         CLASSIFIER, inputs, CLASSIFIER.targets(spectra.meta, classes), spectra.meta, folds,
-        split["val_fraction"], split["salt"], params["realise"]["n_realisations"], model_cfg,
+        split["val_fraction"], split["salt"], scored_realisations(params), model_cfg,
         recipe, data_id, state_dir=state_dir, device=device, build_model=GalSpecNet,
         name="galspecnet",
         workers=resolve_workers(params["cross_validate"]["workers"], "cross_validate.workers"),

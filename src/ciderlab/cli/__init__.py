@@ -50,8 +50,11 @@ def _add_stages(sub) -> None:
     def stage(name, helptext, func, *options):
         p = sub.add_parser(name, help=helptext)
         p.add_argument("--params", default="params.yaml")
-        for flag, default, *choices in options:
-            p.add_argument(flag, default=default, **({"choices": choices[0]} if choices else {}))
+        for flag, default, *rest in options:
+            choices = rest[0] if rest else None  # (flag, default[, choices[, aliases]])
+            aliases = rest[1] if len(rest) > 1 else ()
+            p.add_argument(flag, *aliases, default=default,
+                           **({"choices": choices} if choices else {}))
         p.set_defaults(func=func)
 
     spectra, split, state = ("--spectra", paths.SPECTRA), ("--split-dir", paths.SPLIT), \
@@ -60,10 +63,13 @@ def _add_stages(sub) -> None:
     cv = (("--classifier-cv", paths.CROSS_VALIDATE["classifier"]),
           ("--redshift-cv", paths.CROSS_VALIDATE["redshift"]))
     device, wheel = ("--device", None), ("--wheel", paths.TEMPLATE_WHEEL)
+    # The spectra source (params.yaml spectra.source): the template bank's wheel or a catalogue
+    # folder; --wheel is its older name.
+    source = ("--source", paths.TEMPLATE_WHEEL, None, ("--wheel",))
     stage("split", "objects, merged duplicates, folds and the fixed split", data.cmd_split,
-          wheel, ("--out", paths.SPLIT))
-    stage("realise", "templates -> SEDM-like spectra", data.cmd_realise, wheel, split,
-          ("--out", "results/realise"))
+          source, ("--out", paths.SPLIT))
+    stage("realise", "templates (or a catalogue's spectra) -> model inputs", data.cmd_realise,
+          source, split, ("--out", "results/realise"))
     stage("train_classifier", "train the SpectraNet classifier", spectranet.cmd_train_classifier,
           spectra, split, state, ("--out", "results/train_classifier"), device)
     stage("train_redshift", "train the SpectraNet redshift model", spectranet.cmd_train_redshift,

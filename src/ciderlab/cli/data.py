@@ -85,18 +85,25 @@ def _pull_ztf_alerts(args) -> None:
 def cmd_split(args) -> None:
     from ciderlab.io import save_json, save_table
     from ciderlab.params import load_params
+    from ciderlab.spectranet.catalogue_source import (build_catalogue_dataset, catalogue_csv,
+                                                      is_catalogue)
     from ciderlab.spectranet.dataset import build_dataset
     from ciderlab.spectranet.templates import load_template_bank
 
-    dataset = build_dataset(load_template_bank(args.wheel), load_params(args.params))
+    params = load_params(args.params)
+    if is_catalogue(args.source):
+        csv = catalogue_csv(args.source, params)
+        dataset, made_of = build_catalogue_dataset(csv, params), f"catalogue {csv}"
+    else:
+        dataset, made_of = build_dataset(load_template_bank(args.source), params), "template bank"
     out = Path(args.out)
     save_table(dataset.split, out / "split.csv")
     save_table(dataset.catalogue, out / "catalogue.csv")
     save_table(dataset.duplicates, out / "duplicates.csv")
     save_json(dataset.class_info, out / "classes.json")
     counts = dataset.split["fold"].value_counts().sort_index()
-    print(f"split: {len(dataset.split)} objects in {len(dataset.classes)} classes, "
-          f"{len(counts)} folds of {counts.min()}-{counts.max()} objects; "
+    print(f"split: {len(dataset.split)} objects of the {made_of} in {len(dataset.classes)} "
+          f"classes, {len(counts)} folds of {counts.min()}-{counts.max()} objects; "
           f"{len(dataset.duplicates)} duplicate names merged; "
           f"dropped classes: {', '.join(dataset.dropped_classes) or 'none'}")
 
@@ -104,24 +111,33 @@ def cmd_split(args) -> None:
 def cmd_realise(args) -> None:
     from ciderlab.io import load_table, save_arrays, save_spectra, save_table
     from ciderlab.params import load_params
+    from ciderlab.spectranet.augment import AugmentConfig
+    from ciderlab.spectranet.catalogue_source import is_catalogue, realise_catalogue
     from ciderlab.spectranet.realise import RealiseConfig, realise_dataset
     from ciderlab.spectranet.templates import load_template_bank
 
     params = load_params(args.params)
     cfg = RealiseConfig.from_resolved(params)
     split_dir = Path(args.split_dir)
-    realised, examples = realise_dataset(
-        load_template_bank(args.wheel), load_table(split_dir / "catalogue.csv"),
-        load_table(split_dir / "split.csv"), cfg, params["realise"].get("max_spectra_per_object"),
-        workers=params["realise"].get("workers", 0))
+    catalogue, split = load_table(split_dir / "catalogue.csv"), load_table(split_dir / "split.csv")
+    if is_catalogue(args.source):
+        realised, examples = realise_catalogue(Path(args.source), catalogue, split,
+                                               cfg.preprocess, AugmentConfig.from_params(params))
+        made = (f"{len(realised.meta)} spectra ({AugmentConfig.from_params(params).n_variants} "
+                f"variants of each of {realised.meta['template'].nunique()} catalogue files)")
+    else:
+        realised, examples = realise_dataset(
+            load_template_bank(args.source), catalogue, split, cfg,
+            params["realise"].get("max_spectra_per_object"),
+            workers=params["realise"].get("workers", 0))
+        made = (f"{len(realised.meta)} SEDM-like spectra from "
+                f"{realised.meta[['template', 'epoch']].drop_duplicates().shape[0]} templates")
     out = Path(args.out)
     save_spectra(realised, out / "spectra.h5")
     save_table(realised.meta, out / "meta.csv")
     save_arrays(examples, out / "examples.npz")
-    print(f"realise: {len(realised.meta)} SEDM-like spectra from "
-          f"{realised.meta[['template', 'epoch']].drop_duplicates().shape[0]} templates "
-          f"({cfg.preprocess.n_bins} bins, continuum: {cfg.preprocess.continuum}) "
-          f"-> {out / 'spectra.h5'}")
+    print(f"realise: {made} ({cfg.preprocess.n_bins} bins, continuum: "
+          f"{cfg.preprocess.continuum}) -> {out / 'spectra.h5'}")
 
 
 def cmd_alerts(args) -> None:

@@ -140,8 +140,14 @@ def source_sed(wave_rest_aa: np.ndarray, draw: ContinuumDraw) -> np.ndarray:
 
 def instrument_response(wave_obs_aa: np.ndarray, draw: ContinuumDraw) -> np.ndarray:
     """A smooth multiplicative response: exp of a low-order Legendre series over the grid."""
+    return legendre_response(wave_obs_aa, draw.response)
+
+
+def legendre_response(wave_obs_aa: np.ndarray, coefficients) -> np.ndarray:
+    """exp of the Legendre series ``coefficients`` (orders 1, 2, ...; order 0 is fixed at 0, the
+    overall scale left alone) over the grid mapped onto [-1, 1]."""
     x = np.linspace(-1.0, 1.0, len(wave_obs_aa))
-    return np.exp(np.polynomial.legendre.legval(x, (0.0,) + draw.response))
+    return np.exp(np.polynomial.legendre.legval(x, (0.0, *coefficients)))
 
 
 def sky_variance(wave_obs_aa: np.ndarray, cfg: ContinuumConfig,

@@ -4,11 +4,10 @@ from the template-trained classifier, the same recipe and folds for both (one sw
 
 Each spectrum is prepared by the one preprocessing path at its catalogue redshift, with the
 checkpoint's own preprocessing settings (so the fine-tuned network reads what it was trained
-on). Training sees ``n_realisations`` variants of every spectrum, varied the way realised
-spectra vary: the spectrum as observed (realisation 0, the only one ever scored), then each
-under a smooth random instrument response, extra noise down to a random S/N and a redshift
-jittered within the catalogue's error; edge masks come from the training loop as for realised
-spectra. Folds are grouped by object and stratified by class (``data.split.assign_folds``).
+on). Training sees ``augment.n_variants`` variants of every spectrum (``augment``): the
+spectrum as observed (realisation 0, the only one ever scored), then each under a smooth random
+instrument response, extra noise down to a random S/N and a redshift jittered within the
+catalogue's error; edge masks come from the training loop as for realised spectra. Folds are grouped by object and stratified by class (``data.split.assign_folds``).
 """
 
 from __future__ import annotations
@@ -24,6 +23,8 @@ from ciderlab.errors import InputError
 from ciderlab.params import section_config
 from ciderlab.provenance import fingerprint
 from ciderlab.spectra.preprocess import PreprocessConfig
+from ciderlab.spectranet.augment import (AugmentConfig, jittered_redshift, variant_rng,
+                                         vary_observed)
 from ciderlab.spectranet.model import SpectraNet, SpectraNetConfig
 from ciderlab.training.folds import cross_validate
 from ciderlab.training.heads import CLASSIFIER
@@ -41,13 +42,6 @@ class CatalogueCVConfig:
     n_folds: int
     salt: str
     val_fraction: float
-    n_realisations: int        # variants per spectrum (realisation 0: as observed)
-    redshift_error: float      # the redshift jitter's std where the catalogue gives no error
-    snr_min: float             # extra noise: the S/N per resolution element drawn log-uniform
-    snr_max: float             # between these (a spectrum already noisier keeps its own)
-    response_amplitude: float  # std of ln(response)'s Legendre coefficients
-    response_order: int
-    seed: int
     recipe: dict               # train_classifier's recipe with these overrides, for both starts
     workers: int
 
@@ -77,22 +71,8 @@ def usable_rows(table: pd.DataFrame, min_objects: int) -> tuple[pd.DataFrame, di
     return table[~table["file"].isin(reasons)].reset_index(drop=True), reasons
 
 
-def _variant(wave_obs: np.ndarray, flux: np.ndarray, covered: np.ndarray,
-             cfg: CatalogueCVConfig, fwhm_lnwave: float,
-             rng: np.random.Generator) -> np.ndarray:
-    """One varied copy of an observed spectrum on the model grid: response, then extra noise."""
-    x = np.linspace(-1.0, 1.0, len(wave_obs))
-    coefficients = (0.0, *rng.normal(0.0, cfg.response_amplitude, cfg.response_order))
-    varied = flux * np.exp(np.polynomial.legendre.legval(x, coefficients))
-    snr = np.exp(rng.uniform(np.log(cfg.snr_min), np.log(cfg.snr_max)))
-    bins_per_resolution = fwhm_lnwave / np.log(wave_obs[1] / wave_obs[0])
-    level = np.median(np.abs(varied[covered]))
-    sigma = level / snr * np.sqrt(bins_per_resolution)  # per bin, for S/N `snr` per element
-    return np.where(covered, varied + sigma * rng.standard_normal(len(wave_obs)), 0.0)
-
-
 def catalogue_inputs(table: pd.DataFrame, folder: Path, preprocess: PreprocessConfig,
-                     cfg: CatalogueCVConfig) -> tuple[np.ndarray, pd.DataFrame]:
+                     augment: AugmentConfig) -> tuple[np.ndarray, pd.DataFrame]:
     """Rest-frame classifier inputs (N * R, L) of every row's R variants, and their metadata
     (object_id, label, file, realisation, redshift: the one the variant was prepared at).
 
@@ -102,19 +82,19 @@ def catalogue_inputs(table: pd.DataFrame, folder: Path, preprocess: PreprocessCo
     from ciderlab.spectra.readers import read_spectrum
 
     errors = (table["redshift_error"].astype(float) if "redshift_error" in table
-              else pd.Series(np.nan, index=table.index)).fillna(cfg.redshift_error)
+              else pd.Series(np.nan, index=table.index)).fillna(augment.redshift_error)
     flux_rest, rows = [], []
     for (_, row), z_error in zip(table.iterrows(), errors):
         spectrum = read_spectrum(folder / row["file"])
         flux, covered = to_model_grid(spectrum.wave_aa, spectrum.flux, preprocess)
-        for r in range(cfg.n_realisations):
-            rng = np.random.default_rng([cfg.seed, r, *row["file"].encode()])
+        for r in range(augment.n_variants):
+            rng = variant_rng(augment, row["file"], r)
             redshift = float(row["redshift"])
             varied = flux
             if r:
-                varied = _variant(preprocess.wave_obs_aa, flux, covered, cfg,
-                                  preprocess.fwhm_lnwave, rng)
-                redshift = max(redshift + float(rng.normal(0.0, z_error)), 0.0)
+                varied, _ = vary_observed(preprocess.wave_obs_aa, flux, covered, augment,
+                                          preprocess.fwhm_lnwave, rng)
+                redshift = jittered_redshift(redshift, z_error, rng)
             flat, _ = prepare_observed(varied, covered, preprocess)
             rest, _ = to_rest_frame(flat, covered, redshift, preprocess)
             flux_rest.append(rest)
@@ -189,7 +169,8 @@ def cross_validate_catalogue(catalogue_path: str | Path, checkpoint_path: str | 
     classes = sorted(kept["label"].unique())
     pretrained, payload = load_checkpoint(checkpoint_path)
     preprocess = PreprocessConfig.from_dict(payload["preprocess"])
-    flux, meta = catalogue_inputs(kept, Path(catalogue_path).parent, preprocess, cfg)
+    flux, meta = catalogue_inputs(kept, Path(catalogue_path).parent, preprocess,
+                                  AugmentConfig.from_params(params))
     objects = kept.drop_duplicates("object")[["object", "label"]].rename(
         columns={"object": "object_id"})
     folds = assign_folds(objects, cfg.n_folds, cfg.salt)

@@ -15,6 +15,7 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
+from ciderlab.data.spectra_source import scored_realisations
 from ciderlab.checkpoint import save_checkpoint
 from ciderlab.evaluation.metrics import classification_metrics, headline_classes
 from ciderlab.io import SpectraSet
@@ -132,7 +133,7 @@ def compare_stage(params: dict, classes: list[str], spectra: SpectraSet, data_ha
         # (an experiment) does not re-rank the preprocessing.
         model_config_from_params(params, CLASSIFIER, classes, head_overrides=False),
         TrainConfig.from_params(section["recipe"]),
-        params["realise"]["n_realisations"], data_hash,
+        scored_realisations(params), data_hash,
         max_train_spectra=section.get("max_train_spectra"),
         workers=resolve_workers(section["workers"], "compare_preprocessing.workers"),
         models_dir=models_dir)

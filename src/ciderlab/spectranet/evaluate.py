@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from ciderlab.data.spectra_source import scored_realisations
 from ciderlab.data.labels import class_indices
 from ciderlab.data.split import scored_rows
 from ciderlab.evaluation.metrics import (classification_metrics, macro_f1_over, object_accuracy,
@@ -165,7 +166,7 @@ def evaluate_stage(params: dict, classifier: torch.nn.Module, checkpoint: dict,
 
     classes = list(checkpoint["classes"])
     headline = headline_classes(classes, params["labels"]["separate_classes"])
-    n_scored = params["realise"]["n_realisations"]
+    n_scored = scored_realisations(params)
     test, y_true = scored_test_set(spectra, classes, n_scored)
     cfg = EvaluateConfig.from_params(params["evaluate"])
     metrics, predictions = evaluate_test_set(

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ciderlab.data.spectra_source import scored_realisations
 from ciderlab.errors import InputError
 from ciderlab.evaluation.metrics import label_scores, macro_f1_over
 
@@ -183,7 +184,7 @@ def real_spectra_stage(params: dict, truth: pd.DataFrame, folder: Path, models,
     trained = list(models.classifier[1]["classes"])
     metrics = real_set_scores(ours, snid, trained,
                               headline_classes(trained, params["labels"]["separate_classes"]))
-    test_rows = scored_rows(spectra.meta, "test", params["realise"]["n_realisations"])
+    test_rows = scored_rows(spectra.meta, "test", scored_realisations(params))
     metrics["realism_auc"] = realism_breakdown(inputs["flux_rest"], inputs["covered_rest"],
                                                spectra.flux_rest[test_rows],
                                                spectra.covered_rest[test_rows])

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from ciderlab.data.spectra_source import scored_realisations
 from ciderlab.data.split import scored_rows
 from ciderlab.io import SpectraSet
 from ciderlab.prediction import outputs
@@ -33,7 +34,7 @@ def reliability_stage(params: dict, classes: list[str], spectra: SpectraSet,
     """Everything the stage writes. ``cv`` holds the cross-validated predictions by name:
     classifier_val, classifier_test, redshift_val, redshift_test."""
     cfg = rel.ReliabilityConfig.from_params(params["reliability"])
-    meta, n_scored = spectra.meta, params["realise"]["n_realisations"]
+    meta, n_scored = spectra.meta, scored_realisations(params)
     calibration, calibrated = rel.calibrate_folds(cv["classifier_val"], cv["classifier_test"],
                                                   meta, classes, cfg)
     interval, interval_table = rel.interval_folds(cv["redshift_val"], cv["redshift_test"], meta,

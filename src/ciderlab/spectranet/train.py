@@ -13,6 +13,7 @@ from typing import Callable
 import pandas as pd
 import torch
 
+from ciderlab.data.spectra_source import scored_realisations
 from ciderlab.checkpoint import save_checkpoint
 from ciderlab.data.split import scored_rows
 from ciderlab.evaluation.metrics import headline_classes
@@ -47,7 +48,7 @@ def train_fixed_fold(head: Head, params: dict, classes: list[str], spectra: Spec
     seeds = params[stage].get("seeds") or [cfg.seed]
     return train_seeds(head, head.inputs(spectra), head.targets(spectra.meta, classes),
                        scored_rows(spectra.meta, "train", 10**9),
-                       scored_rows(spectra.meta, "val", params["realise"]["n_realisations"]),
+                       scored_rows(spectra.meta, "val", scored_realisations(params)),
                        model_config_from_params(params, head, classes),
                        with_seed(cfg, seeds[0]), seeds, data_hash, state_dir=state_dir,
                        device=device, headline=headline_indices(params, classes, head))
@@ -97,7 +98,7 @@ def cross_validate_head(head: Head, params: dict, class_info: dict, spectra: Spe
 
     return cross_validate(
         head, head.inputs(spectra), head.targets(spectra.meta, classes), spectra.meta, folds,
-        split["val_fraction"], split["salt"], params["realise"]["n_realisations"], model_config,
+        split["val_fraction"], split["salt"], scored_realisations(params), model_config,
         cfg, data_hash, reusable=reusable, state_dir=state_dir, device=device, name=name,
         workers=resolve_workers(params["cross_validate"]["workers"], "cross_validate.workers"),
         headline=headline_indices(params, classes, head), on_trained=save,
