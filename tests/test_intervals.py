@@ -50,6 +50,18 @@ def test_noisier_spectra_get_wider_intervals_and_each_bin_is_covered():
                                   halfwidths[[0, 2]])
 
 
+def test_a_small_validation_set_gets_fewer_bins_each_with_the_residuals_it_needs():
+    rng = np.random.default_rng(2)
+    snr, delta = rng.uniform(5, 100, size=7), rng.normal(0, 0.01, size=7)
+    edges, halfwidths = binned_halfwidths(delta, snr, level=0.68, n_bins=3)
+    assert len(halfwidths) == 2  # 7 residuals: two bins of at least 3, not three
+    assert np.sum(snr < edges[1]) >= 3 and np.sum(snr >= edges[1]) >= 3
+    _, single = binned_halfwidths(delta[:4], snr[:4], level=0.68, n_bins=3)
+    assert len(single) == 1
+    with pytest.raises(ValueError, match="at least 3 are needed"):
+        binned_halfwidths(delta[:2], snr[:2], level=0.68, n_bins=3)
+
+
 def test_tied_snr_leaving_a_bin_empty_is_refused():
     with pytest.raises(ValueError, match="fewer than 3 bins"):
         binned_halfwidths(np.zeros(12), np.ones(12), n_bins=3)

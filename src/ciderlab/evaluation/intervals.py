@@ -37,12 +37,17 @@ def conformal_halfwidth(delta_val, level: float = 0.68) -> float:
     # Rounded first so that e.g. 75 * 0.68 = 51.00000000000001 is rank 51, not 52.
     rank = int(np.ceil(round((n + 1) * level, 9)))
     if rank > n:
-        needed = int(np.ceil(level / (1 - level)))
+        needed = residuals_needed(level)
         raise ValueError(f"{n} validation residuals cannot give {level:.0%} coverage; "
                          f"at least {needed} are needed (use fewer S/N bins or a lower level)")
     # Taken by rank: np.quantile(..., rank / n, method="higher") interpolates on (n - 1) and
     # would return the next larger value, one rank too conservative.
     return float(np.partition(np.abs(delta_val), rank - 1)[rank - 1])
+
+
+def residuals_needed(level: float) -> int:
+    """The fewest residuals :func:`conformal_halfwidth` can reach coverage ``level`` with."""
+    return int(np.ceil(round(level / (1 - level), 9)))
 
 
 def _bin_of(snr: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -61,19 +66,21 @@ def binned_halfwidths(delta_val, snr_val, level: float = 0.68,
     level : float
         Target coverage in (0, 1), within each bin.
     n_bins : int
-        S/N bins, cut at the validation S/N quantiles.
+        S/N bins, cut at the validation S/N quantiles; fewer where the validation set is too
+        small for each of ``n_bins`` to hold the residuals ``level`` needs (one bin at least).
 
     Returns
     -------
-    edges : ndarray, shape (n_bins + 1,)
+    edges : ndarray, shape (bins used + 1,)
         Bin edges, -inf first and +inf last so that every S/N falls in a bin.
-    halfwidths : ndarray, shape (n_bins,)
+    halfwidths : ndarray, shape (bins used,)
         :func:`conformal_halfwidth` of the residuals in each bin.
     """
     delta_val = finite_array(delta_val, "delta_val", 1)
     snr_val = finite_array(snr_val, "snr_val", 1)
     if delta_val.shape != snr_val.shape:
         raise ValueError(f"delta_val {delta_val.shape} and snr_val {snr_val.shape} differ")
+    n_bins = max(1, min(n_bins, len(delta_val) // residuals_needed(level)))
     inner = np.quantile(snr_val, np.linspace(0, 1, n_bins + 1)[1:-1])
     edges = np.concatenate([[-np.inf], inner, [np.inf]])
     index = _bin_of(snr_val, edges)
