@@ -10,6 +10,8 @@ def cmd_reliability(args) -> None:
     from ciderlab.checkpoint import load_checkpoint
     from ciderlab.io import load_json, load_spectra, load_table, save_arrays, save_json, save_table
     from ciderlab.params import load_params
+    from ciderlab.data.spectra_source import is_catalogue
+    from ciderlab.spectranet.dataset import bank_catalogue
     from ciderlab.spectranet.reliability_stage import reliability_stage
     from ciderlab.spectranet.templates import load_template_bank
 
@@ -18,10 +20,13 @@ def cmd_reliability(args) -> None:
     cv = {f"{head}_{split}": load_table(Path(folder) / name)
           for head, folder in (("classifier", args.classifier_cv), ("redshift", args.redshift_cv))
           for split, name in (("val", "val_predictions.csv"), ("test", "predictions.csv"))}
+    bank, catalogue = load_template_bank(args.wheel), load_table(split_dir / "catalogue.csv")
+    if is_catalogue(params["spectra"]["source"]):  # the out-of-class objects: still the bank's
+        catalogue = bank_catalogue(bank, params)
     result = reliability_stage(
         params, load_json(split_dir / "classes.json")["classes"],
-        load_spectra(args.spectra, lazy=True), load_table(split_dir / "catalogue.csv"),
-        load_template_bank(args.wheel), load_checkpoint(args.classifier)[0], cv)
+        load_spectra(args.spectra, lazy=True), catalogue, bank,
+        load_checkpoint(args.classifier)[0], cv)
     save_arrays(result.gaussians, out / "gaussians.npz")
     save_json(result.settings, out / "reliability.json")
     for name, table in result.tables.items():

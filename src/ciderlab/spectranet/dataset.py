@@ -41,14 +41,21 @@ def configured_classes(params: dict) -> tuple[str, ...]:
     return classes
 
 
-def build_dataset(bank: TemplateBank, params: dict) -> Dataset:
-    """Catalogue -> merged duplicates -> rare classes dropped -> folds and the fixed split."""
-    grid, realise, labels, cfg = params["grid"], params["realise"], params["labels"], params["split"]
-    classes = configured_classes(params)
+def bank_catalogue(bank: TemplateBank, params: dict) -> pd.DataFrame:
+    """One row per template spectrum: its class, object and why it is left out, if it is."""
+    grid, realise = params["grid"], params["realise"]
     # The rest-frame range an SEDM spectrum can show over the redshift range.
     window = (grid["obs_wave_min_aa"] / (1 + realise["redshift_max"]),
               grid["obs_wave_max_aa"] / (1 + realise["redshift_min"]))
-    catalogue = build_catalogue(bank, classes, window, labels["min_coverage_fraction"])
+    return build_catalogue(bank, configured_classes(params), window,
+                           params["labels"]["min_coverage_fraction"])
+
+
+def build_dataset(bank: TemplateBank, params: dict) -> Dataset:
+    """Catalogue -> merged duplicates -> rare classes dropped -> folds and the fixed split."""
+    labels, cfg = params["labels"], params["split"]
+    classes = configured_classes(params)
+    catalogue = bank_catalogue(bank, params)
     duplicates = find_duplicate_objects(
         bank.wave_rest_aa, [bank.spectra[i].flux for i in catalogue["spectrum_index"]], catalogue,
         min_correlation=cfg["duplicate_min_correlation"],

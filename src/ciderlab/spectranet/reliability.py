@@ -199,7 +199,8 @@ def out_of_class_catalogue(catalogue: pd.DataFrame, types: tuple[str, ...],
     its label. ``max_spectra_per_object`` keeps each object's spectra nearest maximum light, as
     ``realise`` does for the small profile.
     """
-    other = catalogue[catalogue["label"].isna() & catalogue["snid_type"].isin(types)
+    unlabelled = catalogue["label"].isna() | (catalogue["label"].astype(str) == "")
+    other = catalogue[unlabelled & catalogue["snid_type"].isin(types)
                       & catalogue["reason"].fillna("").str.contains("not one of the configured")
                       & (catalogue["coverage_fraction"] >= min_coverage_fraction)]
     other = other.assign(label=other["subtype"], split="out-of-class", fold=-1)
