@@ -33,6 +33,16 @@
 #             -S catalogue_cv.csv=catalogue.csv catalogue_cv
 # ```
 #
+# The `catalogue_cv` stage cross-validates the classifier on the catalogue, from scratch and
+# fine-tuned (below). To train **the whole pipeline** on it instead of the template bank, make
+# the folder the spectra source: `split` divides its objects into folds and `realise` prepares
+# each spectrum as `classify` does, as observed (the only version scored) and varied for
+# training (`augment` in `params.yaml`); every later stage and this book then run unchanged.
+#
+# ```bash
+# dvc exp run -S spectra.source=own_data/spectra -S spectra.csv=catalogue.csv
+# ```
+#
 # **A Fritz pull** writes such a catalogue itself (the token comes from `$FRITZ_TOKEN`):
 #
 # ```bash

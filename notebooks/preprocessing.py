@@ -70,10 +70,9 @@ glue("default_rank", "not among the options compared here" if rank is None else
 # redshift model's observed-frame input), and de-redshifting (the classifier's input).
 
 # %%
-figures.fig_preprocessing(examples, "SN Ia")
-
-# %%
-figures.fig_preprocessing(examples, "TDE")
+for label in ("SN Ia", "TDE"):  # a catalogue (spectra.source a folder) may lack one
+    if f"{label.replace(' ', '_')}/info" in examples:
+        display(figures.fig_preprocessing(examples, label))  # noqa: F821 (IPython's display)
 
 # %% [markdown]
 # The continua drawn for the realised spectra:

@@ -169,7 +169,11 @@ def test_every_stage_reports_missing_inputs_as_an_error_not_a_traceback(stage, t
     # dvc.yaml's own command, with every input moved to a folder that does not exist.
     missing, out = tmp_path / "missing", tmp_path / "out"
     argv = dvc_commands()[stage]
-    moved = [argv[0], "--params", str(params_file(tmp_path))]
+    params = params_file(tmp_path)
+    raw = yaml.safe_load(params.read_text())  # the spectra source is a parameter: moved too
+    raw["spectra"]["source"] = str(missing / Path(raw["spectra"]["source"]).name)
+    params.write_text(yaml.safe_dump(raw))
+    moved = [argv[0], "--params", str(params)]
     assert all(flag.startswith("--") for flag in argv[1::2]), argv
     for flag, value in zip(argv[1::2], argv[2::2]):
         moved += [flag, value if flag in CHOICE_FLAGS else

@@ -63,9 +63,9 @@ def _add_stages(sub) -> None:
     cv = (("--classifier-cv", paths.CROSS_VALIDATE["classifier"]),
           ("--redshift-cv", paths.CROSS_VALIDATE["redshift"]))
     device, wheel = ("--device", None), ("--wheel", paths.TEMPLATE_WHEEL)
-    # The spectra source (params.yaml spectra.source): the template bank's wheel or a catalogue
-    # folder; --wheel is its older name.
-    source = ("--source", paths.TEMPLATE_WHEEL, None, ("--wheel",))
+    # The spectra source: the template bank's wheel or a catalogue folder; default params.yaml
+    # spectra.source; --wheel is its older name.
+    source = ("--source", None, None, ("--wheel",))
     stage("split", "objects, merged duplicates, folds and the fixed split", data.cmd_split,
           source, ("--out", paths.SPLIT))
     stage("realise", "templates (or a catalogue's spectra) -> model inputs", data.cmd_realise,

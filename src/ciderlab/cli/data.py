@@ -82,20 +82,29 @@ def _pull_ztf_alerts(args) -> None:
     print(f"pull ztf-alerts: {n_packets} alert packets of {tarball.name} -> {args.out}")
 
 
+def spectra_source(args, params: dict) -> str:
+    """``--source`` if given, else params.yaml ``spectra.source`` (the whole section is read:
+    a catalogue folder's CSV name is part of the choice)."""
+    section = params["spectra"]
+    source, _ = section["source"], section["csv"]
+    return args.source or source
+
+
 def cmd_split(args) -> None:
     from ciderlab.io import save_json, save_table
     from ciderlab.params import load_params
-    from ciderlab.spectranet.catalogue_source import (build_catalogue_dataset, catalogue_csv,
-                                                      is_catalogue)
+    from ciderlab.data.spectra_source import catalogue_csv, is_catalogue
+    from ciderlab.spectranet.catalogue_source import build_catalogue_dataset
     from ciderlab.spectranet.dataset import build_dataset
     from ciderlab.spectranet.templates import load_template_bank
 
     params = load_params(args.params)
-    if is_catalogue(args.source):
-        csv = catalogue_csv(args.source, params)
+    source = spectra_source(args, params)
+    if is_catalogue(source):
+        csv = catalogue_csv(source, params)
         dataset, made_of = build_catalogue_dataset(csv, params), f"catalogue {csv}"
     else:
-        dataset, made_of = build_dataset(load_template_bank(args.source), params), "template bank"
+        dataset, made_of = build_dataset(load_template_bank(source), params), "template bank"
     out = Path(args.out)
     save_table(dataset.split, out / "split.csv")
     save_table(dataset.catalogue, out / "catalogue.csv")
@@ -112,22 +121,25 @@ def cmd_realise(args) -> None:
     from ciderlab.io import load_table, save_arrays, save_spectra, save_table
     from ciderlab.params import load_params
     from ciderlab.spectranet.augment import AugmentConfig
-    from ciderlab.spectranet.catalogue_source import is_catalogue, realise_catalogue
+    from ciderlab.data.spectra_source import is_catalogue
+    from ciderlab.spectranet.catalogue_source import realise_catalogue
     from ciderlab.spectranet.realise import RealiseConfig, realise_dataset
     from ciderlab.spectranet.templates import load_template_bank
 
     params = load_params(args.params)
-    cfg = RealiseConfig.from_resolved(params)
+    cfg, augment = RealiseConfig.from_resolved(params), AugmentConfig.from_params(params)
+    source = spectra_source(args, params)
+    bank = None if is_catalogue(source) else load_template_bank(source)  # checked first
     split_dir = Path(args.split_dir)
     catalogue, split = load_table(split_dir / "catalogue.csv"), load_table(split_dir / "split.csv")
-    if is_catalogue(args.source):
-        realised, examples = realise_catalogue(Path(args.source), catalogue, split,
-                                               cfg.preprocess, AugmentConfig.from_params(params))
-        made = (f"{len(realised.meta)} spectra ({AugmentConfig.from_params(params).n_variants} "
-                f"variants of each of {realised.meta['template'].nunique()} catalogue files)")
+    if bank is None:
+        realised, examples = realise_catalogue(Path(source), catalogue, split, cfg.preprocess,
+                                               augment)
+        made = (f"{len(realised.meta)} spectra ({augment.n_variants} variants of each of "
+                f"{realised.meta['template'].nunique()} catalogue files)")
     else:
         realised, examples = realise_dataset(
-            load_template_bank(args.source), catalogue, split, cfg,
+            bank, catalogue, split, cfg,
             params["realise"].get("max_spectra_per_object"),
             workers=params["realise"].get("workers", 0))
         made = (f"{len(realised.meta)} SEDM-like spectra from "

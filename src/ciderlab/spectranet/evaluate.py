@@ -36,9 +36,11 @@ class EvaluateConfig:
         return cls(**{k: v for k, v in section.items() if k in cls.__dataclass_fields__})
 
     def is_clean(self, meta: pd.DataFrame) -> np.ndarray:
-        """(N,) bool: the realisations with high S/N and little host light."""
+        """(N,) bool: the realisations with high S/N and little host light (an observed
+        spectrum's host fraction is unknown, NaN: its S/N alone decides)."""
+        host = meta["host_fraction"].fillna(0.0)
         return ((meta["snr"] >= self.clean_snr_min)
-                & (meta["host_fraction"] <= self.clean_host_fraction_max)).to_numpy()
+                & (host <= self.clean_host_fraction_max)).to_numpy()
 
 
 def scored_test_set(spectra: SpectraSet, classes: list[str], n_scored: int) -> tuple[SpectraSet, np.ndarray]:

@@ -78,7 +78,10 @@ def fig_accuracy_vs(predictions: pd.DataFrame, column: str, bins, xlabel: str,
     for x, y, n in zip(centres, accuracy, counts):
         ax.annotate(str(n), (x, y), textcoords="offset points", xytext=(0, 8), ha="center",
                     fontsize=7, color="grey")
-    if log:
+    if not counts:  # e.g. a catalogue's observed spectra: no host fraction, no phase known
+        ax.text(0.5, 0.5, f"no test spectrum with a known {xlabel}", ha="center",
+                va="center", transform=ax.transAxes)
+    elif log:
         ax.set_xscale("log")
     ax.set_ylim(0, 1.05)
     ax.set_xlabel(xlabel)

@@ -43,13 +43,22 @@ def fig_distributions(meta: pd.DataFrame) -> Figure:
         sns.boxplot(meta, x="redshift", y="label", ax=ax_z, **box)
         # S/N is drawn log-uniformly, so its boxes are computed and drawn on a log axis.
         sns.boxplot(meta, x="snr", y="label", log_scale=True, ax=ax_snr, **box)
-        sns.boxplot(phases, x="age_days", y="label", ax=ax_age, **box)
+        if phases["age_days"].notna().any():
+            sns.boxplot(phases, x="age_days", y="label", ax=ax_age, **box)
+        else:  # a catalogue without phases
+            _say(ax_age, "no phase known")
     ax_z.set_xlabel("redshift z")
     ax_snr.set_xlabel("S/N per resolution element")
     ax_age.set_xlabel("phase (days from maximum;\nclipped to -30..150; unknown left out)")
     for ax in (ax_n, ax_z, ax_snr, ax_age):
         ax.set_ylabel("")
     return fig
+
+
+def _say(ax, text: str) -> None:
+    """A panel with nothing to draw: says why."""
+    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, fontsize=9)
+    ax.set_xticks([])
 
 
 def fig_continuum_draws(meta: pd.DataFrame) -> Figure:
@@ -64,6 +73,10 @@ def fig_continuum_draws(meta: pd.DataFrame) -> Figure:
     """
     fig = Figure(figsize=(12, 3.8), layout="constrained")
     axes = fig.subplots(1, 3)
+    if "temperature_k" not in meta or meta["temperature_k"].isna().all():
+        for ax in axes:  # a catalogue's spectra: observed, no continuum drawn
+            _say(ax, "no continuum drawn:\nthe spectra are observed ones")
+        return fig
     hot = meta.dropna(subset=["temperature_k"])
     with warnings.catch_warnings():
         # seaborn 0.13.2 passes boxplot's deprecated `vert` to Matplotlib 3.11
@@ -90,19 +103,27 @@ def fig_continuum_draws(meta: pd.DataFrame) -> Figure:
 def fig_preprocessing(examples: dict[str, np.ndarray], label: str) -> Figure:
     """A template's path to the model: rest-frame flattened template -> with a continuum and
     host, reddened, degraded -> redshifted, noisy SEDM-like observation -> continuum removed and
-    normalised (redshift-model input) -> de-redshifted (classifier input)."""
+    normalised (redshift-model input) -> de-redshifted (classifier input). A catalogue's
+    spectrum (spectra.source a folder) starts at the observation."""
     key = label.replace(" ", "_")
     name, age, redshift, snr, host = examples[f"{key}/info"]
-    wave_t, wave_o, wave_r = (examples["wave_template_aa"], examples["wave_obs_aa"],
+    wave_t, wave_o, wave_r = (examples.get("wave_template_aa"), examples["wave_obs_aa"],
                               examples["wave_rest_aa"])
-    covered_t = coverage_of(examples[f"{key}/template"])
-    panels = [
-        (wave_t, examples[f"{key}/template"] + 1, covered_t, "template (rest frame, flattened + 1)"),
-        (wave_t, examples[f"{key}/degraded"], covered_t,
-         f"x random continuum, + host ({float(host):.0%}), reddened, degraded to R~100"),
-        (wave_o, examples[f"{key}/raw_obs"], examples[f"{key}/covered_obs"],
-         f"redshifted to z = {float(redshift):.3f}, SEDM grid, instrument response, "
-         f"S/N = {float(snr):.0f} per resolution element"),
+    if f"{key}/template" in examples:
+        covered_t = coverage_of(examples[f"{key}/template"])
+        panels = [
+            (wave_t, examples[f"{key}/template"] + 1, covered_t,
+             "template (rest frame, flattened + 1)"),
+            (wave_t, examples[f"{key}/degraded"], covered_t,
+             f"x random continuum, + host ({float(host):.0%}), reddened, degraded to R~100"),
+            (wave_o, examples[f"{key}/raw_obs"], examples[f"{key}/covered_obs"],
+             f"redshifted to z = {float(redshift):.3f}, SEDM grid, instrument response, "
+             f"S/N = {float(snr):.0f} per resolution element")]
+    else:  # a catalogue's spectrum: observed, nothing drawn before the grid
+        panels = [(wave_o, examples[f"{key}/raw_obs"], examples[f"{key}/covered_obs"],
+                   f"as observed (z = {float(redshift):.3f}), on the model grid, "
+                   f"S/N = {float(snr):.0f} per resolution element")]
+    panels += [
         (wave_o, examples[f"{key}/flux_obs"], examples[f"{key}/covered_obs"],
          "continuum removed, normalised: redshift-model input (observed frame)"),
         (wave_r, examples[f"{key}/flux_rest"], examples[f"{key}/covered_rest"],
