@@ -88,8 +88,7 @@ def check_pipeline_on_catalogue(repo: Path, env: dict, folder: Path, truth: pd.D
     assert f"{n_variants} variants of each of" in said["realise"], said["realise"]
     classes = json.loads((repo / "own/pipeline/split/classes.json").read_text())["classes"]
     meta = pd.read_csv(repo / "own/pipeline/realise/meta.csv")
-    assert set(meta["template"]) <= {Path(f).name for f in
-                                     pd.read_csv(folder / "catalogue.csv")["file"]}
+    assert set(meta["template"]) <= set(pd.read_csv(folder / "catalogue.csv")["file"])
     metrics = json.loads((repo / "own/pipeline/evaluate/metrics.json").read_text())
     cv = pd.read_csv(repo / "own/pipeline/cross_validate_classifier/predictions.csv")
     # every catalogue spectrum of a trained class tested once, as observed, over the folds
