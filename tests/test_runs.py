@@ -109,6 +109,8 @@ def test_seed_summary_is_mean_and_sample_std_over_seeds():
     table = table_seed_report(summary)
     assert table.loc["macro-F1", "F1 / score"] == "0.500 ± 0.000"
     assert table.loc["A", "F1 / score"] == mean_std(summary["per_class"]["A"]["f1"])
+    # a score no seed could compute (SN Ia purity when nothing is called SN Ia) reads n/a
+    assert mean_std({"mean": None, "std": None, "values": [None, None]}) == "n/a"
 
 
 def test_class_targets_refuses_unknown_labels():

@@ -67,7 +67,8 @@ def fig_purity_completeness(table: pd.DataFrame, operating_point: dict | None = 
     fig = Figure(figsize=(6, 4.5), layout="constrained")
     ax = fig.subplots()
     ax.plot(table["completeness"], table["purity"], "-", label="all thresholds")
-    if operating_point is not None and np.isfinite(operating_point["threshold"]):
+    threshold = None if operating_point is None else operating_point["threshold"]
+    if threshold is not None and np.isfinite(threshold):  # None: no threshold reaches it
         ax.plot(operating_point["completeness"], operating_point["purity"], "*", ms=14,
                 label=f"completeness {operating_point['completeness']:.2f} at purity "
                       f"{operating_point['purity']:.3f} (p >= {operating_point['threshold']:.2f})")

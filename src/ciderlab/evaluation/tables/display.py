@@ -52,7 +52,10 @@ def _is_numeric(column: pd.Series) -> bool:
 
 
 def mean_std(stats: dict, digits: int = 3) -> str:
-    """'0.812 ± 0.013' from a seed_summary entry (just the mean when there is one seed)."""
+    """'0.812 ± 0.013' from a seed_summary entry (just the mean when there is one seed; 'n/a'
+    where a seed's score is undefined, e.g. SN Ia purity when no spectrum is called SN Ia)."""
+    if stats["mean"] is None:
+        return "n/a"
     mean = round(stats["mean"], digits) + 0.0  # no "-0.000" for a mean that rounds to zero
     if len(stats["values"]) < 2:
         return f"{mean:.{digits}f}"
