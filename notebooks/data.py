@@ -52,6 +52,7 @@ glue("n_survey_named", len(survey_named), display=False)
 glue("duplicates_sentence",
      "none were found: no spectrum is filed twice under different names" if duplicates.empty
      else f"{len(duplicates)} were merged, listed below", display=False)
+Markdown(tables.source_note(meta))
 
 # %% [markdown]
 # ## Objects and spectra per class and split

@@ -26,6 +26,7 @@ results_dir = "../results"
 # %matplotlib inline
 from pathlib import Path
 
+from IPython.display import Markdown
 from myst_nb import glue
 
 from ciderlab.evaluation import figures, tables
@@ -68,6 +69,9 @@ glue("default_rank", "not among the options compared here" if rank is None else
 # spectra" page).
 # Only then does the one preprocessing path run: continuum removal, normalisation (the
 # redshift model's observed-frame input), and de-redshifting (the classifier's input).
+
+# %% tags=["remove-input"]
+Markdown(tables.source_note(meta))
 
 # %%
 for label in ("SN Ia", "TDE"):  # a catalogue (spectra.source a folder) may lack one

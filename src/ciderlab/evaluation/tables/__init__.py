@@ -6,7 +6,7 @@ from ciderlab.evaluation.tables.comparison import (LITERATURE_IA_ACCURACY, PAPER
                                                    table_method_comparison,
                                                    table_paper_beside_us,
                                                    table_spectral_branches)
-from ciderlab.evaluation.tables.data import (SPLITS, table_dataset, table_dropped_classes,
+from ciderlab.evaluation.tables.data import (SPLITS, source_note, table_dataset, table_dropped_classes,
                                              table_dropped_templates, table_duplicates,
                                              table_folds, table_label_fixes)
 from ciderlab.evaluation.tables.display import mean_std, show
@@ -27,7 +27,7 @@ from ciderlab.evaluation.tables.results import (table_ablation, table_architectu
                                                 table_selection, table_top_confusions)
 
 __all__ = [
-    "table_catalogue_classes", "table_catalogue_starts",
+    "source_note", "table_catalogue_classes", "table_catalogue_starts",
     "LITERATURE_IA_ACCURACY", "PAPER_REDSHIFT_RMS", "SPLITS", "mean_std", "show", "table_ablation", "table_architecture",
     "table_classification_report", "table_cross_validation", "table_cross_validation_classes",
     "table_dataset", "table_domain_gap", "table_dropped_classes", "table_dropped_templates", "table_duplicates",

@@ -61,3 +61,17 @@ def table_label_fixes(catalogue: pd.DataFrame) -> pd.DataFrame:
     return (fixed.drop_duplicates("template")[["template", "subtype", "label_fix"]]
             .rename(columns={"subtype": "corrected subtype", "label_fix": "reason"})
             .reset_index(drop=True))
+
+
+def source_note(meta: pd.DataFrame) -> str:
+    """Markdown naming a catalogue run's spectra (params.yaml spectra.source a folder), which
+    the page's text, written for the template bank, does not describe; empty for the bank."""
+    if "continuum_sed" not in meta or not (meta["continuum_sed"] == "observed").all():
+        return ""
+    observed, n_varied = meta[meta["realisation"] == 0], int(meta["realisation"].max())
+    return (f"**This run's spectra come from a catalogue** (`spectra.source` in params.yaml): "
+            f"{len(observed)} observed spectra of {observed['object_id'].nunique()} objects, "
+            f"each trained on as observed and in {n_varied} varied "
+            f"{'copy' if n_varied == 1 else 'copies'} (`augment`), scored as observed only. Where the text below speaks of templates "
+            "and their realisation, read the catalogue's spectra.")
+
