@@ -17,6 +17,7 @@ from ciderlab.data.spectra_catalogue import read_spectra_catalogue
 from ciderlab.data.spectra_source import scored_realisations
 from ciderlab.data.split import check_disjoint
 from ciderlab.errors import InputError
+from ciderlab.evaluation import figures, tables
 from ciderlab.io import load_spectra, load_table
 from ciderlab.params import load_params
 from ciderlab.spectranet.augment import AugmentConfig
@@ -107,6 +108,14 @@ def test_realisation_zero_is_what_classify_feeds_and_the_variants_train(tmp_path
     again, _ = realise_catalogue(folder, dataset.catalogue, dataset.split, preprocess,
                                  AugmentConfig.from_params(params), progress=False)
     np.testing.assert_array_equal(again.flux_rest, spectra.flux_rest)
+
+    # The book's data and preprocessing pages draw them: observed, nothing realised before
+    # the grid, no phase known; and they say the spectra are a catalogue's.
+    assert len(figures.fig_preprocessing(examples, "TDE").axes) == 3
+    assert "no phase known" in [t.get_text() for t in
+                                figures.fig_distributions(meta).axes[3].texts]
+    assert "come from a catalogue" in tables.source_note(meta)
+    assert "2 varied copies" in tables.source_note(meta)
 
 
 def test_one_realisation_per_catalogue_spectrum_is_scored(tmp_path):

@@ -350,3 +350,13 @@ def test_selection_table_shows_each_choice_with_its_validation_score_and_verdict
 def test_mean_std_never_prints_a_negative_zero():
     assert tables.mean_std({"mean": -0.00004, "std": 0.1, "values": [0.1, -0.1]}) == "0.000 ± 0.100"
     assert tables.mean_std({"mean": -0.0004, "std": 0.0, "values": [1]}, 3) == "0.000"
+
+
+def test_the_source_note_speaks_only_for_a_catalogue_run():
+    bank = pd.DataFrame({"object_id": ["a", "a"], "realisation": [0, 1],
+                         "continuum_sed": ["blackbody", "power_law"]})
+    assert tables.source_note(bank) == ""
+    catalogue = pd.DataFrame({"object_id": ["a", "a", "b", "b"], "realisation": [0, 1, 0, 1],
+                              "continuum_sed": "observed"})
+    note = tables.source_note(catalogue)
+    assert "2 observed spectra of 2 objects" in note and "1 varied copy " in note
