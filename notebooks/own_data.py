@@ -28,7 +28,8 @@
 # listed, never guessed.
 #
 # ```bash
-# ciderlab classify --catalogue own_data/spectra/catalogue.csv   # each file at its own z
+# # each file at its own redshift:
+# ciderlab classify --catalogue own_data/spectra/catalogue.csv
 # dvc exp run -S catalogue_cv.folder=own_data/spectra \
 #             -S catalogue_cv.csv=catalogue.csv catalogue_cv
 # ```
@@ -59,7 +60,8 @@
 # cp bts.csv own_data/night/
 # dvc exp run -S alerts.source=own_data/night \
 #             -S alerts.labels=own_data/night/bts.csv train_multimodal
-# ciderlab classify-alerts own_data/packets/*.avro   # or a night's tarball, or Parquet
+# # Avro packets (or a night's tarball, or Parquet):
+# ciderlab classify-alerts own_data/packets/*.avro
 # ```
 
 # %% tags=["parameters", "remove-cell"]
