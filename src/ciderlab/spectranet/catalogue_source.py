@@ -25,7 +25,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ciderlab.data.spectra_source import catalogue_csv, is_catalogue  # noqa: F401 (re-exported)
 from ciderlab.errors import InputError
 from ciderlab.io import SpectraSet
 from ciderlab.spectranet.augment import (AugmentConfig, jittered_redshift, variant_rng,
