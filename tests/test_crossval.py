@@ -165,7 +165,7 @@ def test_scores_are_mean_and_std_over_folds_and_pooled_over_every_object():
 
 
 def test_the_default_preprocessing_is_ranked_among_the_options():
-    from ciderlab.spectranet.compare_preprocessing import rank_of_default
+    from ciderlab.spectranet.compare_preprocessing import default_option, rank_of_default
 
     table = pd.DataFrame({"option": ["a", "b", "c"], "val_macro_f1": [0.5, 0.7, 0.6],
                           "preprocess.continuum": ["spline", "spline", "median"],
@@ -173,6 +173,21 @@ def test_the_default_preprocessing_is_ranked_among_the_options():
     assert rank_of_default(table, {"continuum": "spline", "knot_spacing_lnwave": 0.115}) == 1
     assert rank_of_default(table, {"continuum": "median", "knot_spacing_lnwave": 0.115}) == 2
     assert rank_of_default(table, {"continuum": "none"}) is None
+    assert default_option(table, {"continuum": "median", "knot_spacing_lnwave": 0.115}) == "c"
+
+
+def test_the_chosen_preprocessing_is_the_most_realistic_of_those_close_to_the_best():
+    from ciderlab.spectranet.compare_preprocessing import choose_option
+
+    table = pd.DataFrame({"option": ["fine", "middle", "coarse", "none"],
+                          "val_macro_f1": [0.49, 0.57, 0.58, 0.60],
+                          "realism_auc": [0.78, 0.81, 0.91, 0.98]})
+    # "fine" is the most realistic but 0.11 below the best: outside the tolerance
+    assert choose_option(table, 0.05) == "middle"
+    assert choose_option(table, 0.15) == "fine"
+    assert choose_option(table, 0.0) == "none"
+    # without real files (no realism AUC) the best on validation
+    assert choose_option(table.drop(columns="realism_auc"), 0.05) == "none"
 
 
 def test_paired_differences_subtract_fold_by_fold():

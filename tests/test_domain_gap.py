@@ -72,3 +72,29 @@ def test_region_mismatch_finds_the_band_the_realisation_lacks():
     assert found["A band"] > 8 and abs(found["middle"] - 1) < 0.3
     assert abs(found["blue"] - 1) < 0.5
     assert np.isnan(found["uncovered"]) and np.isnan(found["nowhere"])
+
+
+def test_real_files_prepared_per_option_are_measured_against_realised_inputs():
+    """compare_preprocessing's realism AUC on the project's real files: against their own
+    inputs (lightly perturbed) it is near chance, against inputs with a feature the real ones
+    lack near 1."""
+    from ciderlab.spectranet.compare_preprocessing import real_vs_realised
+    from ciderlab.spectranet.real_spectra import load_truth, model_inputs
+    from ciderlab.spectra.preprocess import PreprocessConfig
+
+    from test_readers_real import REAL
+
+    truth = load_truth(REAL / "truth.csv").head(30)
+    cfg = PreprocessConfig(obs_wave_min_aa=3800, obs_wave_max_aa=9200, rest_wave_min_aa=3150,
+                           rest_wave_max_aa=9200, n_bins=128, fwhm_lnwave=0.01,
+                           continuum="spline", knot_spacing_lnwave=0.115,
+                           median_window_lnwave=0.2)
+    own = model_inputs(truth, REAL, cfg)["flux_rest"]
+    rng = np.random.default_rng(1)
+    alike = np.concatenate([own + 0.05 * rng.standard_normal(own.shape) * (own != 0)] * 3)
+    unlike = alike.copy()
+    unlike[:, 40:60] += 2.0  # a band no real input has
+    near = real_vs_realised((truth, REAL), cfg, alike)
+    far = real_vs_realised((truth, REAL), cfg, unlike)
+    assert near["n_real"] == 30
+    assert near["realism_auc"] < 0.7 < 0.95 < far["realism_auc"]

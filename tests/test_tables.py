@@ -230,6 +230,17 @@ def test_preprocessing_options_best_first():
     table = tables.table_preprocessing_options(options)
     assert list(table.index) == ["median", "spline 0.074"]
     assert table.loc["median", "validation macro-F1"] == 0.7
+    assert "realism AUC (real vs realised)" not in table  # a run without the real files
+
+
+def test_preprocessing_options_show_the_realism_auc_and_mark_the_chosen_option():
+    options = pd.DataFrame({"option": ["spline 0.074", "median"], "val_macro_f1": [0.5, 0.7],
+                            "val_accuracy": [0.8, 0.9], "val_ia_vs_non_ia_accuracy": [0.9, 0.95],
+                            "realism_auc": [0.78, 0.9], "best_epoch": [5, 6],
+                            "minutes": [1.0, 1.2]})
+    table = tables.table_preprocessing_options(options, chosen="spline 0.074")
+    assert list(table.index) == ["median", "spline 0.074 (chosen)"]
+    assert table.loc["spline 0.074 (chosen)", "realism AUC (real vs realised)"] == 0.78
 
 
 def ablation_record():

@@ -72,7 +72,8 @@ SCHEMA = {
     "evaluate": {"narrow_obs_wave_min_aa": float, "narrow_obs_wave_max_aa": float,
                  "clean_snr_min": float, "clean_host_fraction_max": float},
     "compare_preprocessing": {"options": Named({**GRID, **PREPROCESS}), "recipe": TRAIN,
-                              "max_train_spectra": OPTIONAL_INT, "workers": int},
+                              "max_train_spectra": OPTIONAL_INT, "workers": int,
+                              "tolerance": float},
     "ablation": {"variants": Named({"train_classifier": TRAIN, "model": MODEL})},
     "baselines": {"n_spectra": int, "seed": int, "workers": int},
     # ReliabilityConfig's fields.

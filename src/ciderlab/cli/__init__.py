@@ -74,9 +74,10 @@ def _add_stages(sub) -> None:
           spectra, split, state, ("--out", "results/train_classifier"), device)
     stage("train_redshift", "train the SpectraNet redshift model", spectranet.cmd_train_redshift,
           spectra, split, state, ("--out", "results/train_redshift"), device)
-    stage("compare_preprocessing", "continuum removal options scored on validation objects",
+    stage("compare_preprocessing", "continuum removal options scored on validation objects "
+          "and by how like realised inputs each makes the real files' (no labels read)",
           spectranet.cmd_compare_preprocessing, spectra, split,
-          ("--out", "results/compare_preprocessing"))
+          ("--truth", paths.REAL_SPECTRA_TRUTH), ("--out", "results/compare_preprocessing"))
     stage("cross_validate", "k-fold cross-validation by object of one head: every object "
           "tested once", spectranet.cmd_cross_validate, ("--head", "classifier",
                                                          ("classifier", "redshift")),

@@ -54,15 +54,19 @@ def cmd_compare_preprocessing(args) -> None:
     from ciderlab.io import save_json, save_table
     from ciderlab.spectranet.compare_preprocessing import compare_stage
 
+    from ciderlab.spectranet.real_spectra import load_truth
+
     params, class_info, spectra, data_hash = _inputs(args)
     out = Path(args.out)
+    real = None if args.truth is None else (load_truth(args.truth), Path(args.truth).parent)
     table, summary = compare_stage(params, class_info["classes"], spectra, data_hash,
-                                   out / "models")
+                                   out / "models", real)
     save_table(table, out / "options.csv")
     save_json(summary, out / "metrics.json")
     best = summary["options"][summary["best_option"]]
     print(f"compare_preprocessing: {len(table)} options; best on validation objects "
-          f"'{summary['best_option']}' (macro-F1 {best['val_macro_f1']:.3f}) -> {out}")
+          f"'{summary['best_option']}' (macro-F1 {best['val_macro_f1']:.3f}); chosen "
+          f"'{summary['chosen_option']}' -> {out}")
 
 
 def cmd_cross_validate(args) -> None:

@@ -1,7 +1,12 @@
-"""Continuum removal chosen by measurement: each option trains the same classifier, scored on validation objects.
+"""Continuum removal chosen by measurement: each option trains the same classifier, scored on
+validation objects, and says how far its real inputs sit from its realised ones.
 
 The realised observations keep their continuum (``SpectraSet.flux_raw_obs``), so every option
 prepares the very same noisy spectra its own way; the one preprocessing path does the work.
+Each option also prepares the real files of ``real_spectra/`` (no labels read) and measures
+the realism AUC of its inputs (``domain_gap.realism_auc``): among the options whose validation
+score is within the tolerance of the best, the one whose real inputs are hardest to tell from
+its realised ones is chosen (``choose_option``).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from ciderlab.spectranet.model import SpectraNetConfig
 from ciderlab.spectra.preprocess import PreprocessConfig, prepare_observed, to_rest_frame
 from ciderlab.training.loop import TrainConfig, recipe_dict
 from ciderlab.data.labels import class_indices
+from ciderlab.spectranet.domain_gap import realism_auc
 from ciderlab.data.split import scored_rows
 from ciderlab.prediction import probabilities
 from ciderlab.training.heads import CLASSIFIER
@@ -51,7 +57,8 @@ def compare_preprocessing(spectra: SpectraSet, options: dict[str, dict], base: P
                           data_id: str,
                           max_train_spectra: int | None = None,
                           progress: bool = True, workers: int = 1,
-                          models_dir: Path | None = None) -> pd.DataFrame:
+                          models_dir: Path | None = None,
+                          real: tuple[pd.DataFrame, Path] | None = None) -> pd.DataFrame:
     """One row per option: validation scores of a classifier trained on spectra so prepared.
 
     ``options`` maps a name to overrides of ``base`` (e.g. ``{"continuum": "median"}``).
@@ -75,7 +82,8 @@ def compare_preprocessing(spectra: SpectraSet, options: dict[str, dict], base: P
            "target": torch.as_tensor(class_indices(meta["label"], classes))[rows], "base": base,
            "classes": classes, "headline": headline, "model_config": model_config,
            "recipe": recipe,
-           "data_id": data_id, "progress": progress and workers <= 1, "models_dir": models_dir}
+           "data_id": data_id, "progress": progress and workers <= 1, "models_dir": models_dir,
+           "real": real}
     results = tqdm(fork_map(_score_option, job, options.items(), workers), total=len(options),
                    desc="compare_preprocessing", unit="option", disable=not progress)
     return pd.DataFrame(list(results))
@@ -86,8 +94,8 @@ def _score_option(job: dict, option: tuple[str, dict]) -> dict:
     name, overrides = option
     started = time.perf_counter()
     n_train, target = job["n_train"], job["target"]
-    flux = prepare_rest_inputs(job["spectra"], job["rows"], replace(job["base"], **overrides),
-                               job["progress"])
+    cfg = replace(job["base"], **overrides)
+    flux = prepare_rest_inputs(job["spectra"], job["rows"], cfg, job["progress"])
     trained = train_one(CLASSIFIER, flux, target, np.arange(n_train),
                         np.arange(n_train, len(flux)), job["model_config"], job["recipe"],
                         f"{job['data_id']}:{name}", progress=job["progress"],
@@ -95,7 +103,7 @@ def _score_option(job: dict, option: tuple[str, dict]) -> dict:
     if job["models_dir"] is not None:
         save_checkpoint(Path(job["models_dir"]) / f"{name}.pt", trained.model,
                         recipe=recipe_dict(trained.recipe), classes=list(job["classes"]),
-                        preprocess=replace(job["base"], **overrides).to_dict(),
+                        preprocess=cfg.to_dict(),
                         input_frame=CLASSIFIER.frame, epoch=trained.best_epoch,
                         best_metric={CLASSIFIER.metric: trained.best_score},
                         run_id=trained.run_id, option=name)
@@ -105,26 +113,66 @@ def _score_option(job: dict, option: tuple[str, dict]) -> dict:
     return {"option": name, **{f"preprocess.{k}": v for k, v in overrides.items()},
             "val_macro_f1": scores["macro_f1"], "val_accuracy": scores["accuracy"],
             "val_ia_vs_non_ia_accuracy": scores["ia_vs_non_ia"]["accuracy"],
-            "best_epoch": trained.best_epoch, "minutes": (time.perf_counter() - started) / 60}
+            "best_epoch": trained.best_epoch,
+            **({} if job["real"] is None else real_vs_realised(job["real"], cfg, flux[n_train:])),
+            "minutes": (time.perf_counter() - started) / 60}
 
 
-def rank_of_default(table: pd.DataFrame, preprocess: dict) -> int | None:
-    """Rank (1 = best validation macro-F1) of the option that matches ``preprocess``, if any.
+# Shuffles of the realism AUC's cross-validation averaged per option (our choice, as
+# benchmarks/realism_switches.py): one shuffle of ~60 real spectra moves the AUC by ~0.01.
+REALISM_REPEATS = 5
 
-    An option matches when every setting it overrides equals the one in ``preprocess``.
-    """
+
+def real_vs_realised(real: tuple[pd.DataFrame, Path], cfg: PreprocessConfig,
+                     realised_inputs: np.ndarray) -> dict:
+    """The realism AUC of the real files prepared with ``cfg`` against ``realised_inputs``
+    (mean and spread over ``REALISM_REPEATS`` shuffles); no label of the files is read."""
+    from ciderlab.spectranet.real_spectra import model_inputs
+
+    truth, folder = real
+    real_inputs = model_inputs(truth, folder, cfg)["flux_rest"]
+    aucs = [realism_auc(real_inputs, realised_inputs, seed=k)["auc_mean"]
+            for k in range(REALISM_REPEATS)]
+    return {"realism_auc": float(np.mean(aucs)), "realism_auc_shuffle_std": float(np.std(aucs)),
+            "n_real": len(real_inputs)}
+
+
+def choose_option(table: pd.DataFrame, tolerance: float) -> str:
+    """The option to use: of those whose validation macro-F1 is within ``tolerance`` of the
+    best, the one with the lowest realism AUC (real inputs most like realised ones); the best
+    by validation alone where there is no realism AUC."""
+    close = table[table["val_macro_f1"] >= table["val_macro_f1"].max() - tolerance]
+    if "realism_auc" not in close or close["realism_auc"].isna().all():
+        return str(close.loc[close["val_macro_f1"].idxmax(), "option"])
+    return str(close.loc[close["realism_auc"].idxmin(), "option"])
+
+
+def default_option(table: pd.DataFrame, preprocess: dict) -> str | None:
+    """The option that matches ``preprocess`` (every setting it overrides equals the one in
+    ``preprocess``), if any."""
     settings = [c for c in table.columns if c.startswith("preprocess.")]
     for _, row in table.iterrows():
         overrides = {c.split(".", 1)[1]: row[c] for c in settings if pd.notna(row[c])}
         if all(preprocess.get(key) == value for key, value in overrides.items()):
-            return int((table["val_macro_f1"] > row["val_macro_f1"]).sum()) + 1
+            return str(row["option"])
     return None
 
 
+def rank_of_default(table: pd.DataFrame, preprocess: dict) -> int | None:
+    """Rank (1 = best validation macro-F1) of the option that matches ``preprocess``, if any."""
+    name = default_option(table, preprocess)
+    if name is None:
+        return None
+    score = table.loc[table["option"] == name, "val_macro_f1"].iloc[0]
+    return int((table["val_macro_f1"] > score).sum()) + 1
+
+
 def compare_stage(params: dict, classes: list[str], spectra: SpectraSet, data_hash: str,
-                  models_dir: Path | None = None) -> tuple[pd.DataFrame, dict]:
+                  models_dir: Path | None = None,
+                  real: tuple[pd.DataFrame, Path] | None = None) -> tuple[pd.DataFrame, dict]:
     """The ``compare_preprocessing`` stage: every option of its section scored on validation
-    objects, and a summary (per option, the best, the default's rank)."""
+    objects (and, with ``real``, its realism AUC), and a summary (per option, the best on
+    validation, the one ``choose_option`` picks, the default's rank)."""
     section = params["compare_preprocessing"]
     table = compare_preprocessing(
         spectra, section["options"], PreprocessConfig.from_resolved(params), classes,
@@ -136,8 +184,12 @@ def compare_stage(params: dict, classes: list[str], spectra: SpectraSet, data_ha
         scored_realisations(params), data_hash,
         max_train_spectra=section.get("max_train_spectra"),
         workers=resolve_workers(section["workers"], "compare_preprocessing.workers"),
-        models_dir=models_dir)
+        models_dir=models_dir, real=real)
     best = table.loc[table["val_macro_f1"].idxmax()]
     return table, {"options": table.set_index("option").to_dict("index"),
-                   "best_option": best["option"], "default": params["preprocess"],
+                   "best_option": best["option"],
+                   "tolerance": section["tolerance"],
+                   "chosen_option": choose_option(table, section["tolerance"]),
+                   "default": params["preprocess"],
+                   "default_option": default_option(table, params["preprocess"]),
                    "default_rank": rank_of_default(table, params["preprocess"])}
