@@ -82,8 +82,10 @@ tables.show(tables.table_reconstruction(params, paper, len(preprocessing["option
 # {glue:text}`n_selection_models` models trained on the fixed fold's training objects, one
 # thing changed at a time, scored on that fold's **validation** objects (the chosen recipe
 # with three seeds, for the spread; `benchmarks/results/selection_cpu.jsonl`).
-# {glue:text}`selection_verdict` The continuum removal was chosen the same way by the
-# `compare_preprocessing` stage (page "Preprocessing"), and the calibration, the "none of these"
+# {glue:text}`selection_verdict` The continuum removal was chosen by the
+# `compare_preprocessing` stage (page "Preprocessing"): on validation objects, and, among the
+# options that score alike there, by how like realised inputs it makes the real files' (their
+# spectra only, never their labels); the calibration, the "none of these"
 # score and threshold and the redshift intervals by the `reliability` stage, on validation
 # objects and half of the bank's out-of-class objects (page "How far an answer can be
 # trusted").
