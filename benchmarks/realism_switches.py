@@ -10,7 +10,9 @@ settings and one switch changed (``ciderlab.spectranet.domain_gap.realism_auc``;
 indistinguishable), in both frames: the classifier's rest-frame inputs (at the catalogue
 redshifts) and the redshift model's observed-frame inputs, where instrument and atmosphere
 features stay at one wavelength; and per observed-frame region, how much more the real inputs
-scatter than the realised ones (``region_mismatch``, 1 = as much). Each AUC is the mean over ``--repeats`` shuffles of the
+scatter than the realised ones (``region_mismatch``, 1 = as much); and the AUC of the
+inputs' bin-scale noise alone (``roughness_auc``, rest frame: 0.5 = the same distribution),
+which the linear AUCs cannot see. Each AUC is the mean over ``--repeats`` shuffles of the
 cross-validation (and of the realised subsample); 62 real spectra leave a fold-to-fold spread of
 ~0.04. A switch that
 lowers the AUC beyond its spread over the cross-validation splits points where the realisation
@@ -29,7 +31,8 @@ from pathlib import Path
 import numpy as np
 
 from ciderlab.spectranet.templates import load_template_bank
-from ciderlab.spectranet.domain_gap import OBSERVED_REGIONS_AA, realism_auc, region_mismatch
+from ciderlab.spectranet.domain_gap import (OBSERVED_REGIONS_AA, realism_auc, region_mismatch,
+                                            roughness_auc)
 from ciderlab.spectranet.real_spectra import load_truth, model_inputs
 from ciderlab.io import load_table
 from ciderlab.params import load_params
@@ -68,12 +71,17 @@ def main() -> None:
     parser.add_argument("--split-dir", default="results/split")
     parser.add_argument("--out", default=None, help="append one JSON line per switch here")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--instrument", default="SED",
+                        help="the roughness AUC is also reported for the real files whose "
+                        "truth.csv instrument contains this (default: SEDM's, which the "
+                        "realisation emulates)")
     args = parser.parse_args()
     params = load_params(args.params)
     base = dataclasses.replace(RealiseConfig.from_resolved(params), n_realisations=1,
                                min_realisations_per_class=0)
     truth = load_truth(args.truth)
     real = model_inputs(truth, Path(args.truth).parent, base.preprocess)
+    instrument = truth["instrument"].str.contains(args.instrument, regex=False).to_numpy()
     bank = load_template_bank(args.wheel)
     catalogue = load_table(Path(args.split_dir) / "catalogue.csv")
     split = load_table(Path(args.split_dir) / "split.csv")
@@ -92,12 +100,20 @@ def main() -> None:
         record["mismatch_obs"] = region_mismatch(
             real["flux_obs"], real["covered_obs"], realised.flux_obs, realised.covered_obs,
             base.wave_obs_aa, OBSERVED_REGIONS_AA)
+        record["roughness_rest"] = roughness_auc(real["flux_rest"], real["covered_rest"],
+                                                 realised.flux_rest, realised.covered_rest)
+        record["roughness_rest_instrument"] = {
+            "instrument": args.instrument, "n_real": int(instrument.sum()),
+            **roughness_auc(real["flux_rest"][instrument], real["covered_rest"][instrument],
+                            realised.flux_rest, realised.covered_rest)}
         record.update(seconds=time.perf_counter() - started, commit=git_revision(),
                       date=time.strftime("%Y-%m-%d"))
         print(f"{spec:36s} realism AUC rest {record['auc_rest']:.3f}, observed frame "
               f"{record['auc_obs']:.3f} (fold spread {record['auc_rest_fold_std']:.3f}, "
               f"{record['auc_obs_fold_std']:.3f}); mismatch " + ", ".join(
-                  f"{k} {v:.2f}" for k, v in record["mismatch_obs"].items()), flush=True)
+                  f"{k} {v:.2f}" for k, v in record["mismatch_obs"].items())
+              + f"; roughness AUC {record['roughness_rest']['auc']:.3f} (files of "
+              f"{args.instrument}: {record['roughness_rest_instrument']['auc']:.3f})", flush=True)
         if args.out:
             with open(args.out, "a", encoding="utf-8") as handle:
                 handle.write(json.dumps(record) + "\n")

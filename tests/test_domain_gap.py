@@ -98,3 +98,22 @@ def test_real_files_prepared_per_option_are_measured_against_realised_inputs():
     far = real_vs_realised((truth, REAL), cfg, unlike)
     assert near["n_real"] == 30
     assert near["realism_auc"] < 0.7 < 0.95 < far["realism_auc"]
+
+
+def test_roughness_sees_the_noise_texture_a_linear_auc_cannot():
+    from ciderlab.spectranet.domain_gap import roughness, roughness_auc
+
+    rng = np.random.default_rng(3)
+    covered = np.ones((200, 64), bool)
+    covered[:, :8] = False  # uncovered bins (zeros) never count
+    white = np.where(covered, rng.standard_normal((200, 64)), 0.0)
+    # the same variance per bin, correlated over ~4 bins: smoother from bin to bin
+    smooth = np.where(covered, np.repeat(rng.standard_normal((200, 16)), 4, axis=1), 0.0)
+    assert np.median(roughness(white, covered)) == pytest.approx(np.sqrt(2), rel=0.1)
+    assert np.median(roughness(smooth, covered)) < 0.7
+    # same mean and variance everywhere: the linear AUC is near chance, the roughness is not
+    assert realism_auc(smooth[:50], white[50:], seed=0)["auc_mean"] < 0.75
+    told = roughness_auc(smooth[:50], covered[:50], white[50:], covered[50:])
+    assert told["auc"] < 0.05 and told["median_real"] < told["median_realised"]
+    alike = roughness_auc(white[:50], covered[:50], white[50:], covered[50:])
+    assert 0.35 < alike["auc"] < 0.65

@@ -371,3 +371,18 @@ def test_the_source_note_speaks_only_for_a_catalogue_run():
                               "continuum_sed": "observed"})
     note = tables.source_note(catalogue)
     assert "2 observed spectra of 2 objects" in note and "1 varied copy " in note
+
+
+def test_noise_texture_keeps_the_latest_record_per_switch_and_skips_older_records():
+    def record(switch, auc, sedm):
+        return {"switch": switch, "auc_rest": 0.8, "roughness_rest": {"auc": auc},
+                "roughness_rest_instrument": {"instrument": "SED", "auc": sedm,
+                                              "median_real": 0.3, "median_realised": 0.4}}
+
+    records = [{"switch": "none=0", "auc_rest": 0.9}, record("noise_pixel_lnwave=0", 0.1, 0.2),
+               record("none=0", 0.4, 0.5), record("none=0", 0.42, 0.55)]
+    table = tables.table_noise_texture(records).set_index("switch")
+    assert list(table.index) == ["noise_pixel_lnwave=0", "none (params.yaml)"]
+    assert table.loc["none (params.yaml)", "roughness AUC, SED files"] == 0.55
+    with pytest.raises(ValueError, match="no record"):
+        tables.table_noise_texture(records[:1])

@@ -112,3 +112,32 @@ def region_mismatch(real_inputs, real_covered, realised_inputs, realised_covered
         select = real_covered & usable & (wave_aa >= low) & (wave_aa < high)
         out[name] = float(z_squared[select].mean()) if select.any() else float("nan")
     return out
+
+
+def roughness(inputs, covered) -> np.ndarray:
+    """(N,) each input's RMS difference between neighbouring covered bins: its bin-scale noise.
+
+    A linear classifier (``realism_auc``) sees where inputs differ on average, not how noisy
+    they are; this statistic sees the texture of the noise (its level and its correlation
+    from bin to bin) that a network's narrowest kernels feel.
+    """
+    values = finite_array(inputs, "inputs", 2)
+    covered = np.asarray(covered, bool)
+    pairs = covered[:, 1:] & covered[:, :-1]  # (N, L - 1)
+    squared = np.where(pairs, np.diff(values, axis=1) ** 2, 0.0)
+    return np.sqrt(squared.sum(axis=1) / np.maximum(pairs.sum(axis=1), 1))
+
+
+def roughness_auc(real_inputs, real_covered, realised_inputs, realised_covered) -> dict:
+    """How well the bin-scale noise alone tells real inputs from realised ones.
+
+    The AUC of ``roughness`` as a score for "real" (0.5: the same distribution; below 0.5:
+    real inputs are smoother), with each set's median roughness.
+    """
+    from sklearn.metrics import roc_auc_score
+
+    real = roughness(real_inputs, real_covered)
+    realised = roughness(realised_inputs, realised_covered)
+    is_real = np.concatenate([np.ones(len(real)), np.zeros(len(realised))])
+    return {"auc": float(roc_auc_score(is_real, np.concatenate([real, realised]))),
+            "median_real": float(np.median(real)), "median_realised": float(np.median(realised))}

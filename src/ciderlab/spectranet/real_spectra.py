@@ -173,12 +173,13 @@ def real_spectra_stage(params: dict, truth: pd.DataFrame, folder: Path, models,
                        snid: pd.DataFrame, spectra) -> tuple[pd.DataFrame, dict, dict]:
     """The ``real_spectra`` stage: the shipped models on every real file, scored beside
     SNID-SAGE's answers, and how far the real inputs sit from the realised test spectra
-    (``domain_gap.realism_breakdown``; ``region_mismatch`` in the observed frame). Returns
+    (``domain_gap.realism_breakdown``; ``roughness_auc``, the noise's texture;
+    ``region_mismatch`` in the observed frame). Returns
     (predictions, model inputs, metrics)."""
     from ciderlab.data.split import scored_rows
     from ciderlab.evaluation.metrics import headline_classes
     from ciderlab.spectranet.domain_gap import (OBSERVED_REGIONS_AA, realism_breakdown,
-                                                region_mismatch)
+                                                region_mismatch, roughness_auc)
 
     ours, inputs = score_files(truth, folder, models)
     trained = list(models.classifier[1]["classes"])
@@ -188,6 +189,9 @@ def real_spectra_stage(params: dict, truth: pd.DataFrame, folder: Path, models,
     metrics["realism_auc"] = realism_breakdown(inputs["flux_rest"], inputs["covered_rest"],
                                                spectra.flux_rest[test_rows],
                                                spectra.covered_rest[test_rows])
+    metrics["roughness_rest"] = roughness_auc(inputs["flux_rest"], inputs["covered_rest"],
+                                              spectra.flux_rest[test_rows],
+                                              spectra.covered_rest[test_rows])
     metrics["region_mismatch_obs"] = region_mismatch(
         inputs["flux_obs"], inputs["covered_obs"], spectra.flux_obs[test_rows],
         spectra.covered_obs[test_rows], inputs["wave_obs_aa"], OBSERVED_REGIONS_AA)

@@ -103,3 +103,24 @@ def table_realism_switches(records: list[dict]) -> pd.DataFrame:
         rows.append(row)
     table = pd.DataFrame(rows)
     return table.drop_duplicates("switch", keep="last").reset_index(drop=True)
+
+
+def table_noise_texture(records: list[dict]) -> pd.DataFrame:
+    """One row per noise-pixel width (``benchmarks/realism_switches.py`` records with
+    ``roughness_rest``), the latest record of each: how well the inputs' bin-to-bin roughness
+    tells real from realised (0.5 = alike), over all real files and over the instrument's."""
+    rows = []
+    for r in records:
+        if "roughness_rest" not in r:
+            continue
+        mine = r["roughness_rest_instrument"]
+        rows.append({"switch": "none (params.yaml)" if r["switch"].startswith("none")
+                     else r["switch"],
+                     "roughness AUC, all files": r["roughness_rest"]["auc"],
+                     f"roughness AUC, {mine['instrument']} files": mine["auc"],
+                     f"median roughness, {mine['instrument']} files": mine["median_real"],
+                     "median roughness, realised": mine["median_realised"],
+                     "AUC rest frame": r["auc_rest"]})
+    if not rows:
+        raise ValueError("no record has a roughness AUC: run benchmarks/realism_switches.py")
+    return pd.DataFrame(rows).drop_duplicates("switch", keep="last").reset_index(drop=True)
