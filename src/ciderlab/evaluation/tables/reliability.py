@@ -106,9 +106,10 @@ def table_realism_switches(records: list[dict]) -> pd.DataFrame:
 
 
 def table_noise_texture(records: list[dict]) -> pd.DataFrame:
-    """One row per noise-pixel width (``benchmarks/realism_switches.py`` records with
+    """One row per noise switch (``benchmarks/realism_switches.py`` records with
     ``roughness_rest``), the latest record of each: how well the inputs' bin-to-bin roughness
-    tells real from realised (0.5 = alike), over all real files and over the instrument's."""
+    tells real from realised (0.5 = alike), over all real files and over the instrument's, and
+    the real inputs' scatter at the blue end relative to the realised ones' (1 = as much)."""
     rows = []
     for r in records:
         if "roughness_rest" not in r:
@@ -120,6 +121,7 @@ def table_noise_texture(records: list[dict]) -> pd.DataFrame:
                      f"roughness AUC, {mine['instrument']} files": mine["auc"],
                      f"median roughness, {mine['instrument']} files": mine["median_real"],
                      "median roughness, realised": mine["median_realised"],
+                     "blue end scatter": r.get("mismatch_obs", {}).get("blue end"),
                      "AUC rest frame": r["auc_rest"]})
     if not rows:
         raise ValueError("no record has a roughness AUC: run benchmarks/realism_switches.py")
