@@ -68,9 +68,9 @@ glue("default_rank", "not among the options compared here" if rank is None else
 # TDE, a power law for an AGN), mixes in a redder host galaxy, reddens both (host and Milky
 # Way, CCM89), degrades to R~100, redshifts onto the SEDM grid, multiplies by a smooth
 # instrument response and by the residual O2 A and B bands of an imperfect telluric correction
-# (a random depth), and adds noise that follows the flux plus a sky term rising to the red and,
-# by a random amount, to the blue end (the two real-spectra-driven switches of the "Real
-# spectra" page).
+# (a random depth), and adds noise, drawn per SEDM pixel, that follows the flux plus a sky term
+# rising to the red and, by a random amount, to the blue end (the real-spectra-driven switches
+# of the "Real spectra" page).
 # Only then does the one preprocessing path run: continuum removal, normalisation (the
 # redshift model's observed-frame input), and de-redshifting (the classifier's input).
 
