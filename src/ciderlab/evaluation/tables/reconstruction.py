@@ -85,7 +85,8 @@ def table_reconstruction(params: dict, paper: dict, n_options: int) -> pd.DataFr
          "S/N bins; all fitted on validation objects (page \"How far an answer can be "
          "trusted\")", "the papers report point answers only"),
         ("real spectra", "public spectra with published classifications in `real_spectra/`, "
-         "scored but never used to choose anything (page \"Real spectra\")",
+         "scored, their labels never used to choose anything; their spectra, label-free, "
+         "measure the realism (page \"Real spectra\")",
          "the paper's SEDM test set is not public"),
     ]
     return pd.DataFrame(rows, columns=["what", "our reconstruction", "why"]).set_index("what")
