@@ -380,9 +380,9 @@ def test_noise_texture_keeps_the_latest_record_per_switch_and_skips_older_record
                                               "median_real": 0.3, "median_realised": 0.4}}
 
     records = [{"switch": "none=0", "auc_rest": 0.9}, record("noise_pixel_lnwave=0", 0.1, 0.2),
-               record("none=0", 0.4, 0.5), record("none=0", 0.42, 0.55)]
+               record("none=0", 0.4, 0.5), {**record("none=0", 0.42, 0.55), "commit": "90af0c3abc"}]
     table = tables.table_noise_texture(records).set_index("switch")
-    assert list(table.index) == ["noise_pixel_lnwave=0", "none (params.yaml)"]
-    assert table.loc["none (params.yaml)", "roughness AUC, SED files"] == 0.55
+    assert list(table.index) == ["noise_pixel_lnwave=0", "none (params.yaml at 90af0c3)"]
+    assert table.loc["none (params.yaml at 90af0c3)", "roughness AUC, SED files"] == 0.55
     with pytest.raises(ValueError, match="no record"):
         tables.table_noise_texture(records[:1])

@@ -89,6 +89,20 @@ def table_real_answers(ours: pd.DataFrame, snid: pd.DataFrame | None) -> pd.Data
     return table.reset_index(drop=True)
 
 
+def _latest_per_switch(rows: list[dict], records: list[dict]) -> pd.DataFrame:
+    """``rows`` (one per record) with only the latest record of each switch, labelled: the
+    reference (``none``) as params.yaml at its record's commit."""
+    table = pd.DataFrame(rows)
+    table.insert(0, "switch", [r["switch"] for r in records])
+    table = table.drop_duplicates("switch", keep="last").reset_index(drop=True)
+    latest = {r["switch"]: r for r in records}
+    table["switch"] = [f"none (params.yaml at {latest[s]['commit'][:7]})"
+                       if s.startswith("none") and "commit" in latest[s] else
+                       "none (params.yaml)" if s.startswith("none") else s
+                       for s in table["switch"]]
+    return table
+
+
 def table_realism_switches(records: list[dict]) -> pd.DataFrame:
     """One row per realisation switch (``benchmarks/realism_switches.py``), the reference
     (``none``) first, the latest record of each: its realism AUCs in the rest and observed
@@ -96,13 +110,11 @@ def table_realism_switches(records: list[dict]) -> pd.DataFrame:
     relative to the realised ones' (1 = as much)."""
     rows = []
     for r in records:
-        row = {"switch": "none (params.yaml)" if r["switch"].startswith("none") else r["switch"],
-               "AUC rest frame": r["auc_rest"], "AUC observed": r["auc_obs"]}
+        row = {"AUC rest frame": r["auc_rest"], "AUC observed": r["auc_obs"]}
         row.update({f"{region} scatter": value
                     for region, value in r.get("mismatch_obs", {}).items()})
         rows.append(row)
-    table = pd.DataFrame(rows)
-    return table.drop_duplicates("switch", keep="last").reset_index(drop=True)
+    return _latest_per_switch(rows, records)
 
 
 def table_noise_texture(records: list[dict]) -> pd.DataFrame:
@@ -110,14 +122,10 @@ def table_noise_texture(records: list[dict]) -> pd.DataFrame:
     ``roughness_rest``), the latest record of each: how well the inputs' bin-to-bin roughness
     tells real from realised (0.5 = alike), over all real files and over the instrument's, and
     the real inputs' scatter at the blue end relative to the realised ones' (1 = as much)."""
-    rows = []
+    rows, records = [], [r for r in records if "roughness_rest" in r]
     for r in records:
-        if "roughness_rest" not in r:
-            continue
         mine = r["roughness_rest_instrument"]
-        rows.append({"switch": "none (params.yaml)" if r["switch"].startswith("none")
-                     else r["switch"],
-                     "roughness AUC, all files": r["roughness_rest"]["auc"],
+        rows.append({"roughness AUC, all files": r["roughness_rest"]["auc"],
                      f"roughness AUC, {mine['instrument']} files": mine["auc"],
                      f"median roughness, {mine['instrument']} files": mine["median_real"],
                      "median roughness, realised": mine["median_realised"],
@@ -125,4 +133,4 @@ def table_noise_texture(records: list[dict]) -> pd.DataFrame:
                      "AUC rest frame": r["auc_rest"]})
     if not rows:
         raise ValueError("no record has a roughness AUC: run benchmarks/realism_switches.py")
-    return pd.DataFrame(rows).drop_duplicates("switch", keep="last").reset_index(drop=True)
+    return _latest_per_switch(rows, records)
