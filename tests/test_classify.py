@@ -70,12 +70,15 @@ def test_same_answer_from_sedm_ascii_fits_and_skyportal_json(tmp_path, models):
     save_log_wcs_fits(tmp_path / "s.fits", WAVE, flux)
     save_skyportal_json(tmp_path / "s.json", WAVE, flux, err)
     answers = [classify_file(tmp_path / name, models)[1] for name in ("s.txt", "s.fits", "s.json")]
+    # The formats carry the flux at different precisions (text digits, FITS float32), and a
+    # random-weight network passes the difference on: 1e-4 in z is a tenth of the redshift's
+    # last reported digit, far below any difference a reader bug would make.
     for other in answers[1:]:
-        assert other.redshift == pytest.approx(answers[0].redshift, abs=1e-5)
+        assert other.redshift == pytest.approx(answers[0].redshift, abs=1e-4)
         assert [c for c, _ in other.top] == [c for c, _ in answers[0].top]
         for label in CLASSES:
             assert other.probabilities[label] == pytest.approx(answers[0].probabilities[label],
-                                                               abs=1e-5)
+                                                               abs=1e-4)
     assert answers[0].redshift_source == "predicted"
     assert len(answers[0].top) == 3
     assert sum(answers[0].probabilities.values()) == pytest.approx(1.0, abs=1e-5)
