@@ -28,11 +28,10 @@ import json
 import time
 from pathlib import Path
 
-import numpy as np
 
 from ciderlab.spectranet.templates import load_template_bank
-from ciderlab.spectranet.domain_gap import (OBSERVED_REGIONS_AA, realism_auc, region_mismatch,
-                                            roughness_auc)
+from ciderlab.spectranet.domain_gap import (OBSERVED_REGIONS_AA, mean_realism_auc,
+                                            region_mismatch, roughness_auc)
 from ciderlab.spectranet.real_spectra import load_truth, model_inputs
 from ciderlab.io import load_table
 from ciderlab.params import load_params
@@ -92,11 +91,11 @@ def main() -> None:
                                       progress=False, workers=1)
         record = {"switch": spec, "repeats": args.repeats}
         for frame in ("rest", "obs"):
-            runs = [realism_auc(real[f"flux_{frame}"], getattr(realised, f"flux_{frame}"), seed)
-                    for seed in range(args.repeats)]
-            record.update({f"auc_{frame}": float(np.mean([r["auc_mean"] for r in runs])),
-                           f"auc_{frame}_fold_std": float(np.mean([r["auc_std"] for r in runs])),
-                           "n_real": runs[0]["n_real"], "n_realised": runs[0]["n_realised"]})
+            auc = mean_realism_auc(real[f"flux_{frame}"], getattr(realised, f"flux_{frame}"),
+                                   args.repeats)
+            record.update({f"auc_{frame}": auc["auc_mean"],
+                           f"auc_{frame}_fold_std": auc["auc_fold_std"],
+                           "n_real": auc["n_real"], "n_realised": auc["n_realised"]})
         record["mismatch_obs"] = region_mismatch(
             real["flux_obs"], real["covered_obs"], realised.flux_obs, realised.covered_obs,
             base.wave_obs_aa, OBSERVED_REGIONS_AA)

@@ -117,3 +117,14 @@ def test_roughness_sees_the_noise_texture_a_linear_auc_cannot():
     assert told["auc"] < 0.05 and told["median_real"] < told["median_realised"]
     alike = roughness_auc(white[:50], covered[:50], white[50:], covered[50:])
     assert 0.35 < alike["auc"] < 0.65
+
+
+def test_mean_realism_auc_averages_the_shuffles():
+    from ciderlab.spectranet.domain_gap import mean_realism_auc
+
+    real, realised = spectra(40, shift=1.0, seed=1), spectra(200, seed=2)
+    runs = [realism_auc(real, realised, seed) for seed in range(3)]
+    mean = mean_realism_auc(real, realised, 3)
+    assert mean["auc_mean"] == pytest.approx(np.mean([r["auc_mean"] for r in runs]))
+    assert mean["auc_shuffle_std"] == pytest.approx(np.std([r["auc_mean"] for r in runs]))
+    assert mean["n_real"] == 40 and mean["n_realised"] == 200

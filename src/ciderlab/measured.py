@@ -185,7 +185,8 @@ def score_rows(s: dict) -> list[tuple[str, str]]:
          f"{rel['redshift_interval']['level']:.0%} redshift intervals cover "
          f"{rel['redshift_interval']['coverage']:.1%} of test spectra (folds "
          f"{min(folds):.1%}–{max(folds):.1%})"),
-        ("real spectra (`real_spectra/`; their labels and scores never used to choose anything)", _real_row(s["real"])),
+        ("real spectra (`real_spectra/`; their labels and scores never used to choose "
+         "anything)", _real_row(s["real"])),
         (f"SNID-SAGE vs SpectraNet on the same {base['n_spectra']} realised test spectra, one "
          "thread each",
          f"accuracy {base['snid_sage']['accuracy']:.2f} vs {base['spectranet']['accuracy']:.2f}; "

@@ -53,7 +53,6 @@ def cmd_train_redshift(args) -> None:
 def cmd_compare_preprocessing(args) -> None:
     from ciderlab.io import save_json, save_table
     from ciderlab.spectranet.compare_preprocessing import compare_stage
-
     from ciderlab.spectranet.real_spectra import load_truth
 
     params, class_info, spectra, data_hash = _inputs(args)

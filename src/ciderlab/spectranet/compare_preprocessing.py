@@ -28,7 +28,7 @@ from ciderlab.spectranet.model import SpectraNetConfig
 from ciderlab.spectra.preprocess import PreprocessConfig, prepare_observed, to_rest_frame
 from ciderlab.training.loop import TrainConfig, recipe_dict
 from ciderlab.data.labels import class_indices
-from ciderlab.spectranet.domain_gap import realism_auc
+from ciderlab.spectranet.domain_gap import mean_realism_auc
 from ciderlab.data.split import scored_rows
 from ciderlab.prediction import probabilities
 from ciderlab.training.heads import CLASSIFIER
@@ -131,10 +131,9 @@ def real_vs_realised(real: tuple[pd.DataFrame, Path], cfg: PreprocessConfig,
 
     truth, folder = real
     real_inputs = model_inputs(truth, folder, cfg)["flux_rest"]
-    aucs = [realism_auc(real_inputs, realised_inputs, seed=k)["auc_mean"]
-            for k in range(REALISM_REPEATS)]
-    return {"realism_auc": float(np.mean(aucs)), "realism_auc_shuffle_std": float(np.std(aucs)),
-            "n_real": len(real_inputs)}
+    auc = mean_realism_auc(real_inputs, realised_inputs, REALISM_REPEATS)
+    return {"realism_auc": auc["auc_mean"], "realism_auc_shuffle_std": auc["auc_shuffle_std"],
+            "n_real": auc["n_real"]}
 
 
 def choose_option(table: pd.DataFrame, tolerance: float) -> str:

@@ -58,6 +58,18 @@ def realism_auc(real_inputs, realised_inputs, seed: int = 0, n_splits: int = 5) 
             "n_real": len(real), "n_realised": len(realised)}
 
 
+def mean_realism_auc(real_inputs, realised_inputs, repeats: int) -> dict:
+    """``realism_auc`` averaged over ``repeats`` shuffles (seeds 0..repeats-1) of its folds and
+    realised subsample: ``auc_mean``, ``auc_fold_std`` (the folds' spread, averaged),
+    ``auc_shuffle_std`` (the means' spread over shuffles), ``n_real``, ``n_realised``."""
+    runs = [realism_auc(real_inputs, realised_inputs, seed) for seed in range(repeats)]
+    means = [r["auc_mean"] for r in runs]
+    return {"auc_mean": float(np.mean(means)),
+            "auc_fold_std": float(np.mean([r["auc_std"] for r in runs])),
+            "auc_shuffle_std": float(np.std(means)),
+            "n_real": runs[0]["n_real"], "n_realised": runs[0]["n_realised"]}
+
+
 def realism_breakdown(real_inputs, real_covered, realised_inputs, realised_covered,
                       seed: int = 0, min_realised_coverage: float = 0.95) -> dict:
     """Where real and realised inputs differ: the realism AUC of the flux, of the coverage
