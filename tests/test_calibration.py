@@ -4,6 +4,8 @@ import pytest
 from scipy.special import log_softmax, softmax
 
 from ciderlab.evaluation.calibration import (accuracy_coverage, apply_temperature,
+                                             apply_top_label_map, choose_calibration,
+                                             fit_calibration, fit_top_label_map,
                                              completeness_at_contamination,
                                              expected_calibration_error, fit_temperature,
                                              purity_completeness, reliability_table)
@@ -122,3 +124,60 @@ def test_a_confidence_on_a_bin_edge_falls_in_the_bin_it_closes():
     proba = np.array([[0.3, 0.3, 0.2, 0.2], [0.7, 0.1, 0.1, 0.1]])  # 0.3 * 10 rounds up
     table = reliability_table(proba, np.array([0, 0]), n_bins=10)
     assert table["count"].tolist() == [0, 0, 1, 0, 0, 0, 1, 0, 0, 0]
+
+
+def right_at_the_top_overconfident_below(n=20000, k=4, seed=2):
+    """Probabilities whose top value is honest above 0.9 and 15 points too high below it: a
+    miscalibration no single temperature fixes (softening the middle spoils the top)."""
+    rng = np.random.default_rng(seed)
+    top = rng.uniform(1 / k + 0.05, 1.0, n)
+    accuracy = np.where(top > 0.9, top, top - 0.15)
+    predicted = rng.integers(0, k, n)
+    y = np.where(rng.random(n) < accuracy, predicted,
+                 (predicted + rng.integers(1, k, n)) % k)
+    proba = np.tile(((1 - top) / (k - 1))[:, None], (1, k))
+    proba[np.arange(n), predicted] = top
+    return proba, y
+
+
+def test_the_top_label_map_fixes_what_a_temperature_cannot_and_keeps_every_answer():
+    proba, y = right_at_the_top_overconfident_below()
+    fit, held = slice(0, 10000), slice(10000, None)
+    mapped = apply_top_label_map(proba[held], fit_top_label_map(proba[fit], y[fit]))
+    tempered = apply_calibration_at(fit_calibration("temperature", np.log(proba[fit]), y[fit]),
+                                    proba[held])
+    before = expected_calibration_error(proba[held], y[held])
+    assert before > 0.08
+    assert expected_calibration_error(mapped, y[held]) < 0.03
+    assert expected_calibration_error(mapped, y[held]) < expected_calibration_error(tempered,
+                                                                                    y[held])
+    assert (mapped.argmax(axis=1) == proba[held].argmax(axis=1)).all()
+    np.testing.assert_allclose(mapped.sum(axis=1), 1.0)
+
+
+def apply_calibration_at(settings, proba):
+    from ciderlab.evaluation.calibration import apply_calibration
+
+    return apply_calibration(settings, np.log(proba))
+
+
+def test_choose_calibration_prefers_the_map_that_calibrates_the_other_half():
+    proba, y = right_at_the_top_overconfident_below(seed=3)
+    halves = np.arange(len(y)) % 2 == 0
+    ece = choose_calibration(np.log(proba), y, halves)
+    assert set(ece) == {"temperature", "top-label isotonic"}
+    assert min(ece, key=ece.get) == "top-label isotonic"
+    with pytest.raises(ValueError, match="both halves"):
+        choose_calibration(np.log(proba), y, np.ones(len(y), bool))
+    with pytest.raises(ValueError, match="unknown calibration method"):
+        fit_calibration("histogram", np.log(proba), y)
+
+
+def test_the_runner_up_never_overtakes_when_the_map_lowers_a_close_top():
+    proba = np.array([[0.50, 0.45, 0.05], [0.9, 0.05, 0.05]])
+    lowered = apply_top_label_map(proba, {"confidence": [0.0, 1.0], "calibrated": [0.0, 0.6]})
+    assert (lowered.argmax(axis=1) == [0, 0]).all()
+    assert lowered[0, 0] > lowered[0, 1]
+    np.testing.assert_allclose(lowered.sum(axis=1), 1.0)
+    # The second row keeps the map's value (0.54) and its runner-ups share the rest equally.
+    np.testing.assert_allclose(lowered[1], [0.54, 0.23, 0.23])

@@ -15,8 +15,11 @@ from test_classify import WAVE, smoke_checkpoints, sn_like
 PARAMS = {"realise": {"redshift_min": 0.005, "redshift_max": 0.2, "snr_min": 10}}
 
 
-def settings(threshold=-1e9, halfwidths=(0.01, 0.005), temperature=1.0):
-    return {"temperature": temperature,
+def settings(threshold=-1e9, halfwidths=(0.01, 0.005), temperature=1.0, top_label_map=None):
+    calibration = {"method": "temperature", "temperature": temperature}
+    if top_label_map:
+        calibration.update(method="top-label isotonic", top_label_map=top_label_map)
+    return {"calibration": calibration,
             "none_of_these": {"score": "max_softmax", "threshold": threshold, "retain": 0.95},
             "redshift_interval": {"level": 0.68, "snr_inner_edges": [20.0],
                                   "halfwidths": list(halfwidths), "wide": 0.05}}
@@ -54,6 +57,15 @@ def test_temperature_softens_the_probabilities(models):
     assert sharp.top[0][0] == soft.top[0][0]
     assert soft.top[0][1] < sharp.top[0][1]
     assert sum(soft.probabilities.values()) == pytest.approx(1.0)
+
+
+def test_a_top_label_map_sets_the_top_probability_and_keeps_the_answer(models):
+    plain = answer(models, settings(), redshift=0.05)
+    flat = {"confidence": [0.0, 1.0], "calibrated": [0.6, 0.6]}  # every answer: 60 % right
+    mapped = answer(models, settings(top_label_map=flat), redshift=0.05)
+    assert mapped.top[0][0] == plain.top[0][0]
+    assert mapped.top[0][1] == pytest.approx(max(0.6, mapped.top[1][1]), abs=1e-6)
+    assert sum(mapped.probabilities.values()) == pytest.approx(1.0)
 
 
 def test_the_interval_holds_the_redshift_and_widens_at_low_snr_with_a_warning(models):

@@ -2,8 +2,10 @@ import numpy as np
 import pytest
 from scipy.special import log_softmax, logsumexp
 
-from ciderlab.spectranet.out_of_class import (false_alarm_and_detection, ood_scores,
-                                              out_of_class_auroc, threshold_for_retention)
+from ciderlab.spectranet.out_of_class import (cross_fitted_detector_scores,
+                                              false_alarm_and_detection, fit_outlier_detector,
+                                              ood_scores, out_of_class_auroc,
+                                              threshold_for_retention)
 
 
 def test_a_confident_spectrum_scores_higher_than_a_flat_one():
@@ -53,3 +55,41 @@ def test_false_alarm_and_detection_hand_case():
     assert result == {"in_flagged_fraction": 0.5, "out_flagged_fraction": pytest.approx(2 / 3)}
     with pytest.raises(ValueError, match="NaN"):
         false_alarm_and_detection([np.nan], [0.1], threshold=0.5)
+
+
+def embeddings_with_an_outlying_direction(n_in=300, n_out=120, d=16, seed=4):
+    """In-class embeddings, and out-of-class ones shifted along one direction that no logit
+    reads: only a score on the embedding can see them."""
+    rng = np.random.default_rng(seed)
+    inside = rng.normal(0, 1, (n_in, d))
+    outside = rng.normal(0, 1, (n_out, d))
+    outside[:, 5] += 3.0
+    return inside, outside
+
+
+def test_the_outlier_detector_scores_out_of_class_embeddings_lower():
+    inside, outside = embeddings_with_an_outlying_direction()
+    detector = fit_outlier_detector(inside[:200], outside[:60], c=1.0)
+    logits = np.zeros((100 + 60, 3)) + [[2.0, 0.0, 0.0]]
+    scores = ood_scores(logits, np.concatenate([inside[200:], outside[60:]]), detector)
+    assert "outlier_detector" in scores and "mahalanobis" not in scores
+    auroc = out_of_class_auroc(scores["outlier_detector"][:100], scores["outlier_detector"][100:])
+    assert auroc > 0.95
+    assert out_of_class_auroc(scores["energy"][:100], scores["energy"][100:]) == 0.5
+    with pytest.raises(ValueError, match="in-class and out-of-class"):
+        fit_outlier_detector(inside, outside[:0], c=1.0)
+
+
+def test_cross_fitted_scores_come_from_detectors_that_never_saw_the_object():
+    inside, outside = embeddings_with_an_outlying_direction(seed=5)
+    # Ten spectra per object; each spectrum is scored by a detector fitted without its object.
+    in_groups = np.arange(len(inside)) // 10
+    out_groups = np.arange(len(outside)) // 10
+    in_scores, out_scores = cross_fitted_detector_scores(inside, outside, in_groups, out_groups,
+                                                         c=1.0, n_splits=4)
+    assert in_scores.shape == (len(inside),) and out_scores.shape == (len(outside),)
+    assert out_of_class_auroc(in_scores, out_scores) > 0.9
+    in_fitted = ood_scores(np.ones((len(inside), 2)) * [1.0, 0.0], inside,
+                           fit_outlier_detector(inside, outside, c=1.0))["outlier_detector"]
+    # In-sample scores of the in-class spectra sit higher than cross-fitted ones.
+    assert np.mean(in_fitted) > np.mean(in_scores)

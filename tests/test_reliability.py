@@ -10,7 +10,8 @@ from ciderlab.spectranet.reliability import (ReliabilityConfig, calibrate_folds,
                                              out_of_class_halves, shipped_settings)
 
 CFG = ReliabilityConfig(calibration_bins=10, ood_retain=0.9, out_of_class_types=("SLSN", "Star"),
-                        out_of_class_realisations=1, interval_level=0.68, interval_snr_bins=2,
+                        out_of_class_realisations=1, outlier_detector_c=0.01,
+                        outlier_detector_splits=2, interval_level=0.68, interval_snr_bins=2,
                         wide_interval=0.05, max_contamination=0.01)
 CLASSES = ["SN Ia", "SN Ic"]
 
@@ -33,14 +34,21 @@ def toy_folds(rng):
             frames.append(frame)
             labels.update(dict(zip(frame["row"], np.array(CLASSES)[y])))
     meta = pd.DataFrame({"label": pd.Series(labels)}).reindex(range(2000))
+    meta["object_id"] = [f"object {row // 3}" for row in range(len(meta))]  # 3 spectra each
     return pd.concat(val, ignore_index=True), pd.concat(test, ignore_index=True), meta
 
 
-def test_a_temperature_per_fold_lowers_the_calibration_error_of_its_test_spectra():
+def test_a_map_per_fold_lowers_the_calibration_error_of_its_test_spectra():
     val, test, meta = toy_folds(np.random.default_rng(0))
     scores, calibrated = calibrate_folds(val, test, meta, CLASSES, CFG)
-    assert set(scores["temperature_by_fold"]) == {0, 1}
-    assert all(t > 1 for t in scores["temperature_by_fold"].values())  # softened
+    assert set(scores["settings_by_fold"]) == {0, 1}
+    assert scores["method"] == min(scores["val_half_ece"], key=scores["val_half_ece"].get)
+    for fit in scores["settings_by_fold"].values():
+        assert fit["method"] == scores["method"]
+        if fit["method"] == "temperature":
+            assert fit["temperature"] > 1  # softened
+        else:  # claimed 0.99, right 75% of the time
+            assert fit["top_label_map"]["calibrated"][-1] == pytest.approx(0.75, abs=0.06)
     assert scores["ece_before"] > 0.2 and scores["ece_after"] < 0.05
     assert len(calibrated) == len(test)
     # The labels' order follows the rows, and the argmax (the answer) is unchanged.
@@ -48,15 +56,16 @@ def test_a_temperature_per_fold_lowers_the_calibration_error_of_its_test_spectra
     assert (calibrated[["p_0", "p_1"]].to_numpy().argmax(1) == before).all()
 
 
-def test_the_temperature_never_sees_the_test_spectra():
+def test_the_calibration_never_sees_the_test_spectra():
     rng = np.random.default_rng(1)
     val, test, meta = toy_folds(rng)
     scores, _ = calibrate_folds(val, test, meta, CLASSES, CFG)
-    # Replace the test predictions: the fitted temperatures stay the same.
+    # Replace the test predictions: the chosen map and its fits stay the same.
     other, _ = overconfident_predictions(len(test), 0, "test", rng)
     other = other.assign(row=test["row"].to_numpy(), fold=test["fold"].to_numpy())
     again, _ = calibrate_folds(val, other, meta, CLASSES, CFG)
-    assert again["temperature_by_fold"] == scores["temperature_by_fold"]
+    assert again["settings_by_fold"] == scores["settings_by_fold"]
+    assert again["val_half_ece"] == scores["val_half_ece"]
 
 
 def test_redshift_intervals_from_validation_residuals_cover_the_level_on_test_spectra():
@@ -91,10 +100,10 @@ def test_none_of_these_chooses_its_score_on_one_half_and_measures_on_the_other()
     assert scores["out_flagged_fraction"] > 0.8
     assert set(table["group"]) == {"in-class validation", "in-class test",
                                    "out-of-class (choose)", "out-of-class (measure)"}
-    settings = shipped_settings(1.3, scores, {"snr_edges": [-np.inf, 10, np.inf],
+    settings = shipped_settings({"method": "temperature", "temperature": 1.3}, scores, {"snr_edges": [-np.inf, 10, np.inf],
                                               "halfwidths": [0.02, 0.01]}, CFG)
     assert settings["none_of_these"]["threshold"] == scores["threshold"]
-    assert settings["temperature"] == 1.3
+    assert settings["calibration"]["temperature"] == 1.3
 
 
 def test_out_of_class_objects_are_the_catalogue_rows_dropped_for_their_type_only():

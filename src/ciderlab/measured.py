@@ -46,7 +46,7 @@ KEEP = {
     "galspecnet": ["n_folds", "macro_f1", "accuracy", "ia_vs_non_ia_accuracy"],
     "applecider": ["classes", "objects_per_class", "n_folds", "modes", "early",
                    "objects_left_out_for_conflicting_labels"],
-    "reliability": ["calibration.ece_before", "calibration.ece_after",
+    "reliability": ["calibration.method", "calibration.ece_before", "calibration.ece_after",
                     "calibration.n_test_spectra", "calibration.ia_completeness_after",
                     "none_of_these.score", "none_of_these.auroc", "none_of_these.by_score",
                     "none_of_these.in_flagged_fraction", "none_of_these.out_flagged_fraction",
@@ -175,7 +175,8 @@ def score_rows(s: dict) -> list[tuple[str, str]]:
         ("reliability (every setting fitted on validation objects)",
          f"expected calibration error over {rel['calibration']['n_test_spectra']:,} "
          f"cross-validated test spectra {rel['calibration']['ece_before']:.3f} before, "
-         f"{rel['calibration']['ece_after']:.3f} after temperature scaling; SN Ia completeness "
+         f"{rel['calibration']['ece_after']:.3f} after calibration "
+         f"({rel['calibration'].get('method', 'temperature')}); SN Ia completeness "
          f"at ≤ 1 % contamination {rel['calibration']['ia_completeness_after']['completeness']:.3f}. "
          f"\"None of these\" ({rel['none_of_these']['score']}): AUROC "
          f"{rel['none_of_these']['auroc']:.3f} on the bank's out-of-class objects it was not "

@@ -27,7 +27,7 @@ def cmd_reliability(args) -> None:
         params, load_json(split_dir / "classes.json")["classes"],
         load_spectra(args.spectra, lazy=True), catalogue, bank,
         load_checkpoint(args.classifier)[0], cv)
-    save_arrays(result.gaussians, out / "gaussians.npz")
+    save_arrays(result.fits, out / "out_of_class_fits.npz")
     save_json(result.settings, out / "reliability.json")
     for name, table in result.tables.items():
         save_table(table, out / f"{name}.csv")
@@ -35,7 +35,7 @@ def cmd_reliability(args) -> None:
     calibration, ood = result.metrics["calibration"], result.metrics["none_of_these"]
     interval = result.metrics["redshift_interval"]
     print(f"reliability: ECE {calibration['ece_before']:.3f} -> {calibration['ece_after']:.3f} "
-          f"(cross-validated); none of these ({ood['score']}) AUROC {ood['auroc']:.3f}; "
+          f"({calibration['method']}, cross-validated); none of these ({ood['score']}) AUROC {ood['auroc']:.3f}; "
           f"{100 * params['reliability']['interval_level']:.0f}% redshift intervals cover "
           f"{100 * interval['coverage']:.1f}% -> {out}")
 

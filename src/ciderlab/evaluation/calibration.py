@@ -1,4 +1,12 @@
-"""How far the classifier's probabilities can be trusted: temperature scaling and its scores."""
+"""How far the classifier's probabilities can be trusted: calibration maps and their scores.
+
+Two maps, each fitted on validation spectra: temperature scaling (one number; Guo et al. 2017)
+and a top-label isotonic map (Zadrozny & Elkan 2002; top-label form of Gupta & Ramdas 2022):
+the top probability is replaced by the accuracy an isotonic regression on validation spectra
+gives it, the other classes share the rest in their old proportions, and the answer (the argmax)
+never changes. ``choose_calibration`` picks one by its expected calibration error on validation
+objects it was not fitted on.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax, softmax
+from sklearn.isotonic import IsotonicRegression
 from sklearn.metrics import precision_recall_curve
 
 # Search range of the temperature (our choice): wide enough for any network we train, and
@@ -68,6 +77,89 @@ def apply_temperature(log_proba, temperature: float) -> np.ndarray:
     if not (np.isfinite(temperature) and temperature > 0):
         raise ValueError(f"temperature must be a finite number > 0; got {temperature}")
     return softmax(np.asarray(log_proba, float) / temperature, axis=1)
+
+
+def fit_top_label_map(proba, y) -> dict[str, list[float]]:
+    """The isotonic map from top probability to accuracy of validation spectra.
+
+    ``proba`` (N, K) probabilities, ``y`` (N,) true class indices. Returns {confidence,
+    calibrated}: the map's breakpoints (increasing confidence, non-decreasing calibrated), read
+    by :func:`apply_top_label_map` with linear interpolation and constant beyond the ends.
+    """
+    confidence, correct = _top_label(proba, y)
+    fit = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(
+        confidence, correct.astype(float))
+    return {"confidence": [float(x) for x in fit.X_thresholds_],
+            "calibrated": [float(x) for x in fit.y_thresholds_]}
+
+
+def apply_top_label_map(proba, top_label_map: dict) -> np.ndarray:
+    """Probabilities (N, K) with each row's top probability replaced by the map's value and the
+    other classes scaled to share the rest in their old proportions.
+
+    The top class stays the top: its new probability is never below what would tie it with
+    the runner-up after the rescaling, so the answer and the accuracy are unchanged.
+    """
+    proba = np.asarray(proba, float)
+    if proba.ndim != 2 or not np.isfinite(proba).all():
+        raise ValueError(f"proba must be a finite (N, K) array; got shape {proba.shape}")
+    rows, top_class = np.arange(len(proba)), proba.argmax(axis=1)
+    top = proba[rows, top_class]
+    runner_up = np.partition(proba, -2, axis=1)[:, -2] if proba.shape[1] > 1 else 0 * top
+    new_top = np.interp(top, top_label_map["confidence"], top_label_map["calibrated"])
+    # new_top / (1 - new_top) >= runner_up / (1 - top): the runner-up cannot overtake.
+    tie = runner_up / np.maximum(1.0 - top + runner_up, 1e-12) * (1 + 1e-9)
+    new_top = np.clip(np.maximum(new_top, tie), 1e-6, 1.0)
+    rest = 1.0 - top
+    scale = np.where(rest > 0, (1.0 - new_top) / np.where(rest > 0, rest, 1.0), 0.0)
+    out = proba * scale[:, None]
+    out[rows, top_class] = new_top
+    return out / out.sum(axis=1, keepdims=True)
+
+
+CALIBRATION_METHODS = ("temperature", "top-label isotonic")
+
+
+def fit_calibration(method: str, log_proba, y) -> dict:
+    """Calibration settings of ``method`` fitted on validation ``log_proba`` (N, K) and ``y``.
+
+    Returns {method, temperature} and, for ``top-label isotonic``, ``top_label_map``
+    (the map is fitted on the probabilities at temperature 1).
+    """
+    if method == "temperature":
+        return {"method": method, "temperature": fit_temperature(log_proba, y)}
+    if method == "top-label isotonic":
+        return {"method": method, "temperature": 1.0,
+                "top_label_map": fit_top_label_map(softmax(np.asarray(log_proba, float), axis=1),
+                                                   y)}
+    raise ValueError(f"unknown calibration method {method!r}; expected one of "
+                     f"{', '.join(CALIBRATION_METHODS)}")
+
+
+def apply_calibration(settings: dict, log_proba) -> np.ndarray:
+    """Calibrated probabilities (N, K) of log-probabilities or logits (N, K)."""
+    proba = apply_temperature(log_proba, float(settings["temperature"]))
+    if settings.get("top_label_map"):
+        proba = apply_top_label_map(proba, settings["top_label_map"])
+    return proba
+
+
+def choose_calibration(log_proba, y, in_first_half, n_bins: int = 15) -> dict[str, float]:
+    """Each method's ECE on one half of the validation spectra when fitted on the other,
+    averaged over the two ways round.
+
+    ``in_first_half`` (N,) bool splits the spectra, by object, so that no object's spectra are
+    on both sides. Returns {method: ECE}; the lowest is the one to use.
+    """
+    log_proba, y = _scores_and_labels(log_proba, y, "log_proba")
+    first = np.asarray(in_first_half, bool)
+    if first.all() or not first.any():
+        raise ValueError("both halves of the validation spectra must hold spectra")
+    return {method: float(np.mean([
+        expected_calibration_error(
+            apply_calibration(fit_calibration(method, log_proba[a], y[a]), log_proba[b]), y[b],
+            n_bins) for a, b in ((first, ~first), (~first, first))]))
+        for method in CALIBRATION_METHODS}
 
 
 def reliability_table(proba, y, n_bins: int = 15) -> pd.DataFrame:

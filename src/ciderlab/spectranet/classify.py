@@ -22,7 +22,8 @@ in training; each threshold is our choice:
 With the ``reliability`` stage's settings (``results/reliability/reliability.json``, all fitted
 on validation objects; see ``ciderlab.spectranet.reliability``) the answer also carries:
 
-* calibrated probabilities (the classifier's logits divided by the fitted temperature);
+* calibrated probabilities (the classifier's logits divided by the fitted temperature, then,
+  when the stage chose it, the top-label isotonic map of ``evaluation.calibration``);
 * "none of the trained classes" when the out-of-class score falls below its threshold (the
   top classes are still given);
 * a redshift interval at the fitted level, from the S/N; a warning when it is wider than
@@ -195,14 +196,16 @@ def _reliable_answer(logits: np.ndarray, flux_rest: np.ndarray, flat: np.ndarray
     from scipy.special import softmax
 
     from ciderlab.evaluation import intervals
+    from ciderlab.evaluation.calibration import apply_top_label_map
     from ciderlab.prediction import outputs
     from ciderlab.spectranet import out_of_class
 
-    temperature = float(reliability["temperature"])
+    calibration = reliability["calibration"]
+    temperature = float(calibration["temperature"])
     ood = reliability["none_of_these"]
-    gaussians = ood.get("gaussians")
-    embedding = None if gaussians is None else embed(model_c, flux_rest[None, :])
-    score = float(out_of_class.ood_scores(logits, embedding, gaussians)[ood["score"]][0])
+    fits = ood.get("fits")
+    embedding = None if fits is None else embed(model_c, flux_rest[None, :])
+    score = float(out_of_class.ood_scores(logits, embedding, fits)[ood["score"]][0])
     none_of_these = score < float(ood["threshold"])
     if none_of_these:
         warnings.insert(0, f"none of the trained classes: its out-of-class score "
@@ -232,6 +235,8 @@ def _reliable_answer(logits: np.ndarray, flux_rest: np.ndarray, flat: np.ndarray
             batch = outputs(model_c, np.stack(rows)).numpy()
             weights = np.asarray(weights) / np.sum(weights)
             proba = weights @ softmax(batch / temperature, axis=1)
+    if calibration.get("top_label_map"):
+        proba = apply_top_label_map(proba[None, :], calibration["top_label_map"])[0]
     return proba.astype(float), {"none_of_these": bool(none_of_these),
                                  "out_of_class_score": score,
                                  "redshift_interval": (float(low[0]), float(high[0]))}

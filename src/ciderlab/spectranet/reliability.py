@@ -2,15 +2,19 @@
 
 Every setting here is fitted on **validation** objects only (SPEC §6) and scored on test objects:
 
-* calibration: one temperature per cross-validation fold, fitted on that fold's validation
-  spectra and applied to its test spectra; the pooled test spectra give the expected
-  calibration error before and after. The shipped temperature is the fixed fold's (that fold's
-  model is the shipped classifier);
+* calibration: one map per cross-validation fold (temperature scaling or a top-label isotonic
+  map, whichever calibrates held-out validation objects better), fitted on that fold's
+  validation spectra and applied to its test spectra; the pooled test spectra give the expected
+  calibration error before and after. The shipped map is the fixed fold's (that fold's model is
+  the shipped classifier);
 * "none of the trained classes": the bank's objects of types outside the trained classes,
   realised like the others, split by a stable hash of their name into a half that chooses the
   score (the one separating it best from the in-class validation spectra) and a half that
   measures it against the in-class test spectra; the threshold keeps ``ood_retain`` of the
-  in-class validation spectra;
+  in-class validation spectra. One candidate score is learned: an outlier detector on the
+  embedding fitted on the in-class validation spectra and the choosing half; the scores it
+  chooses and thresholds with are cross-fitted (grouped by object), so it is judged like the
+  others on objects it has not seen;
 * redshift intervals: split-conformal half-widths of Delta = (z_pred - z_true) / (1 + z_true),
   per S/N bin, from each fold's validation spectra; coverage on its test spectra.
 """
@@ -35,6 +39,8 @@ class ReliabilityConfig:
     ood_retain: float
     out_of_class_types: tuple[str, ...]
     out_of_class_realisations: int
+    outlier_detector_c: float
+    outlier_detector_splits: int
     interval_level: float
     interval_snr_bins: int
     wide_interval: float
@@ -62,28 +68,45 @@ def _log(proba: np.ndarray) -> np.ndarray:
 
 
 def calibrate_folds(val: pd.DataFrame, test: pd.DataFrame, meta: pd.DataFrame,
-                    classes: list[str], cfg: ReliabilityConfig) -> tuple[dict, pd.DataFrame]:
-    """Per fold, a temperature from its validation spectra applied to its test spectra.
+                    classes: list[str], cfg: ReliabilityConfig,
+                    salt: str = "calibration") -> tuple[dict, pd.DataFrame]:
+    """Per fold, a calibration map from its validation spectra applied to its test spectra.
 
-    ``val``/``test`` are ``cross_validate``'s classifier predictions (row, fold, p_<k>).
-    Returns (scores, tables): scores has ``temperature_by_fold``, ``ece_before``/``ece_after``
-    (pooled test spectra), the SN Ia completeness at ``max_contamination`` before and after;
-    tables is one row per test spectrum with ``y``, ``fold`` and the calibrated p_<k>.
+    ``val``/``test`` are ``cross_validate``'s classifier predictions (row, fold, p_<k>). The
+    map's kind (``calibration.CALIBRATION_METHODS``) is the one with the lowest ECE on half of
+    each fold's validation objects when fitted on the other half (``choose_calibration``,
+    averaged over folds; halves by a stable hash of the object, ``salt``); then each fold's map
+    is fitted on all its validation spectra. Returns (scores, table): scores has ``method``,
+    ``val_half_ece`` by method, ``settings_by_fold``, ``ece_before``/``ece_after`` (pooled test
+    spectra), the SN Ia completeness at ``max_contamination`` before and after; table is one
+    row per test spectrum with ``y``, ``fold`` and the calibrated p_<k>.
     """
-    temperatures, calibrated = {}, []
+    objects = meta["object_id"].astype(str).to_numpy()
+    per_fold = {}
+    for fold, fold_val in val.groupby("fold"):
+        rows = fold_val["row"].to_numpy()
+        halves = np.array([stable_hash(o, f"{salt}:{fold}") < 0.5 for o in objects[rows]])
+        per_fold[int(fold)] = calibration.choose_calibration(
+            _log(_proba_columns(fold_val)), labels_of(meta, rows, classes), halves,
+            cfg.calibration_bins)
+    val_half_ece = {m: float(np.mean([f[m] for f in per_fold.values()]))
+                    for m in calibration.CALIBRATION_METHODS}
+    method = min(val_half_ece, key=val_half_ece.get)
+    settings, calibrated = {}, []
     for fold, fold_test in test.groupby("fold"):
         fold_val = val[val["fold"] == fold]
-        temperature = calibration.fit_temperature(_log(_proba_columns(fold_val)),
-                                                  labels_of(meta, fold_val["row"], classes))
-        temperatures[int(fold)] = temperature
-        proba = calibration.apply_temperature(_log(_proba_columns(fold_test)), temperature)
+        settings[int(fold)] = calibration.fit_calibration(
+            method, _log(_proba_columns(fold_val)), labels_of(meta, fold_val["row"], classes))
+        proba = calibration.apply_calibration(settings[int(fold)],
+                                              _log(_proba_columns(fold_test)))
         calibrated.append(pd.DataFrame(proba, columns=[f"p_{k}" for k in range(len(classes))])
                           .assign(row=fold_test["row"].to_numpy(), fold=int(fold)))
     after = pd.concat(calibrated, ignore_index=True)
     before = test.set_index("row").loc[after["row"]]
     y = labels_of(meta, after["row"].to_numpy(), classes)
     p_before, p_after = _proba_columns(before), _proba_columns(after)
-    scores = {"temperature_by_fold": temperatures,
+    scores = {"method": method, "val_half_ece": val_half_ece,
+              "val_half_ece_by_fold": per_fold, "settings_by_fold": settings,
               "ece_before": calibration.expected_calibration_error(p_before, y,
                                                                    cfg.calibration_bins),
               "ece_after": calibration.expected_calibration_error(p_after, y,
@@ -212,10 +235,10 @@ def out_of_class_catalogue(catalogue: pd.DataFrame, types: tuple[str, ...],
     return other.reset_index(drop=True)
 
 
-def shipped_settings(temperature: float, ood: dict, interval_fold: dict,
+def shipped_settings(calibration_fit: dict, ood: dict, interval_fold: dict,
                      cfg: ReliabilityConfig) -> dict:
     """What ``classify`` and ``real_spectra`` apply to a new spectrum (the fixed fold's fits)."""
-    return {"temperature": float(temperature),
+    return {"calibration": calibration_fit,
             "none_of_these": {"score": ood["score"], "threshold": ood["threshold"],
                               "retain": cfg.ood_retain},
             # Inner edges only: JSON has no infinity (the outer edges are -inf and +inf).

@@ -15,7 +15,8 @@ from ciderlab.io import SpectraSet
 from ciderlab.prediction import outputs
 from ciderlab.spectranet import reliability as rel
 from ciderlab.spectranet.classify import embed
-from ciderlab.spectranet.out_of_class import fit_class_gaussians, ood_scores
+from ciderlab.spectranet.out_of_class import (cross_fitted_detector_scores, fit_class_gaussians,
+                                             fit_outlier_detector, ood_scores)
 from ciderlab.spectranet.realise import RealiseConfig, realise_spectra
 from ciderlab.spectranet.templates import TemplateBank
 
@@ -23,7 +24,7 @@ from ciderlab.spectranet.templates import TemplateBank
 @dataclass
 class ReliabilityOutputs:
     settings: dict                   # reliability.json, read by `ciderlab classify`
-    gaussians: dict[str, np.ndarray]  # the class-conditional Gaussians of the embedding
+    fits: dict[str, np.ndarray]  # the embedding's class Gaussians and outlier detector
     tables: dict[str, pd.DataFrame]  # file stem -> table
     metrics: dict
 
@@ -49,23 +50,34 @@ def reliability_stage(params: dict, classes: list[str], spectra: SpectraSet,
         np.full(len(other), cfg.out_of_class_realisations),
         workers=params["realise"].get("workers", 0))
     rows = {split: scored_rows(meta, split, n_scored) for split in ("train", "val", "test")}
-    gaussians = fit_class_gaussians(embed(classifier, spectra.flux_rest[rows["train"]]),
-                                    rel.labels_of(meta, rows["train"], classes))
-    scores = {}
-    for name, flux in (("val", spectra.flux_rest[rows["val"]]),
-                       ("test", spectra.flux_rest[rows["test"]]), ("out", realised.flux_rest)):
-        scores[name] = ood_scores(outputs(classifier, flux).numpy(), embed(classifier, flux),
-                                  gaussians)
     halves = rel.out_of_class_halves(realised.meta["object_id"], params["split"]["salt"])
+    flux = {"val": spectra.flux_rest[rows["val"]], "test": spectra.flux_rest[rows["test"]],
+            "out": realised.flux_rest}
+    embedding = {name: embed(classifier, f) for name, f in flux.items()}
+    fits = fit_class_gaussians(embed(classifier, spectra.flux_rest[rows["train"]]),
+                               rel.labels_of(meta, rows["train"], classes))
+    choose = halves == "choose"
+    fits.update(fit_outlier_detector(embedding["val"], embedding["out"][choose],
+                                     cfg.outlier_detector_c))
+    scores = {name: ood_scores(outputs(classifier, f).numpy(), embedding[name], fits)
+              for name, f in flux.items()}
+    # The detector has seen the validation and choosing spectra: their scores (which choose
+    # the score and set the threshold) come from detectors fitted without their object.
+    scores["val"]["outlier_detector"], scores["out"]["outlier_detector"][choose] = \
+        cross_fitted_detector_scores(
+            embedding["val"], embedding["out"][choose],
+            meta["object_id"].to_numpy()[rows["val"]],
+            realised.meta["object_id"].to_numpy()[choose], cfg.outlier_detector_c,
+            cfg.outlier_detector_splits)
     ood, ood_table = rel.none_of_these(scores["val"], scores["test"], scores["out"], halves, cfg)
     fixed = params["split"]["fixed_fold"]
-    settings = rel.shipped_settings(calibration["temperature_by_fold"][fixed], ood,
+    settings = rel.shipped_settings(calibration["settings_by_fold"][fixed], ood,
                                     interval["by_fold"][fixed], cfg)
-    settings["none_of_these"]["gaussians"] = "gaussians.npz"  # beside reliability.json
+    settings["none_of_these"]["fits"] = "out_of_class_fits.npz"  # beside reliability.json
     out_types = realised.meta.assign(half=halves).groupby("label")["object_id"].nunique()
     tables = {"calibrated_predictions": calibrated,
               **rel.calibration_tables(cv["classifier_test"], calibrated, classes, cfg),
               "redshift_intervals": interval_table, "out_of_class_scores": ood_table}
     metrics = {"calibration": calibration, "none_of_these": ood, "redshift_interval": interval,
                "out_of_class_objects": out_types.to_dict()}
-    return ReliabilityOutputs(settings, gaussians, tables, metrics)
+    return ReliabilityOutputs(settings, fits, tables, metrics)

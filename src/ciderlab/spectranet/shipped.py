@@ -86,8 +86,8 @@ def load_models(classifier_path: str | Path = paths.CLASSIFIER,
         try:
             reliability = load_json(reliability_path)
             ood = reliability["none_of_these"]
-            if ood.get("gaussians"):  # the class Gaussians of the Mahalanobis score
-                ood["gaussians"] = load_arrays(Path(reliability_path).parent / ood["gaussians"])
+            if ood.get("fits"):  # the embedding's class Gaussians and outlier detector
+                ood["fits"] = load_arrays(Path(reliability_path).parent / ood["fits"])
         except (OSError, ValueError, KeyError) as error:
             raise InputError(f"{reliability_path}: cannot read the reliability settings "
                              f"({error}); run `dvc repro reliability` or leave them out") from error

@@ -16,7 +16,7 @@ def fig_reliability(tables: dict[str, pd.DataFrame],
     ----------
     tables : dict of str to DataFrame
         One :func:`~ciderlab.evaluation.calibration.reliability_table` per label (e.g.
-        "before", "after" temperature scaling); empty bins are not drawn.
+        "before", "after" calibration); empty bins are not drawn.
     ece : dict of str to float, optional
         Expected calibration error per label, quoted in the legend.
     """

@@ -79,8 +79,10 @@ def table_reconstruction(params: dict, paper: dict, n_options: int) -> pd.DataFr
          "trained and predicted, but reported on their own line, outside every headline score",
          "too few objects to score a class by (page \"Classification\")"),
         ("calibration, \"none of these\", redshift intervals",
-         "temperature scaling per fold; the out-of-class score chosen on half of the bank's "
-         f"other types, threshold keeping {rel['ood_retain']:.0%} of validation spectra; "
+         "per fold, temperature scaling or a top-label isotonic map, whichever calibrates "
+         "held-out validation objects better; the out-of-class score (logits, Gaussians or an "
+         "outlier detector on the embedding) chosen on half of the bank's other types, "
+         f"threshold keeping {rel['ood_retain']:.0%} of validation spectra; "
          f"split-conformal {rel['interval_level']:.0%} intervals in {rel['interval_snr_bins']} "
          "S/N bins; all fitted on validation objects (page \"How far an answer can be "
          "trusted\")", "the papers report point answers only"),
