@@ -106,8 +106,11 @@ figures.fig_continuum_draws(meta)
 # page "Real spectra" explains the measure). A coarse continuum fit leaves each real
 # spectrum's own flux-calibration and host-light shape in the input, which the realised
 # continua do not reproduce; a finer one removes more of it, and the supernova features with
-# it once the knots are closer than the features are wide. The option used is the one with
-# the lowest realism AUC among those whose validation macro-F1 is within
+# it once the knots are closer than the features are wide. Removing information could lower
+# that AUC by itself, so the table also gives the same AUC on each option's trained network's
+# embedding of the inputs (what the classifier makes of them), which removing information
+# does not lower unless the network then sees real and realised spectra alike. The option used
+# is the one with the lowest realism AUC among those whose validation macro-F1 is within
 # {glue:text}`tolerance` (the cross-validated macro-F1's spread over the folds) of the best:
 # {glue:text}`chosen_option`. What this choice alone did to the scores on the real spectra is
 # recorded in the README's "Measured" table (the `make` at 0c5f8ab); it was kept, because

@@ -1,4 +1,5 @@
 import numpy as np
+import torch
 import pytest
 
 from ciderlab.spectranet.domain_gap import realism_auc
@@ -98,6 +99,21 @@ def test_real_files_prepared_per_option_are_measured_against_realised_inputs():
     far = real_vs_realised((truth, REAL), cfg, unlike)
     assert near["n_real"] == 30
     assert near["realism_auc"] < 0.7 < 0.95 < far["realism_auc"]
+    assert "embedding_realism_auc" not in near  # no model given
+
+    class BandReader(torch.nn.Module):
+        """A network whose embedding is the band the unlike inputs carry, and one blind to it."""
+
+        def __init__(self, bins):
+            super().__init__()
+            self.bins = bins
+
+        def embed(self, x):
+            return x[:, self.bins]
+
+    sees = real_vs_realised((truth, REAL), cfg, unlike, BandReader(slice(40, 60)))
+    blind = real_vs_realised((truth, REAL), cfg, unlike, BandReader(slice(80, 100)))
+    assert sees["embedding_realism_auc"] > 0.95 > 0.7 > blind["embedding_realism_auc"]
 
 
 def test_roughness_sees_the_noise_texture_a_linear_auc_cannot():

@@ -139,9 +139,14 @@ def test_smoke_profile_runs_from_raw_data_to_book(tmp_path):
     reliability = json.loads((repo / "results/reliability/metrics.json").read_text())
     assert 0 <= reliability["calibration"]["ece_after"] <= 1
     assert 0 <= reliability["none_of_these"]["auroc"] <= 1
+    assert reliability["calibration"]["method"] in ("temperature", "top-label isotonic")
+    assert "outlier_detector" in reliability["none_of_these"]["by_score"]
     assert 0 <= reliability["redshift_interval"]["coverage"] <= 1
     real = json.loads((repo / "results/real_spectra/metrics.json").read_text())
     assert real["n_files"] == smoke["real_spectra"]["max_files"] and real["n_unreadable"] == 0
+    assert 0 <= real["realism_auc"]["embedding"]["auc_mean"] <= 1
+    for option in options["options"].values():
+        assert 0 <= option["embedding_realism_auc"] <= 1
     assert set(real["snid_sage"]) == {"catalogue", "predicted"}
     assert set(real["region_mismatch_obs"]) == {"blue end", "O2 B", "O2 A", "5000-6500"}
     assert "SpectraNet and SNID-SAGE on the same files" in (

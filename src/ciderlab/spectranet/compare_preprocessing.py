@@ -114,7 +114,8 @@ def _score_option(job: dict, option: tuple[str, dict]) -> dict:
             "val_macro_f1": scores["macro_f1"], "val_accuracy": scores["accuracy"],
             "val_ia_vs_non_ia_accuracy": scores["ia_vs_non_ia"]["accuracy"],
             "best_epoch": trained.best_epoch,
-            **({} if job["real"] is None else real_vs_realised(job["real"], cfg, flux[n_train:])),
+            **({} if job["real"] is None else real_vs_realised(job["real"], cfg, flux[n_train:],
+                                                               trained.model)),
             "minutes": (time.perf_counter() - started) / 60}
 
 
@@ -124,16 +125,28 @@ REALISM_REPEATS = 5
 
 
 def real_vs_realised(real: tuple[pd.DataFrame, Path], cfg: PreprocessConfig,
-                     realised_inputs: np.ndarray) -> dict:
+                     realised_inputs: np.ndarray, model: torch.nn.Module | None = None) -> dict:
     """The realism AUC of the real files prepared with ``cfg`` against ``realised_inputs``
-    (mean and spread over ``REALISM_REPEATS`` shuffles); no label of the files is read."""
+    (mean and spread over ``REALISM_REPEATS`` shuffles); no label of the files is read.
+
+    With the option's trained ``model`` also the same AUC on its embedding of both
+    (``embedding_realism_auc``): how far apart the network itself sees them, a measure that
+    removing information from the inputs does not lower by itself.
+    """
+    from ciderlab.spectranet.classify import embed
     from ciderlab.spectranet.real_spectra import model_inputs
 
     truth, folder = real
     real_inputs = model_inputs(truth, folder, cfg)["flux_rest"]
     auc = mean_realism_auc(real_inputs, realised_inputs, REALISM_REPEATS)
-    return {"realism_auc": auc["auc_mean"], "realism_auc_shuffle_std": auc["auc_shuffle_std"],
-            "n_real": auc["n_real"]}
+    out = {"realism_auc": auc["auc_mean"], "realism_auc_shuffle_std": auc["auc_shuffle_std"],
+           "n_real": auc["n_real"]}
+    if model is not None:
+        seen = mean_realism_auc(embed(model, real_inputs), embed(model, realised_inputs),
+                                REALISM_REPEATS)
+        out.update(embedding_realism_auc=seen["auc_mean"],
+                   embedding_realism_auc_shuffle_std=seen["auc_shuffle_std"])
+    return out
 
 
 def choose_option(table: pd.DataFrame, tolerance: float) -> str:

@@ -178,8 +178,10 @@ def real_spectra_stage(params: dict, truth: pd.DataFrame, folder: Path, models,
     (predictions, model inputs, metrics)."""
     from ciderlab.data.split import scored_rows
     from ciderlab.evaluation.metrics import headline_classes
-    from ciderlab.spectranet.domain_gap import (OBSERVED_REGIONS_AA, realism_breakdown,
-                                                region_mismatch, roughness_auc)
+    from ciderlab.spectranet.classify import embed
+    from ciderlab.spectranet.domain_gap import (OBSERVED_REGIONS_AA, realism_auc,
+                                                realism_breakdown, region_mismatch,
+                                                roughness_auc)
 
     ours, inputs = score_files(truth, folder, models)
     trained = list(models.classifier[1]["classes"])
@@ -189,6 +191,10 @@ def real_spectra_stage(params: dict, truth: pd.DataFrame, folder: Path, models,
     metrics["realism_auc"] = realism_breakdown(inputs["flux_rest"], inputs["covered_rest"],
                                                spectra.flux_rest[test_rows],
                                                spectra.covered_rest[test_rows])
+    # The same two-sample test on what the shipped classifier makes of the inputs.
+    metrics["realism_auc"]["embedding"] = realism_auc(
+        embed(models.classifier[0], inputs["flux_rest"]),
+        embed(models.classifier[0], spectra.flux_rest[test_rows]))
     metrics["roughness_rest"] = roughness_auc(inputs["flux_rest"], inputs["covered_rest"],
                                               spectra.flux_rest[test_rows],
                                               spectra.covered_rest[test_rows])

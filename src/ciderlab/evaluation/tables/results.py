@@ -112,15 +112,17 @@ def table_cross_validation_classes(cv: dict) -> pd.DataFrame:
 
 def table_preprocessing_options(options: pd.DataFrame, chosen: str | None = None) -> pd.DataFrame:
     """The continuum-removal options side by side, best validation macro-F1 first, with the
-    realism AUC of each option's real inputs where measured; ``chosen`` is marked."""
+    realism AUCs of each option's real inputs (and of its network's embedding of them) where
+    measured; ``chosen`` is marked."""
     table = options.sort_values("val_macro_f1", ascending=False)
     columns = ["option", "val_macro_f1", "val_accuracy", "val_ia_vs_non_ia_accuracy",
-               "realism_auc", "best_epoch", "minutes"]
+               "realism_auc", "embedding_realism_auc", "best_epoch", "minutes"]
     table = (table[[c for c in columns if c in table]]
              .rename(columns={"val_macro_f1": "validation macro-F1",
                               "val_accuracy": "validation accuracy",
                               "val_ia_vs_non_ia_accuracy": "SN Ia vs non-Ia (validation)",
                               "realism_auc": "realism AUC (real vs realised)",
+                              "embedding_realism_auc": "realism AUC, network's embedding",
                               "best_epoch": "best epoch"}))
     table["option"] = [f"{o} (chosen)" if o == chosen else o for o in table["option"]]
     return table.set_index("option")
