@@ -73,3 +73,17 @@ def test_realism_switches_name_the_reference_and_keep_the_latest_record():
     table = tables.table_realism_switches(records)
     assert list(table["switch"]) == ["none (params.yaml)", "snr_max=300"]
     assert table.loc[1, "AUC rest frame"] == 0.86 and table.loc[1, "O2 A scatter"] == 2.1
+
+
+def test_redshift_averaging_table_is_the_latest_record():
+    old = {"n_spectra": 10, "commit": "a" * 40,
+           "scores": {"catalogue redshift": {"accuracy": 0.1, "macro_f1": 0.1}}}
+    new = {"n_spectra": 3366, "commit": "b" * 40,
+           "scores": {"catalogue redshift": {"accuracy": 0.86, "macro_f1": 0.61},
+                      "predicted redshift, one point": {"accuracy": 0.85, "macro_f1": 0.59}}}
+    table = tables.table_redshift_averaging([old, new])
+    assert list(table.index) == ["catalogue redshift", "predicted redshift, one point"]
+    assert table.loc["predicted redshift, one point", "macro-F1"] == 0.59
+    assert "3,366" in table.index.name and "bbbbbbb" in table.index.name
+    with pytest.raises(ValueError, match="redshift_averaging.py"):
+        tables.table_redshift_averaging([])

@@ -209,7 +209,7 @@ def _reliable_answer(logits: np.ndarray, flux_rest: np.ndarray, flat: np.ndarray
     none_of_these = score < float(ood["threshold"])
     if none_of_these:
         warnings.insert(0, f"none of the trained classes: its out-of-class score "
-                        f"({ood['score']}) {score:.3g} is below the threshold "
+                        f"({ood['score'].replace('_', ' ')}) {score:.3g} is below the threshold "
                         f"{float(ood['threshold']):.3g} that keeps "
                         f"{100 * float(ood['retain']):.0f}% of validation "
                         "spectra; the top classes below are the nearest, not an answer")

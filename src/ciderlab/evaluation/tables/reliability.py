@@ -134,3 +134,15 @@ def table_noise_texture(records: list[dict]) -> pd.DataFrame:
     if not rows:
         raise ValueError("no record has a roughness AUC: run benchmarks/realism_switches.py")
     return _latest_per_switch(rows, records)
+
+
+def table_redshift_averaging(records: list[dict]) -> pd.DataFrame:
+    """The latest ``benchmarks/redshift_averaging.py`` record: accuracy and macro-F1 of the
+    fixed fold's validation spectra classified at the catalogue redshift, at the predicted one,
+    and averaged over the predicted one's interval."""
+    if not records:
+        raise ValueError("no redshift-averaging record: run benchmarks/redshift_averaging.py")
+    latest = records[-1]
+    table = pd.DataFrame(latest["scores"]).T.rename(columns={"macro_f1": "macro-F1"})
+    return table.rename_axis(f"validation spectra ({latest['n_spectra']:,}; at "
+                             f"{latest['commit'][:7]})")
