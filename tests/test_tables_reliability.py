@@ -87,3 +87,15 @@ def test_redshift_averaging_table_is_the_latest_record():
     assert "3,366" in table.index.name and "bbbbbbb" in table.index.name
     with pytest.raises(ValueError, match="redshift_averaging.py"):
         tables.table_redshift_averaging([])
+
+
+def test_switches_measured_at_another_commit_keep_their_own_reference():
+    records = [{"switch": "none=0", "commit": "a" * 40, "auc_rest": 0.9, "auc_obs": 0.8},
+               {"switch": "snr_max=300", "commit": "a" * 40, "auc_rest": 0.9, "auc_obs": 0.8},
+               {"switch": "none=0", "commit": "b" * 40, "auc_rest": 0.8, "auc_obs": 0.7},
+               {"switch": "snr_max=300", "commit": "b" * 40, "auc_rest": 0.7, "auc_obs": 0.7}]
+    table = tables.table_realism_switches(records)
+    assert list(table["switch"]) == ["none (params.yaml at aaaaaaa)", "snr_max=300",
+                                     "none (params.yaml at bbbbbbb)", "snr_max=300"]
+    assert list(table["at"]) == ["aaaaaaa"] * 2 + ["bbbbbbb"] * 2
+    assert list(table["AUC rest frame"]) == [0.9, 0.9, 0.8, 0.7]

@@ -46,6 +46,7 @@ CONTINUUM = {
     "ebv_host_mean": float, "response_amplitude": float, "response_order": int,
     "sky_level": float, "sky_red_boost": float, "sky_red_wave_aa": float,
     "sky_blue_boost_max": float, "sky_blue_wave_aa": float, "telluric_depth_max": float,
+    "telluric_b_strength": float,
 }
 SCHEMA = {
     "profile": str,

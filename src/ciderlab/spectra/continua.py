@@ -40,6 +40,8 @@ class ContinuumConfig:
     # Residual O2 absorption of an imperfect telluric correction: the A band's depth at the
     # model's resolution ~ U(0, max) per realisation (0 = none; ``telluric_transmission``).
     telluric_depth_max: float = 0.0
+    # The B band's depth relative to the A band's (``telluric_transmission``).
+    telluric_b_strength: float = 0.4
 
     @classmethod
     def from_dict(cls, values: dict | None) -> "ContinuumConfig":
@@ -160,23 +162,24 @@ def sky_variance(wave_obs_aa: np.ndarray, cfg: ContinuumConfig,
     return cfg.sky_level * (1.0 + cfg.sky_red_boost * rise + blue_boost * blue)
 
 
-# The atmosphere's O2 bands (observed frame, Angstrom) and their strength relative to the A
-# band at R ~ 100 (our choice, from their equivalent widths: B ~ 0.4 A).
-TELLURIC_BANDS_AA = ((7594.0, 7684.0, 1.0), (6867.0, 6944.0, 0.4))
+# The atmosphere's O2 A and B bands (observed frame, Angstrom).
+TELLURIC_A_BAND_AA = (7594.0, 7684.0)
+TELLURIC_B_BAND_AA = (6867.0, 6944.0)
 
 
-def telluric_transmission(wave_obs_aa: np.ndarray, depth: float,
-                          fwhm_lnwave: float) -> np.ndarray:
+def telluric_transmission(wave_obs_aa: np.ndarray, depth: float, fwhm_lnwave: float,
+                          b_strength: float = 0.4) -> np.ndarray:
     """Residual O2 absorption: 1 - depth x (each band, a box seen at the model's resolution).
 
     Each band is a box in ln(wavelength) convolved with the Gaussian line-spread function of
     FWHM ``fwhm_lnwave``; ``depth`` is the A band's depth were it resolved (its peak depth at
-    R ~ 100 is smaller: the band is narrower than a resolution element).
+    R ~ 100 is smaller: the band is narrower than a resolution element), the B band's is
+    ``b_strength`` times that (0.4: their equivalent widths' ratio).
     """
     lnwave = np.log(np.asarray(wave_obs_aa, dtype=np.float64))
     width = fwhm_lnwave / (2.0 * np.sqrt(2.0 * np.log(2.0))) * np.sqrt(2.0)  # sigma sqrt(2)
     absorbed = np.zeros_like(lnwave)
-    for start, end, strength in TELLURIC_BANDS_AA:
+    for (start, end), strength in ((TELLURIC_A_BAND_AA, 1.0), (TELLURIC_B_BAND_AA, b_strength)):
         absorbed += strength * 0.5 * (erf((lnwave - np.log(start)) / width)
                                       - erf((lnwave - np.log(end)) / width))
     return 1.0 - depth * absorbed

@@ -108,7 +108,8 @@ def realise_one(wave_template_aa, flux_template, host_flux, draw: Draw,
                         * instrument_response(wave_obs, continuum), 0.0)
     if continuum.telluric_depth > 0:
         observed = observed * telluric_transmission(wave_obs, continuum.telluric_depth,
-                                                    cfg.preprocess.fwhm_lnwave)
+                                                    cfg.preprocess.fwhm_lnwave,
+                                                    cfg.continuum.telluric_b_strength)
     noisy = add_noise(observed, covered_obs, draw.snr, wave_obs, cfg, rng,
                       continuum.sky_blue_boost)
     flat, flux_obs = prepare_observed(noisy, covered_obs, cfg.preprocess)

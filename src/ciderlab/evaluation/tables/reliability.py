@@ -89,23 +89,32 @@ def table_real_answers(ours: pd.DataFrame, snid: pd.DataFrame | None) -> pd.Data
     return table.reset_index(drop=True)
 
 
-def _latest_per_switch(rows: list[dict], records: list[dict]) -> pd.DataFrame:
+def _latest_per_switch(rows: list[dict], records: list[dict],
+                       by_commit: bool = False) -> pd.DataFrame:
     """``rows`` (one per record) with only the latest record of each switch, labelled: the
-    reference (``none``) as params.yaml at its record's commit."""
+    reference (``none``) as params.yaml at its record's commit. ``by_commit`` keeps the latest
+    of each switch at each commit instead, in the records' order, with an ``at`` column: each
+    commit's switches are changed from params.yaml at that commit, its own reference row."""
     table = pd.DataFrame(rows)
     table.insert(0, "switch", [r["switch"] for r in records])
-    table = table.drop_duplicates("switch", keep="last").reset_index(drop=True)
-    latest = {r["switch"]: r for r in records}
-    table["switch"] = [f"none (params.yaml at {latest[s]['commit'][:7]})"
-                       if s.startswith("none") and "commit" in latest[s] else
+    commits = [r.get("commit", "")[:7] for r in records]
+    if by_commit:
+        table.insert(1, "at", commits)
+        table = table.drop_duplicates(["at", "switch"], keep="last").reset_index(drop=True)
+        at = list(table["at"])
+    else:
+        latest = dict(zip(table["switch"], commits))
+        table = table.drop_duplicates("switch", keep="last").reset_index(drop=True)
+        at = [latest[s] for s in table["switch"]]
+    table["switch"] = [f"none (params.yaml at {commit})" if s.startswith("none") and commit else
                        "none (params.yaml)" if s.startswith("none") else s
-                       for s in table["switch"]]
+                       for s, commit in zip(table["switch"], at)]
     return table
 
 
 def table_realism_switches(records: list[dict]) -> pd.DataFrame:
-    """One row per realisation switch (``benchmarks/realism_switches.py``), the reference
-    (``none``) first, the latest record of each: its realism AUCs in the rest and observed
+    """One row per realisation switch (``benchmarks/realism_switches.py``) and commit, each
+    commit's reference (``none``) first, the latest record of each: its realism AUCs in the rest and observed
     frames (means over repeated shuffles) and the real inputs' scatter per observed-frame region
     relative to the realised ones' (1 = as much)."""
     rows = []
@@ -114,7 +123,7 @@ def table_realism_switches(records: list[dict]) -> pd.DataFrame:
         row.update({f"{region} scatter": value
                     for region, value in r.get("mismatch_obs", {}).items()})
         rows.append(row)
-    return _latest_per_switch(rows, records)
+    return _latest_per_switch(rows, records, by_commit=True)
 
 
 def table_noise_texture(records: list[dict]) -> pd.DataFrame:
