@@ -52,6 +52,14 @@ glue("default_window", default["median_window_lnwave"], display=False)
 chosen = comparison.get("chosen_option")
 glue("chosen_option", chosen or best["option"], display=False)
 glue("tolerance", comparison.get("tolerance", 0.0), display=False)
+close = options[options["val_macro_f1"] >= options["val_macro_f1"].max()
+                - comparison.get("tolerance", 0.0)]
+if "embedding_realism_auc" in close and close["embedding_realism_auc"].notna().all():
+    by_network = close.loc[close["embedding_realism_auc"].idxmin(), "option"]
+    glue("embedding_verdict", "the same option" if by_network == chosen else
+         f"another option, {by_network}", display=False)
+else:
+    glue("embedding_verdict", "(not measured in this run)", display=False)
 rank = comparison["default_rank"]
 glue("default_rank", "not among the options compared here" if rank is None else
      ("the option chosen above" if comparison.get("default_option") == chosen else
@@ -114,7 +122,8 @@ figures.fig_continuum_draws(meta)
 # {glue:text}`tolerance` (the cross-validated macro-F1's spread over the folds) of the best:
 # {glue:text}`chosen_option`. What this choice alone did to the scores on the real spectra is
 # recorded in the README's "Measured" table (the `make` at 0c5f8ab); it was kept, because
-# undoing it on those scores would choose on the real spectra.
+# undoing it on those scores would choose on the real spectra. Chosen by the embedding's AUC
+# instead, the rule would pick {glue:text}`embedding_verdict`.
 
 # %%
 tables.show(tables.table_preprocessing_options(options, chosen))

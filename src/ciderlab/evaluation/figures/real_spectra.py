@@ -226,7 +226,7 @@ def fig_out_of_class_scores(ood_table: pd.DataFrame, score: str, threshold: floa
             ax.hist(x, bins=bins, density=True, histtype="step", lw=1.5,
                     label=f"{group} ({len(x)})")
     ax.axvline(threshold, color="k", ls="--", lw=1, label="none of these below")
-    ax.set_xlabel(f"{score} (higher: more like the training classes)")
+    ax.set_xlabel(f"{score.replace('_', ' ')} (higher: more like the training classes)")
     ax.set_ylabel("density")
     ax.legend(loc="upper left", fontsize=8)
     return fig
