@@ -100,3 +100,15 @@ def test_cli_prints_none_of_these_and_the_interval(tmp_path, capsys):
     assert code == 0
     assert "none of the trained classes; nearest: " in out
     assert "(predicted, 0." in out and "-" in out.split("(predicted, ")[1].split(")")[0]
+
+
+def test_settings_from_before_the_calibration_map_are_refused_when_loaded(tmp_path):
+    from ciderlab.errors import InputError
+
+    paths = smoke_checkpoints(tmp_path)
+    old = {key: value for key, value in settings().items() if key != "calibration"}
+    old["temperature"] = 1.2  # how reliability.json said it before the calibration map
+    reliability = tmp_path / "reliability.json"
+    reliability.write_text(json.dumps(old))
+    with pytest.raises(InputError, match="cannot read the reliability settings.*dvc repro"):
+        load_models(paths["classifier"], paths["redshift"], PARAMS, reliability)

@@ -79,16 +79,17 @@ def load_models(classifier_path: str | Path = paths.CLASSIFIER,
     domain = TrainingDomain.from_params(params["realise"]) if params else TrainingDomain.from_preprocess(cfg_c)
     reliability = None
     if reliability_path is not None:
-        from ciderlab.io import load_json
-
-        from ciderlab.io import load_arrays
+        from ciderlab.io import load_arrays, load_json
 
         try:
             reliability = load_json(reliability_path)
+            # Settings written before the calibration map (a bare "temperature") fail here,
+            # with the message below, not halfway through a classification.
+            float(reliability["calibration"]["temperature"])
             ood = reliability["none_of_these"]
             if ood.get("fits"):  # the embedding's class Gaussians and outlier detector
                 ood["fits"] = load_arrays(Path(reliability_path).parent / ood["fits"])
-        except (OSError, ValueError, KeyError) as error:
+        except (OSError, ValueError, KeyError, TypeError) as error:
             raise InputError(f"{reliability_path}: cannot read the reliability settings "
                              f"({error}); run `dvc repro reliability` or leave them out") from error
     return Models(loaded["classifier"], loaded["redshift"], domain, reliability)
