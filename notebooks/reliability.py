@@ -115,9 +115,10 @@ figures.fig_purity_completeness(purity, calibration["ia_completeness_after"])
 # set that *chooses* the score (whichever separates them best from the in-class validation
 # spectra) and half in a set that *measures* it against the in-class test spectra. Three scores
 # read the trained network as it is (maximum softmax probability, energy, Mahalanobis distance
-# in its embedding); the fourth, an *outlier detector*, is a logistic regression on the
-# embedding fitted to tell the choosing half from the in-class validation spectra (outlier
-# exposure). Its choosing-half and validation scores, which choose and set the threshold, come
+# in its embedding); three more come from an *outlier detector* on the embedding, fitted to
+# tell the choosing half from the in-class validation spectra (outlier exposure): a logistic
+# regression (linear), a network with one hidden layer, and their mean probability. Their
+# choosing-half and validation scores, which choose and set the threshold, come
 # from detectors fitted without their object (five folds by object). Chosen: **{glue:text}`ood_score`**, with AUROC
 # {glue:text}`ood_auroc:.3f` on the measuring half. The threshold keeps
 # {glue:text}`ood_retain:.0f` % of in-class validation spectra; on test spectra it flags

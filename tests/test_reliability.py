@@ -4,13 +4,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ciderlab.spectranet.out_of_class import ood_scores
+from ciderlab.spectranet.out_of_class import DetectorConfig, ood_scores
 from ciderlab.spectranet.reliability import (ReliabilityConfig, calibrate_folds, interval_folds,
                                              none_of_these, out_of_class_catalogue,
                                              out_of_class_halves, shipped_settings)
 
 CFG = ReliabilityConfig(calibration_bins=10, ood_retain=0.9, out_of_class_types=("SLSN", "Star"),
-                        out_of_class_realisations=1, outlier_detector_c=0.01,
+                        out_of_class_realisations=1,
+                        outlier_detector=DetectorConfig(c=0.01, hidden=8, alpha=1.0),
                         outlier_detector_splits=2, interval_level=0.68, interval_snr_bins=2,
                         wide_interval=0.05, max_contamination=0.01)
 CLASSES = ["SN Ia", "SN Ic"]

@@ -79,7 +79,9 @@ SCHEMA = {
     "baselines": {"n_spectra": int, "seed": int, "workers": int},
     # ReliabilityConfig's fields.
     "reliability": {"calibration_bins": int, "ood_retain": float, "out_of_class_types": [str],
-                    "out_of_class_realisations": int, "outlier_detector_c": float,
+                    "out_of_class_realisations": int,
+                    "outlier_detector": {"c": float, "hidden": int, "alpha": float,
+                                         "seed": int},
                     "outlier_detector_splits": int, "interval_level": float,
                     "interval_snr_bins": int, "wide_interval": float,
                     "max_contamination": float},

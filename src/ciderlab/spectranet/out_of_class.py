@@ -3,8 +3,10 @@ thresholds."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
-from scipy.special import logsumexp, softmax
+from scipy.special import expit, logit, logsumexp, softmax
 from sklearn.metrics import roc_auc_score
 
 from ciderlab.evaluation.metrics import finite_array
@@ -26,7 +28,7 @@ def ood_scores(logits, embeddings=None, fits: dict | None = None) -> dict[str, n
         ``energy``: logsumexp of the logits at temperature 1, i.e. minus the free energy
         (Liu et al. 2020); with ``embeddings`` (N, D) and ``fits`` holding the class Gaussians
         (``fit_class_gaussians``) also ``mahalanobis`` (``mahalanobis_score``), and holding an
-        outlier detector (``fit_outlier_detector``) also ``outlier_detector``.
+        outlier detector (``fit_outlier_detector``) also its scores (``DETECTOR_SCORES``).
     """
     logits = np.asarray(logits, float)
     if logits.ndim != 2 or len(logits) == 0:
@@ -42,7 +44,7 @@ def ood_scores(logits, embeddings=None, fits: dict | None = None) -> dict[str, n
         if "means" in fits:
             scores["mahalanobis"] = mahalanobis_score(embeddings, fits)
         if "detector_coef" in fits:
-            scores["outlier_detector"] = outlier_detector_score(embeddings, fits)
+            scores.update(outlier_detector_scores(embeddings, fits))
     return scores
 
 
@@ -72,16 +74,35 @@ def mahalanobis_score(embeddings, gaussians: dict) -> np.ndarray:
     return -distances.min(axis=1)
 
 
-def fit_outlier_detector(in_embeddings, out_embeddings, c: float) -> dict[str, np.ndarray]:
-    """A logistic regression telling out-of-class embeddings from in-class ones.
+@dataclass(frozen=True)
+class DetectorConfig:
+    """How the outlier detector is fitted (``reliability.outlier_detector`` in params.yaml)."""
+
+    c: float             # the logistic regression's inverse L2 strength
+    hidden: int          # units of the one-hidden-layer network beside it (0: none)
+    alpha: float         # that network's L2 strength
+    seed: int = 0        # its initial weights and early-stopping split
+
+
+#: The detector's scores in ``ood_scores``: its two parts, and their mean (the detector).
+DETECTOR_SCORES = ("outlier_detector_linear", "outlier_detector_network", "outlier_detector")
+
+
+def fit_outlier_detector(in_embeddings, out_embeddings, cfg: DetectorConfig
+                         ) -> dict[str, np.ndarray]:
+    """Classifiers telling out-of-class embeddings from in-class ones.
 
     Outlier exposure (Hendrycks et al. 2019) on the frozen network's embedding: the
-    standardised embeddings of in-class (N_in, D) and known out-of-class spectra (N_out, D),
-    the two groups weighted equally, L2 strength 1 / ``c``. Returns its arrays
-    (``detector_mean``, ``detector_scale``, ``detector_coef``, ``detector_intercept``) for
-    :func:`outlier_detector_score`, saved beside the class Gaussians.
+    standardised embeddings of in-class (N_in, D) and known out-of-class spectra (N_out, D) fit
+    a logistic regression (the two groups weighted equally, L2 strength 1 / ``cfg.c``) and,
+    when ``cfg.hidden`` > 0, a one-hidden-layer ReLU network (scikit-learn's MLPClassifier,
+    L2 strength ``cfg.alpha``, early stopping on a tenth of the spectra). Returns their arrays
+    (``detector_mean``, ``detector_scale``, ``detector_coef``, ``detector_intercept`` and the
+    network's ``detector_w1``, ``detector_b1``, ``detector_w2``, ``detector_b2``) for
+    :func:`outlier_detector_scores`, saved beside the class Gaussians: no pickle is shipped.
     """
     from sklearn.linear_model import LogisticRegression
+    from sklearn.neural_network import MLPClassifier
     from sklearn.preprocessing import StandardScaler
 
     x = np.concatenate([np.asarray(in_embeddings, float), np.asarray(out_embeddings, float)])
@@ -89,36 +110,57 @@ def fit_outlier_detector(in_embeddings, out_embeddings, c: float) -> dict[str, n
     if not (0 < is_out.sum() < len(is_out)):
         raise ValueError("the outlier detector needs in-class and out-of-class embeddings")
     scaler = StandardScaler().fit(x)
-    model = LogisticRegression(C=c, max_iter=5000, class_weight="balanced").fit(
-        scaler.transform(x), is_out)
-    return {"detector_mean": scaler.mean_, "detector_scale": scaler.scale_,
-            "detector_coef": model.coef_[0], "detector_intercept": model.intercept_}
+    x = scaler.transform(x)
+    linear = LogisticRegression(C=cfg.c, max_iter=5000, class_weight="balanced").fit(x, is_out)
+    fitted = {"detector_mean": scaler.mean_, "detector_scale": scaler.scale_,
+              "detector_coef": linear.coef_[0], "detector_intercept": linear.intercept_}
+    if cfg.hidden > 0:
+        network = MLPClassifier((cfg.hidden,), alpha=cfg.alpha, max_iter=300,
+                                early_stopping=True, random_state=cfg.seed).fit(x, is_out)
+        fitted.update(detector_w1=network.coefs_[0], detector_b1=network.intercepts_[0],
+                      detector_w2=network.coefs_[1][:, 0], detector_b2=network.intercepts_[1])
+    return fitted
 
 
-def outlier_detector_score(embeddings, detector: dict) -> np.ndarray:
-    """(N,) minus the detector's log-odds of "out of class": higher means more like the trained
-    classes, like the other scores."""
+def outlier_detector_scores(embeddings, detector: dict) -> dict[str, np.ndarray]:
+    """(N,) scores of the detector's parts and of the detector, each higher for spectra more like
+    the trained classes (as the other scores): ``outlier_detector_linear`` and
+    ``outlier_detector_network``, minus the log-odds of "out of class" of each part, and
+    ``outlier_detector``, minus the log-odds of the parts' mean probability (the linear part's
+    alone when there is no network)."""
     x = (np.asarray(embeddings, float) - detector["detector_mean"]) / detector["detector_scale"]
-    return -(x @ np.asarray(detector["detector_coef"]) + float(detector["detector_intercept"][0]))
+    log_odds = {"outlier_detector_linear": x @ np.asarray(detector["detector_coef"])
+                + float(detector["detector_intercept"][0])}
+    if "detector_w1" in detector:
+        hidden = np.maximum(x @ np.asarray(detector["detector_w1"]) + detector["detector_b1"], 0)
+        log_odds["outlier_detector_network"] = (hidden @ np.asarray(detector["detector_w2"])
+                                                + float(detector["detector_b2"][0]))
+    probability = np.mean([expit(v) for v in log_odds.values()], axis=0)
+    log_odds["outlier_detector"] = logit(np.clip(probability, 1e-12, 1 - 1e-12))
+    return {name: -value for name, value in log_odds.items()}
 
 
 def cross_fitted_detector_scores(in_embeddings, out_embeddings, in_groups, out_groups,
-                                 c: float, n_splits: int) -> tuple[np.ndarray, np.ndarray]:
-    """Scores of :func:`outlier_detector_score` for every given spectrum from a detector fitted
+                                 cfg: DetectorConfig, n_splits: int
+                                 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Scores of :func:`outlier_detector_scores` for every given spectrum from a detector fitted
     without its object: grouped ``n_splits``-fold cross-fitting over ``in_groups``/``out_groups``
-    (one object id per spectrum). Returns (in_scores (N_in,), out_scores (N_out,))."""
+    (one object id per spectrum). Returns (in_scores, out_scores), each a dict of score name ->
+    (N_in,) or (N_out,)."""
     from sklearn.model_selection import GroupKFold
 
     n_in = len(in_embeddings)
     x = np.concatenate([np.asarray(in_embeddings, float), np.asarray(out_embeddings, float)])
     groups = np.concatenate([np.char.add("in:", np.asarray(in_groups, str)),
                              np.char.add("out:", np.asarray(out_groups, str))])
-    scores = np.empty(len(x))
+    scores: dict[str, np.ndarray] = {}
     for fit_rows, score_rows in GroupKFold(n_splits).split(x, groups=groups):
         fit_in, fit_out = fit_rows[fit_rows < n_in], fit_rows[fit_rows >= n_in]
-        detector = fit_outlier_detector(x[fit_in], x[fit_out], c)
-        scores[score_rows] = outlier_detector_score(x[score_rows], detector)
-    return scores[:n_in], scores[n_in:]
+        detector = fit_outlier_detector(x[fit_in], x[fit_out], cfg)
+        for name, value in outlier_detector_scores(x[score_rows], detector).items():
+            scores.setdefault(name, np.empty(len(x)))[score_rows] = value
+    return ({name: v[:n_in] for name, v in scores.items()},
+            {name: v[n_in:] for name, v in scores.items()})
 
 
 def threshold_for_retention(in_scores_val, retain: float = 0.95) -> float:

@@ -11,10 +11,11 @@ Every setting here is fitted on **validation** objects only (SPEC §6) and score
   realised like the others, split by a stable hash of their name into a half that chooses the
   score (the one separating it best from the in-class validation spectra) and a half that
   measures it against the in-class test spectra; the threshold keeps ``ood_retain`` of the
-  in-class validation spectra. One candidate score is learned: an outlier detector on the
-  embedding fitted on the in-class validation spectra and the choosing half; the scores it
-  chooses and thresholds with are cross-fitted (grouped by object), so it is judged like the
-  others on objects it has not seen;
+  in-class validation spectra. Three candidate scores are learned: an outlier detector on the
+  embedding (a logistic regression, a small network, and their mean) fitted on the in-class
+  validation spectra and the choosing half; the scores it chooses and thresholds with are
+  cross-fitted (grouped by object), so it is judged like the others on objects it has not
+  seen;
 * redshift intervals: split-conformal half-widths of Delta = (z_pred - z_true) / (1 + z_true),
   per S/N bin, from each fold's validation spectra; coverage on its test spectra.
 """
@@ -39,7 +40,7 @@ class ReliabilityConfig:
     ood_retain: float
     out_of_class_types: tuple[str, ...]
     out_of_class_realisations: int
-    outlier_detector_c: float
+    outlier_detector: out_of_class.DetectorConfig
     outlier_detector_splits: int
     interval_level: float
     interval_snr_bins: int
@@ -48,7 +49,9 @@ class ReliabilityConfig:
 
     @classmethod
     def from_params(cls, section: dict) -> "ReliabilityConfig":
-        return cls(**{**section, "out_of_class_types": tuple(section["out_of_class_types"])})
+        return cls(**{**section, "out_of_class_types": tuple(section["out_of_class_types"]),
+                      "outlier_detector": out_of_class.DetectorConfig(
+                          **section["outlier_detector"])})
 
 
 def labels_of(meta: pd.DataFrame, rows: np.ndarray, classes: list[str]) -> np.ndarray:

@@ -58,17 +58,17 @@ def reliability_stage(params: dict, classes: list[str], spectra: SpectraSet,
                                rel.labels_of(meta, rows["train"], classes))
     choose = halves == "choose"
     fits.update(fit_outlier_detector(embedding["val"], embedding["out"][choose],
-                                     cfg.outlier_detector_c))
+                                     cfg.outlier_detector))
     scores = {name: ood_scores(outputs(classifier, f).numpy(), embedding[name], fits)
               for name, f in flux.items()}
     # The detector has seen the validation and choosing spectra: their scores (which choose
     # the score and set the threshold) come from detectors fitted without their object.
-    scores["val"]["outlier_detector"], scores["out"]["outlier_detector"][choose] = \
-        cross_fitted_detector_scores(
-            embedding["val"], embedding["out"][choose],
-            meta["object_id"].to_numpy()[rows["val"]],
-            realised.meta["object_id"].to_numpy()[choose], cfg.outlier_detector_c,
-            cfg.outlier_detector_splits)
+    crossed_val, crossed_choose = cross_fitted_detector_scores(
+        embedding["val"], embedding["out"][choose], meta["object_id"].to_numpy()[rows["val"]],
+        realised.meta["object_id"].to_numpy()[choose], cfg.outlier_detector,
+        cfg.outlier_detector_splits)
+    for name in crossed_val:
+        scores["val"][name], scores["out"][name][choose] = crossed_val[name], crossed_choose[name]
     ood, ood_table = rel.none_of_these(scores["val"], scores["test"], scores["out"], halves, cfg)
     fixed = params["split"]["fixed_fold"]
     settings = rel.shipped_settings(calibration["settings_by_fold"][fixed], ood,

@@ -80,8 +80,8 @@ def table_reconstruction(params: dict, paper: dict, n_options: int) -> pd.DataFr
          "too few objects to score a class by (page \"Classification\")"),
         ("calibration, \"none of these\", redshift intervals",
          "per fold, temperature scaling or a top-label isotonic map, whichever calibrates "
-         "held-out validation objects better; the out-of-class score (logits, Gaussians or an "
-         "outlier detector on the embedding) chosen on half of the bank's other types, "
+         "held-out validation objects better; the out-of-class score (logits, Gaussians or "
+         "outlier detectors on the embedding) chosen on half of the bank's other types, "
          f"threshold keeping {rel['ood_retain']:.0%} of validation spectra; "
          f"split-conformal {rel['interval_level']:.0%} intervals in {rel['interval_snr_bins']} "
          "S/N bins; all fitted on validation objects (page \"How far an answer can be "
