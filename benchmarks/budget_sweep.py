@@ -114,11 +114,10 @@ SEEDS = (42, 777, 888)
 SELECTION = [
     *[(f"classifier, as params.yaml, seed {seed}", "classifier", {"seeds": [seed]}, {})
       for seed in SEEDS],
-    *[(f"classifier, focal loss class-balanced (authors'), seed {seed}", "classifier",
-       {"seeds": [seed], "use_focal_loss": True}, {}) for seed in SEEDS],
-    ("classifier, focal loss equal weights, seed 42", "classifier",
-     {"seeds": [42], "use_focal_loss": True, "class_balance_beta": 0.0}, {}),
-    ("classifier, 12 epochs, seed 42", "classifier", {"seeds": [42], "max_epochs": 12}, {}),
+    # The classifier's budget: spectra per epoch (the same schedule over more or fewer steps).
+    *[(f"classifier, {n:,} per epoch, seed {seed}", "classifier",
+       {"seeds": [seed], "samples_per_epoch": n}, {})
+      for n in (5000, 10000, 20000, 40000) for seed in SEEDS[:2]],
     *[(f"redshift, as params.yaml, seed {seed}", "redshift", {"seed": seed}, {})
       for seed in SEEDS],
     ("redshift, 5,000 per epoch, seed 42", "redshift", {"samples_per_epoch": 5000}, {}),
