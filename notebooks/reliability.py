@@ -151,7 +151,10 @@ tables.show(tables.table_interval_coverage(intervals))
 # averages the class probabilities over five redshifts across the interval (weights of a normal
 # distribution whose 68 % range is the interval) rather than taking the one point. Measured on
 # the fixed fold's *validation* spectra (`benchmarks/redshift_averaging.py`; test objects
-# choose nothing), with the catalogue redshift for reference:
+# choose nothing), with the catalogue redshift for reference (the latest record; the earlier
+# ones, each with its commit, are in `benchmarks/results/redshift_averaging.jsonl`). The one
+# point and the average have traded places between classifiers by less than a hundredth;
+# `classify` keeps the average, which carries the interval's uncertainty into the answer.
 
 # %% tags=["hide-input"]
 tables.show(tables.table_redshift_averaging(load_records(averaging_path)), precision=4)
