@@ -17,8 +17,8 @@ SCORE_NAMES = {"max_softmax": "max softmax", "energy": "energy", "mahalanobis": 
 
 def table_none_of_these(ood: dict) -> pd.DataFrame:
     """Per out-of-class score: AUROC on the half that chose it and on the half that measures it."""
-    rows = [{"score": SCORE_NAMES.get(name, name.replace("_", " ")), "AUROC, choosing half": s["auroc_choose"],
-             "AUROC, measuring half": s["auroc_measure"],
+    rows = [{"score": SCORE_NAMES.get(name, name.replace("_", " ")),
+             "AUROC, choosing half": s["auroc_choose"], "AUROC, measuring half": s["auroc_measure"],
              "chosen": "yes" if name == ood["score"] else ""}
             for name, s in ood["by_score"].items()]
     return pd.DataFrame(rows)
@@ -120,9 +120,9 @@ def _latest_per_switch(rows: list[dict], records: list[dict],
 
 def table_realism_switches(records: list[dict]) -> pd.DataFrame:
     """One row per realisation switch (``benchmarks/realism_switches.py``) and commit, each
-    commit's reference (``none``) first, the latest record of each: its realism AUCs in the rest and observed
-    frames (means over repeated shuffles) and the real inputs' scatter per observed-frame region
-    relative to the realised ones' (1 = as much)."""
+    commit's reference (``none``) first, the latest record of each: its realism AUCs in the rest
+    and observed frames (means over repeated shuffles) and the real inputs' scatter per
+    observed-frame region relative to the realised ones' (1 = as much)."""
     rows = []
     for r in records:
         row = {"AUC rest frame": r["auc_rest"], "AUC observed": r["auc_obs"]}
