@@ -6,10 +6,10 @@ interval (what ``ciderlab classify`` does), measured on the fixed fold's validat
 
 The shipped classifier and redshift model on the fixed fold's scored validation spectra, each
 de-redshifted through the one preprocessing path (``rest_frame_inputs``) at the catalogue
-redshift, at the predicted one, and at ``classify.REDSHIFT_OFFSETS`` across the predicted one's
+redshift, at the predicted one, and at ``classify.interval_redshifts`` across the predicted one's
 interval (the reliability stage's half-width for the spectrum's S/N; the realisation's S/N
-stands in for ``classify``'s estimate), probabilities weighted by a normal distribution as
-``classify`` weights them. One JSON line: accuracy and macro-F1 over the headline classes
+stands in for ``classify``'s estimate), probabilities weighted as ``classify`` weights them
+(the same function). One JSON line: accuracy and macro-F1 over the headline classes
 for each. Validation objects only: test objects choose nothing. Needs a built pipeline.
 """
 
@@ -34,7 +34,7 @@ from ciderlab.params import load_params
 from ciderlab.prediction import outputs, redshifts
 from ciderlab.provenance import git_revision
 from ciderlab.spectra.preprocess import PreprocessConfig, rest_frame_inputs
-from ciderlab.spectranet.classify import REDSHIFT_OFFSETS
+from ciderlab.spectranet.classify import interval_redshifts
 
 
 def main() -> None:
@@ -54,18 +54,18 @@ def main() -> None:
     y = class_indices(meta["label"], classes)
     classifier = load_checkpoint(results / "train_classifier/classifier.pt")[0]
     z_pred = redshifts(load_checkpoint(results / "train_redshift/redshift.pt")[0], flux_obs)
-    band = load_json(results / "reliability/reliability.json")["redshift_interval"]
+    reliability = load_json(results / "reliability/reliability.json")
+    band, temperature = reliability["redshift_interval"], reliability["calibration"]["temperature"]
     edges = np.concatenate([[-np.inf], band["snr_inner_edges"], [np.inf]])
     half = intervals.halfwidth_for(meta["snr"].to_numpy(), edges, np.asarray(band["halfwidths"]))
     cfg = PreprocessConfig.from_resolved(params)
 
     def proba_at(z: np.ndarray) -> np.ndarray:
-        return softmax(outputs(classifier, rest_frame_inputs(flux_obs, covered, z, cfg)).numpy(),
-                       axis=1)
+        logits = outputs(classifier, rest_frame_inputs(flux_obs, covered, z, cfg)).numpy()
+        return softmax(logits / temperature, axis=1)  # tempered, as classify averages them
 
-    weights = np.exp(-0.5 * np.square(REDSHIFT_OFFSETS))
-    averaged = sum(w * proba_at(z_pred + t * half * (1 + z_pred))
-                   for t, w in zip(REDSHIFT_OFFSETS, weights)) / weights.sum()
+    points, weights = interval_redshifts(z_pred, half)
+    averaged = sum(w * proba_at(points[:, j]) for j, w in enumerate(weights))
     conditions = {"catalogue redshift": proba_at(meta["redshift"].to_numpy(float)),
                   "predicted redshift, one point": proba_at(z_pred),
                   "predicted redshift, averaged over its interval": averaged}

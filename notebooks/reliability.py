@@ -33,6 +33,7 @@ from ciderlab.evaluation.figures import real_spectra as real_figures
 from ciderlab.evaluation.figures import reliability as figures
 from ciderlab.evaluation import tables
 from ciderlab.io import load_json, load_records, load_table
+from ciderlab.spectranet.out_of_class import score_label
 
 results = Path(results_dir) / "reliability"
 metrics = load_json(results / "metrics.json")
@@ -56,7 +57,7 @@ glue("val_ece_map", float(calibration["val_half_ece"]["top-label isotonic"]), di
 for when in ("before", "after"):
     point = calibration[f"ia_completeness_{when}"]
     glue(f"ia_completeness_{when}", point["completeness"], display=False)
-glue("ood_score", ood["score"].replace("_", " "), display=False)
+glue("ood_score", score_label(ood["score"]), display=False)
 glue("ood_auroc", ood["auroc"], display=False)
 glue("ood_retain", 100 * ood["retain"], display=False)
 glue("ood_in_flagged", 100 * ood["in_flagged_fraction"], display=False)

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from ciderlab.spectranet.classify import classify_spectrum
-from ciderlab.spectranet.shipped import load_models
+from ciderlab.spectranet.shipped import SETTINGS_FORMAT, load_models
 from ciderlab.cli import main
 from ciderlab.spectra.readers.writers import save_sedm_ascii
 
@@ -19,7 +19,7 @@ def settings(threshold=-1e9, halfwidths=(0.01, 0.005), temperature=1.0, top_labe
     calibration = {"method": "temperature", "temperature": temperature}
     if top_label_map:
         calibration.update(method="top-label isotonic", top_label_map=top_label_map)
-    return {"calibration": calibration,
+    return {"format": SETTINGS_FORMAT, "calibration": calibration,
             "none_of_these": {"score": "max_softmax", "threshold": threshold, "retain": 0.95},
             "redshift_interval": {"level": 0.68, "snr_inner_edges": [20.0],
                                   "halfwidths": list(halfwidths), "wide": 0.05}}
@@ -106,9 +106,33 @@ def test_settings_from_before_the_calibration_map_are_refused_when_loaded(tmp_pa
     from ciderlab.errors import InputError
 
     paths = smoke_checkpoints(tmp_path)
-    old = {key: value for key, value in settings().items() if key != "calibration"}
+    old = {key: value for key, value in settings().items() if key not in ("calibration", "format")}
     old["temperature"] = 1.2  # how reliability.json said it before the calibration map
     reliability = tmp_path / "reliability.json"
     reliability.write_text(json.dumps(old))
-    with pytest.raises(InputError, match="cannot read the reliability settings.*dvc repro"):
+    with pytest.raises(InputError, match="cannot read the reliability settings.*format 1.*"
+                                         "reads format 2.*dvc repro"):
         load_models(paths["classifier"], paths["redshift"], PARAMS, reliability)
+
+
+def test_settings_of_a_later_format_are_refused_when_loaded(tmp_path):
+    from ciderlab.errors import InputError
+
+    paths = smoke_checkpoints(tmp_path)
+    reliability = tmp_path / "reliability.json"
+    reliability.write_text(json.dumps({**settings(), "format": SETTINGS_FORMAT + 1}))
+    with pytest.raises(InputError, match=f"format {SETTINGS_FORMAT + 1}"):
+        load_models(paths["classifier"], paths["redshift"], PARAMS, reliability)
+
+
+def test_interval_redshifts_span_the_interval_with_normal_weights():
+    from ciderlab.spectranet.classify import interval_redshifts
+
+    points, weights = interval_redshifts([0.05, 0.1], [0.01, 0.02])
+    assert points.shape == (2, len(weights)) and weights.sum() == pytest.approx(1.0)
+    assert points[:, len(weights) // 2] == pytest.approx([0.05, 0.1])  # the point estimate
+    assert points[:, 0] == pytest.approx([0.05 - 0.01 * 1.05, 0.1 - 0.02 * 1.1])  # -1 half-width
+    assert points[:, -1] == pytest.approx([0.05 + 0.01 * 1.05, 0.1 + 0.02 * 1.1])
+    assert weights == pytest.approx(weights[::-1]) and weights.argmax() == len(weights) // 2
+    single, _ = interval_redshifts(0.05, 0.01)  # classify's one spectrum
+    assert single == pytest.approx(points[0])

@@ -8,6 +8,7 @@ from ciderlab.spectranet.out_of_class import DetectorConfig, ood_scores
 from ciderlab.spectranet.reliability import (ReliabilityConfig, calibrate_folds, interval_folds,
                                              none_of_these, out_of_class_catalogue,
                                              out_of_class_halves, shipped_settings)
+from ciderlab.spectranet.shipped import SETTINGS_FORMAT
 
 CFG = ReliabilityConfig(calibration_bins=10, ood_retain=0.9, out_of_class_types=("SLSN", "Star"),
                         out_of_class_realisations=1,
@@ -105,6 +106,7 @@ def test_none_of_these_chooses_its_score_on_one_half_and_measures_on_the_other()
                                               "halfwidths": [0.02, 0.01]}, CFG)
     assert settings["none_of_these"]["threshold"] == scores["threshold"]
     assert settings["calibration"]["temperature"] == 1.3
+    assert settings["format"] == SETTINGS_FORMAT  # what load_models checks
 
 
 def test_out_of_class_objects_are_the_catalogue_rows_dropped_for_their_type_only():

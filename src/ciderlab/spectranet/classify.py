@@ -54,6 +54,17 @@ COARSE_FACTOR = 1.5
 REDSHIFT_OFFSETS = (-1.0, -0.5, 0.0, 0.5, 1.0)
 
 
+def interval_redshifts(z, half) -> tuple[np.ndarray, np.ndarray]:
+    """Where the classifier is evaluated across a predicted redshift's interval, and how much
+    each point weighs: redshifts (..., M) at ``REDSHIFT_OFFSETS`` half-widths (``half`` in
+    dz/(1+z)) about ``z``, and weights (M,) of a normal distribution whose 68 % range is the
+    interval, summing to one. ``classify`` and ``benchmarks/redshift_averaging.py`` share it."""
+    z = np.asarray(z, dtype=float)[..., None]
+    offsets = np.asarray(REDSHIFT_OFFSETS)
+    weights = np.exp(-0.5 * np.square(offsets))
+    return z + offsets * np.asarray(half, dtype=float)[..., None] * (1 + z), weights / weights.sum()
+
+
 def estimate_snr(flux: np.ndarray) -> float:
     """Median S/N per pixel without errors: DER_SNR (Stoehr et al. 2008).
 
@@ -209,7 +220,7 @@ def _reliable_answer(logits: np.ndarray, flux_rest: np.ndarray, flat: np.ndarray
     none_of_these = score < float(ood["threshold"])
     if none_of_these:
         warnings.insert(0, f"none of the trained classes: its out-of-class score "
-                        f"({ood['score'].replace('_', ' ')}) {score:.3g} is below the threshold "
+                        f"({out_of_class.score_label(ood['score'])}) {score:.3g} is below the threshold "
                         f"{float(ood['threshold']):.3g} that keeps "
                         f"{100 * float(ood['retain']):.0f}% of validation "
                         "spectra; the top classes below are the nearest, not an answer")
@@ -224,11 +235,10 @@ def _reliable_answer(logits: np.ndarray, flux_rest: np.ndarray, flat: np.ndarray
     proba = softmax(logits[0] / temperature)
     if source == "predicted":
         rows, weights = [], []
-        for t in REDSHIFT_OFFSETS:
-            z_t = z + t * half * (1 + z)
+        for z_t, weight in zip(*interval_redshifts(z, half)):
             try:
                 rows.append(to_rest_frame(flat, covered, z_t, cfg)[0])
-                weights.append(np.exp(-0.5 * t * t))
+                weights.append(weight)
             except ValueError:  # nothing left in the rest-frame window at that redshift
                 continue
         if rows:

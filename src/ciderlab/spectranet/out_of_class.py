@@ -87,6 +87,17 @@ class DetectorConfig:
 #: The detector's scores in ``ood_scores``: its two parts, and their mean (the detector).
 DETECTOR_SCORES = ("outlier_detector_linear", "outlier_detector_network", "outlier_detector")
 
+# How each score is named to a reader (the book's tables and figures, ``classify``'s warning).
+SCORE_LABELS = {"max_softmax": "max softmax", "energy": "energy", "mahalanobis": "Mahalanobis",
+                "outlier_detector_linear": "outlier detector: linear",
+                "outlier_detector_network": "outlier detector: network",
+                "outlier_detector": "outlier detector: mean of both"}
+
+
+def score_label(name: str) -> str:
+    """A score's name for a reader (``SCORE_LABELS``; an unknown name with spaces for _)."""
+    return SCORE_LABELS.get(name, name.replace("_", " "))
+
 
 def fit_outlier_detector(in_embeddings, out_embeddings, cfg: DetectorConfig
                          ) -> dict[str, np.ndarray]:

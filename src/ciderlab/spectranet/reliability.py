@@ -30,6 +30,7 @@ import pandas as pd
 from ciderlab.data.split import stable_hash
 from ciderlab.evaluation import calibration, intervals
 from ciderlab.spectranet import out_of_class
+from ciderlab.spectranet.shipped import SETTINGS_FORMAT
 
 
 @dataclass(frozen=True)
@@ -241,7 +242,7 @@ def out_of_class_catalogue(catalogue: pd.DataFrame, types: tuple[str, ...],
 def shipped_settings(calibration_fit: dict, ood: dict, interval_fold: dict,
                      cfg: ReliabilityConfig) -> dict:
     """What ``classify`` and ``real_spectra`` apply to a new spectrum (the fixed fold's fits)."""
-    return {"calibration": calibration_fit,
+    return {"format": SETTINGS_FORMAT, "calibration": calibration_fit,
             "none_of_these": {"score": ood["score"], "threshold": ood["threshold"],
                               "retain": cfg.ood_retain},
             # Inner edges only: JSON has no infinity (the outer edges are -inf and +inf).

@@ -47,6 +47,13 @@ class Models(NamedTuple):
     reliability: dict | None = None
 
 
+# The layout of reliability.json (written by ``reliability.shipped_settings``); ``load_models``
+# refuses any other. 1 (unnumbered): a bare "temperature"; 2: a "calibration" dict (temperature
+# or top-label map) and the embedding fits beside it. Raise it whenever ``classify`` would
+# misread settings written before.
+SETTINGS_FORMAT = 2
+
+
 def load_models(classifier_path: str | Path = paths.CLASSIFIER,
                 redshift_path: str | Path = paths.REDSHIFT_MODEL,
                 params: dict | None = None, reliability_path: str | Path | None = None) -> Models:
@@ -83,9 +90,11 @@ def load_models(classifier_path: str | Path = paths.CLASSIFIER,
 
         try:
             reliability = load_json(reliability_path)
-            # Settings written before the calibration map (a bare "temperature") fail here,
-            # with the message below, not halfway through a classification.
-            float(reliability["calibration"]["temperature"])
+            # Settings of another layout fail here, with the message below, not halfway
+            # through a classification.
+            if reliability.get("format", 1) != SETTINGS_FORMAT:
+                raise ValueError(f"written in format {reliability.get('format', 1)}, this "
+                                 f"ciderlab reads format {SETTINGS_FORMAT}")
             ood = reliability["none_of_these"]
             if ood.get("fits"):  # the embedding's class Gaussians and outlier detector
                 ood["fits"] = load_arrays(Path(reliability_path).parent / ood["fits"])

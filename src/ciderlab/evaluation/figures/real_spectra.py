@@ -9,6 +9,7 @@ from matplotlib.figure import Figure
 from ciderlab.spectranet.snid.snid_output import OTHER
 from ciderlab.errors import InputError
 from ciderlab.evaluation.figures.heatmap import annotated_heatmap, cell_text
+from ciderlab.spectranet.out_of_class import score_label
 from ciderlab.spectranet.real_spectra import CATASTROPHIC
 
 NONE_OF_THESE = "none of these"
@@ -226,7 +227,7 @@ def fig_out_of_class_scores(ood_table: pd.DataFrame, score: str, threshold: floa
             ax.hist(x, bins=bins, density=True, histtype="step", lw=1.5,
                     label=f"{group} ({len(x)})")
     ax.axvline(threshold, color="k", ls="--", lw=1, label="none of these below")
-    ax.set_xlabel(f"{score.replace('_', ' ')} (higher: more like the training classes)")
+    ax.set_xlabel(f"{score_label(score)} (higher: more like the training classes)")
     ax.set_ylabel("density")
     ax.legend(loc="upper left", fontsize=8)
     return fig

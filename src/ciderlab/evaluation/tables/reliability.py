@@ -5,19 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ciderlab.spectranet.out_of_class import score_label
+
 CONDITION_NAMES = {"catalogue": "catalogue redshift given",
                    "predicted": "own redshift (end to end)"}
 
 
-SCORE_NAMES = {"max_softmax": "max softmax", "energy": "energy", "mahalanobis": "Mahalanobis",
-               "outlier_detector_linear": "outlier detector: linear",
-               "outlier_detector_network": "outlier detector: network",
-               "outlier_detector": "outlier detector: mean of both"}
-
-
 def table_none_of_these(ood: dict) -> pd.DataFrame:
     """Per out-of-class score: AUROC on the half that chose it and on the half that measures it."""
-    rows = [{"score": SCORE_NAMES.get(name, name.replace("_", " ")),
+    rows = [{"score": score_label(name),
              "AUROC, choosing half": s["auroc_choose"], "AUROC, measuring half": s["auroc_measure"],
              "chosen": "yes" if name == ood["score"] else ""}
             for name, s in ood["by_score"].items()]
