@@ -49,3 +49,17 @@ def test_weakest_and_strongest_classes_and_the_top_confusion():
     assert values["strongest"].startswith("TDE (0.97)")
     assert values["top_confusions"].startswith("SN Ib called SN Ia (30 %)")
     assert values["separate_classes"] == "none" and values["n_cv_objects"] == 15
+
+
+def test_real_set_by_training_objects_names_the_least_trained_classes_first():
+    import pandas as pd
+
+    per_class = pd.DataFrame({"files": [15, 11, 2, 0], "bank objects": [341, 10, 3, 5],
+                              "trained on": [230, 7, 2, 4],
+                              "SpectraNet, z given": [11, 3, 0, 0]},
+                             index=pd.Index(["SN Ia", "TDE", "AGN", "SN IIb"], name="class"))
+    said = sentences.real_set_by_training_objects(per_class)
+    assert said["fewest_trained"] == ("AGN (2 objects trained on): 0 of 2 files right; "
+                                      "TDE (7 objects trained on): 3 of 11 files right")
+    assert said["rest_right"] == "11 of 15"  # SN IIb has no file: left out
+    assert said["rest_min_trained"] == 230

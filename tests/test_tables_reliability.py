@@ -34,6 +34,17 @@ def test_per_class_counts_right_answers_per_method_and_condition():
     assert table.loc["SN Ia", "SpectraNet, z given"] == 1
     assert table.loc["TDE", "SpectraNet, own z"] == 0
     assert table.loc["SN Ia", "SNID-SAGE, z given"] == 1
+    assert "bank objects" not in table
+
+
+def test_per_class_counts_the_bank_objects_and_those_the_classifier_trained_on():
+    split = pd.DataFrame({"object_id": ["a", "b", "c", "d", "e"],
+                          "label": ["SN Ia", "SN Ia", "SN Ia", "TDE", "TDE"],
+                          "split": ["train", "train", "test", "val", "test"]})
+    table = tables.table_real_per_class(SCORES, split)
+    assert table.loc["SN Ia", "bank objects"] == 3 and table.loc["SN Ia", "trained on"] == 2
+    assert table.loc["TDE", "bank objects"] == 2 and table.loc["TDE", "trained on"] == 0
+    assert list(table.columns[:3]) == ["files", "bank objects", "trained on"]
 
 
 def test_none_of_these_marks_the_chosen_score():

@@ -82,3 +82,18 @@ def classification_page(metrics: dict, best_epoch: int, selection: list[dict]) -
         "n_selection": len(selection), "selection_verdicts": verdict_sentence(selection, 3),
         "narrow_lo": metrics["narrow_coverage"]["obs_wave_range_aa"][0],
         "narrow_hi": metrics["narrow_coverage"]["obs_wave_range_aa"][1]}
+
+
+def real_set_by_training_objects(per_class, n: int = 2) -> dict:
+    """The real-set classes the shipped classifier trained on the fewest objects of, with their
+    files typed right (redshift given), against the rest: ``per_class`` is
+    ``table_real_per_class`` with the split's columns."""
+    given = "SpectraNet, z given"
+    ranked = per_class[per_class["files"] > 0].sort_values("trained on")
+    fewest, rest = ranked.head(n), ranked.iloc[n:]
+    return {
+        "fewest_trained": "; ".join(f"{name} ({int(r['trained on'])} objects trained on): "
+                                    f"{int(r[given])} of {int(r['files'])} files right"
+                                    for name, r in fewest.iterrows()),
+        "rest_right": f"{int(rest[given].sum())} of {int(rest['files'].sum())}",
+        "rest_min_trained": int(rest["trained on"].min()) if len(rest) else 0}

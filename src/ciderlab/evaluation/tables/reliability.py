@@ -61,8 +61,12 @@ def table_domain_gap(real: dict, cross_validation: dict, realised_median_dz: flo
          "median |dz|/(1+z)": ours["predicted"].get("median_dz", np.nan)}])
 
 
-def table_real_per_class(scores: dict) -> pd.DataFrame:
-    """Per true class: files, and how many each method typed right under each condition."""
+def table_real_per_class(scores: dict, split: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per true class: files, and how many each method typed right under each condition.
+
+    ``split`` (``results/split/split.csv``: object_id, label, split) adds how many of the
+    class's objects the bank holds and how many the shipped classifier trained on (the fixed
+    fold's training objects; SNID-SAGE matches against the whole bank)."""
     rows = {}
     for key, method in (("ours", "SpectraNet"), ("snid_sage", "SNID-SAGE")):
         for condition in CONDITION_NAMES:
@@ -70,7 +74,14 @@ def table_real_per_class(scores: dict) -> pd.DataFrame:
             for label, s in per_class.items():
                 rows.setdefault(label, {"files": s["n"]})[
                     f"{method}, {'z given' if condition == 'catalogue' else 'own z'}"] = s["right"]
-    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("class")
+    table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("class")
+    if split is not None:
+        objects = split.drop_duplicates("object_id")
+        in_bank = objects.groupby("label")["object_id"].nunique()
+        trained = objects[objects["split"] == "train"].groupby("label")["object_id"].nunique()
+        table.insert(1, "bank objects", table.index.map(in_bank).fillna(0).astype(int))
+        table.insert(2, "trained on", table.index.map(trained).fillna(0).astype(int))
+    return table
 
 
 def table_real_answers(ours: pd.DataFrame, snid: pd.DataFrame | None) -> pd.DataFrame:
