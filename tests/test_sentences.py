@@ -63,3 +63,20 @@ def test_real_set_by_training_objects_names_the_least_trained_classes_first():
                                       "TDE (7 objects trained on): 3 of 11 files right")
     assert said["rest_right"] == "11 of 15"  # SN IIb has no file: left out
     assert said["rest_min_trained"] == 230
+
+
+def test_seed_ensemble_says_where_the_mean_of_the_seeds_falls():
+    def record(ensemble):
+        return {"commit": "abcdef123", "scores": {
+            "seed 42": {"macro_f1": 0.64}, "seed 777": {"macro_f1": 0.63},
+            "mean of the seeds": {"macro_f1": ensemble}}}
+
+    said = sentences.seed_ensemble([record(0.5), record(0.647)])  # the latest record counts
+    assert said["ensemble_f1"] == "0.647" and said["ensemble_seed_range"] == "0.630-0.640"
+    assert said["ensemble_verdict"] == "above the seeds' range by 0.007"
+    assert sentences.seed_ensemble([record(0.635)])["ensemble_verdict"] == \
+        "within the seeds' range"
+    assert sentences.seed_ensemble([record(0.62)])["ensemble_verdict"] == \
+        "below the seeds' range by 0.010"
+    assert said["ensemble_commit"] == "abcdef1"
+    assert said["ensemble_gain"] == "+0.007" and said["ensemble_seed_spread"] == "0.010"

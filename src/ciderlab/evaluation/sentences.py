@@ -97,3 +97,22 @@ def real_set_by_training_objects(per_class, n: int = 2) -> dict:
                                     for name, r in fewest.iterrows()),
         "rest_right": f"{int(rest[given].sum())} of {int(rest['files'].sum())}",
         "rest_min_trained": int(rest["trained on"].min()) if len(rest) else 0}
+
+
+def seed_ensemble(records: list[dict]) -> dict:
+    """The latest ``benchmarks/seed_ensemble.py`` record in words: the seeds' validation
+    macro-F1 range, the mean-of-seeds ensemble's, whether it leaves that range, and its gain
+    over the first seed's model (the one the pipeline ships; records list it first)."""
+    if not records:
+        raise ValueError("no seed-ensemble record: run benchmarks/seed_ensemble.py")
+    scores = records[-1]["scores"]
+    seeds = [s["macro_f1"] for name, s in scores.items() if name.startswith("seed ")]
+    ensemble = scores["mean of the seeds"]["macro_f1"]
+    verdict = ("within the seeds' range" if min(seeds) <= ensemble <= max(seeds) else
+               f"{'above' if ensemble > max(seeds) else 'below'} the seeds' range by "
+               f"{ensemble - max(seeds) if ensemble > max(seeds) else min(seeds) - ensemble:.3f}")
+    return {"ensemble_f1": f"{ensemble:.3f}", "ensemble_seed_range":
+            f"{min(seeds):.3f}-{max(seeds):.3f}", "ensemble_verdict": verdict,
+            "ensemble_gain": f"{ensemble - seeds[0]:+.3f}",  # over the first (shipped) seed
+            "ensemble_seed_spread": f"{max(seeds) - min(seeds):.3f}",
+            "ensemble_commit": records[-1]["commit"][:7]}
