@@ -84,6 +84,21 @@ def test_real_set_scores_report_both_conditions_for_both_methods_and_the_flags()
     assert scores["ours"]["catalogue"]["untrained_flagged"] == {"n": True}
     assert scores["ours"]["catalogue"]["accuracy"] == 1.0
     assert scores["snid_sage"]["predicted"]["accuracy"] == 0.0
+    assert scores["paired"]["catalogue"] == {"n_files": 1, "ours_only": 1, "snid_sage_only": 0,
+                                             "p_value": 1.0}
+
+
+def test_accuracy_carries_its_interval_and_the_methods_are_compared_file_by_file():
+    rows = [(f"f{i}", "SN Ia", 0.05, "catalogue", "SN Ia" if i < 9 else "SN Ic", 0.05, False, "")
+            for i in range(12)]
+    ours = answers(rows)  # 9 of 12 right: f0-f8
+    snid = ours.assign(predicted=["SN Ic"] * 8 + ["SN Ia"] * 4)  # right on f8-f11
+    scores = real_set_scores(ours, snid, TRAINED, level=0.95)
+    low, high = scores["ours"]["catalogue"]["accuracy_interval"]
+    assert low < 0.75 < high and scores["ours"]["catalogue"]["interval_level"] == 0.95
+    paired = scores["paired"]["catalogue"]
+    assert (paired["ours_only"], paired["snid_sage_only"], paired["n_files"]) == (8, 3, 12)
+    assert paired["p_value"] == pytest.approx(0.2265625)  # two-sided binomial, 8 of 11
 
 
 def test_every_file_is_scored_with_the_catalogue_and_with_its_own_redshift(tmp_path):

@@ -14,7 +14,8 @@ CFG = ReliabilityConfig(calibration_bins=10, ood_retain=0.9, out_of_class_types=
                         out_of_class_realisations=1,
                         outlier_detector=DetectorConfig(c=0.01, hidden=8, alpha=1.0),
                         outlier_detector_splits=2, interval_level=0.68, interval_snr_bins=2,
-                        wide_interval=0.05, max_contamination=0.01)
+                        wide_interval=0.05, max_contamination=0.01,
+                        auroc_bootstrap={"resamples": 200, "level": 0.95, "seed": 0})
 CLASSES = ["SN Ia", "SN Ic"]
 
 
@@ -107,6 +108,27 @@ def test_none_of_these_chooses_its_score_on_one_half_and_measures_on_the_other()
     assert settings["none_of_these"]["threshold"] == scores["threshold"]
     assert settings["calibration"]["temperature"] == 1.3
     assert settings["format"] == SETTINGS_FORMAT  # what load_models checks
+    assert "auroc_interval" not in scores  # without the spectra's objects, no interval
+
+
+def test_the_measuring_auroc_gets_an_interval_from_resampled_objects():
+    rng = np.random.default_rng(5)
+    in_val, in_test = rng.normal(1.0, 1.0, (300, 1)), rng.normal(1.0, 1.0, (300, 1))
+    out = rng.normal(-0.5, 1.0, (120, 1))
+    logits = {name: np.column_stack([x[:, 0], -x[:, 0]]) for name, x in
+              (("val", in_val), ("test", in_test), ("out", out))}
+    out_objects = np.repeat(np.arange(40), 3)  # 40 objects of 3 spectra each
+    halves = np.where(out_objects % 2, "choose", "measure")
+    scores, _ = none_of_these(ood_scores(logits["val"]), ood_scores(logits["test"]),
+                              ood_scores(logits["out"]), halves, CFG,
+                              np.repeat(np.arange(60), 5), out_objects)
+    low, high = scores["auroc_interval"]
+    assert low < scores["auroc"] < high and high - low < 0.3
+    assert scores["auroc_interval_level"] == 0.95
+    again, _ = none_of_these(ood_scores(logits["val"]), ood_scores(logits["test"]),
+                             ood_scores(logits["out"]), halves, CFG,
+                             np.repeat(np.arange(60), 5), out_objects)
+    assert again["auroc_interval"] == [low, high]
 
 
 def test_out_of_class_objects_are_the_catalogue_rows_dropped_for_their_type_only():

@@ -80,3 +80,12 @@ def test_seed_ensemble_says_where_the_mean_of_the_seeds_falls():
         "below the seeds' range by 0.010"
     assert said["ensemble_commit"] == "abcdef1"
     assert said["ensemble_gain"] == "+0.007" and said["ensemble_seed_spread"] == "0.010"
+
+
+def test_paired_with_snid_says_whether_the_files_tell_the_methods_apart():
+    real = {"paired": {"catalogue": {"ours_only": 3, "snid_sage_only": 7, "p_value": 0.34},
+                       "predicted": {"ours_only": 0, "snid_sage_only": 9, "p_value": 0.004}}}
+    said = sentences.paired_with_snid(real, level=0.95)
+    assert said["paired_catalogue"] == ("3 files right for SpectraNet alone and 7 for SNID-SAGE "
+                                        "alone (p = 0.34: the files do not tell the two apart)")
+    assert said["paired_predicted"].endswith("(p = 0.00: the files tell the two apart)")

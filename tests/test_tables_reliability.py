@@ -5,13 +5,14 @@ import pytest
 
 from ciderlab.evaluation import tables
 
+WIDE = {"accuracy_interval": [0.1, 0.9], "interval_level": 0.95}
 SCORES = {"n_files": 3, "ours": {
-    "catalogue": {"accuracy": 0.5, "n_right": 1, "n_typed": 2,
+    "catalogue": {"accuracy": 0.5, "n_right": 1, "n_typed": 2, **WIDE,
                   "per_class": {"SN Ia": {"n": 1, "right": 1}, "TDE": {"n": 1, "right": 0}}},
     "predicted": {"accuracy": 0.0, "n_right": 0, "n_typed": 2, "median_dz": 0.004,
-                  "n_catastrophic": 1,
+                  "n_catastrophic": 1, **WIDE,
                   "per_class": {"SN Ia": {"n": 1, "right": 0}, "TDE": {"n": 1, "right": 0}}}},
-    "snid_sage": {"catalogue": {"accuracy": 1.0, "n_right": 2, "n_typed": 2,
+    "snid_sage": {"catalogue": {"accuracy": 1.0, "n_right": 2, "n_typed": 2, **WIDE,
                                 "per_class": {"SN Ia": {"n": 1, "right": 1}}}}}
 
 
@@ -21,6 +22,7 @@ def test_real_set_table_has_a_row_per_method_and_condition_present():
     assert list(table["right / typed files"]) == ["1 / 2", "0 / 2", "2 / 2"]
     assert table.loc[1, "catastrophic (> 0.15)"] == 1
     assert pd.isna(table.loc[0, "median |dz|/(1+z)"])
+    assert list(table["95% interval"]) == ["0.10-0.90"] * 3
 
 
 def test_domain_gap_sets_realised_beside_real():

@@ -48,11 +48,13 @@ KEEP = {
                    "objects_left_out_for_conflicting_labels"],
     "reliability": ["calibration.method", "calibration.ece_before", "calibration.ece_after",
                     "calibration.n_test_spectra", "calibration.ia_completeness_after",
-                    "none_of_these.score", "none_of_these.auroc", "none_of_these.by_score",
+                    "none_of_these.score", "none_of_these.auroc",
+                    "none_of_these.auroc_interval", "none_of_these.auroc_interval_level",
+                    "none_of_these.by_score",
                     "none_of_these.in_flagged_fraction", "none_of_these.out_flagged_fraction",
                     "redshift_interval.level", "redshift_interval.coverage",
                     "redshift_interval.coverage_by_fold"],
-    "real": ["n_files", "n_unreadable", "ours", "snid_sage", "realism_auc"],
+    "real": ["n_files", "n_unreadable", "ours", "snid_sage", "paired", "realism_auc"],
     "baselines": ["n_spectra", "spectranet", "snid_sage", "speed_ratio"],
 }
 
@@ -105,7 +107,14 @@ def _real_row(real: dict) -> str:
     typed = ours["catalogue"]["n_typed"]
 
     def right(side: dict) -> str:
-        return f"{side['n_right']} of {typed} ({side['accuracy']:.2f})"
+        low, high = side["accuracy_interval"]
+        return (f"{side['n_right']} of {typed} ({side['accuracy']:.2f}, "
+                f"{side['interval_level']:.0%} {low:.2f}–{high:.2f})")
+
+    def paired(condition: str) -> str:
+        test = real["paired"][condition]
+        return (f"{test['ours_only']} files right for SpectraNet alone, "
+                f"{test['snid_sage_only']} for SNID-SAGE alone, p = {test['p_value']:.2f}")
 
     per_class = "; ".join(
         f"{name} {ours['catalogue']['per_class'][name]['right']}/"
@@ -121,7 +130,9 @@ def _real_row(real: dict) -> str:
             f"same files: {right(snid['catalogue'])} forced to the catalogue redshift, "
             f"{right(snid['predicted'])} with its own; median "
             f"{snid['predicted']['median_dz']:.4f}, {snid['predicted']['n_catastrophic']} "
-            f"catastrophic. Right per class, ours / SNID-SAGE, catalogue redshift: {per_class}. "
+            f"catastrophic. Paired on the same files (exact McNemar test): catalogue "
+            f"redshift {paired('catalogue')}; own redshift {paired('predicted')}. "
+            f"Right per class, ours / SNID-SAGE, catalogue redshift: {per_class}. "
             f"\"None of these\" flags {sum(novae.values())} of the {len(novae)} files of "
             f"untrained classes and {ours['catalogue']['trained_flagged']} of the {typed} others. "
             f"Realism AUC of real against realised inputs {auc['flux']['auc_mean']:.2f} "
@@ -179,8 +190,11 @@ def score_rows(s: dict) -> list[tuple[str, str]]:
          f"({rel['calibration'].get('method', 'temperature')}); SN Ia completeness "
          f"at ≤ 1 % contamination {rel['calibration']['ia_completeness_after']['completeness']:.3f}. "
          f"\"None of these\" ({rel['none_of_these']['score']}): AUROC "
-         f"{rel['none_of_these']['auroc']:.3f} on the bank's out-of-class objects it was not "
-         f"chosen on (on those: {other_scores}); it flags "
+         f"{rel['none_of_these']['auroc']:.3f} "
+         f"({rel['none_of_these']['auroc_interval_level']:.0%} over resampled objects "
+         f"{rel['none_of_these']['auroc_interval'][0]:.3f}–"
+         f"{rel['none_of_these']['auroc_interval'][1]:.3f}) on the bank's out-of-class "
+         f"objects it was not chosen on (on those: {other_scores}); it flags "
          f"{rel['none_of_these']['in_flagged_fraction']:.1%} of in-class and "
          f"{rel['none_of_these']['out_flagged_fraction']:.1%} of out-of-class test spectra. "
          f"{rel['redshift_interval']['level']:.0%} redshift intervals cover "

@@ -84,10 +84,11 @@ SCHEMA = {
                                          "seed": int},
                     "outlier_detector_splits": int, "interval_level": float,
                     "interval_snr_bins": int, "wide_interval": float,
-                    "max_contamination": float},
+                    "max_contamination": float,
+                    "auroc_bootstrap": {"resamples": int, "level": float, "seed": int}},
     "snid_real_spectra": {"redshift_min": float, "redshift_max": float, "workers": int,
                           "max_files": OPTIONAL_INT},
-    "real_spectra": {"max_files": OPTIONAL_INT},
+    "real_spectra": {"max_files": OPTIONAL_INT, "interval_level": float},
     # CatalogueCVConfig's fields, plus folder and csv (read by the CLI).
     "catalogue_cv": {"folder": str, "csv": str, "min_objects": int, "n_folds": int, "salt": str,
                      "val_fraction": float, "recipe": TRAIN, "workers": int},

@@ -98,6 +98,60 @@ def spread(values) -> dict:
     return {"mean": float(np.mean(values)), "std": std, "values": values.tolist()}
 
 
+def proportion_interval(k: int, n: int, level: float = 0.95) -> list[float]:
+    """[low, high]: the Wilson score interval of a proportion of ``k`` successes in ``n``
+    trials at confidence ``level`` (scipy); how far a rate measured on few spectra can be
+    trusted. [nan, nan] when ``n`` is 0."""
+    from scipy.stats import binomtest
+
+    if n == 0:
+        return [float("nan"), float("nan")]
+    low, high = binomtest(int(k), int(n)).proportion_ci(confidence_level=level, method="wilson")
+    return [float(low), float(high)]
+
+
+def paired_exact_test(right_a, right_b) -> dict:
+    """Two methods' answers on the same items, right or wrong: the exact McNemar test.
+
+    Only the items one method gets right and the other wrong tell them apart; under "equally
+    good" each such item goes either way with probability 1/2. Returns {a_only, b_only,
+    p_value} (two-sided binomial p; 1.0 when no item tells them apart).
+    """
+    from scipy.stats import binomtest
+
+    right_a, right_b = np.asarray(right_a, bool), np.asarray(right_b, bool)
+    if right_a.shape != right_b.shape:
+        raise ValueError(f"paired answers differ in shape: {right_a.shape} vs {right_b.shape}")
+    a_only, b_only = int(np.sum(right_a & ~right_b)), int(np.sum(~right_a & right_b))
+    p_value = binomtest(a_only, a_only + b_only).pvalue if a_only + b_only else 1.0
+    return {"a_only": a_only, "b_only": b_only, "p_value": float(p_value)}
+
+
+def grouped_bootstrap_interval(statistic, groups: Sequence[np.ndarray], resamples: int,
+                               seed: int, level: float = 0.95) -> list[float]:
+    """[low, high]: the percentile interval of ``statistic`` over bootstrap resamples that draw
+    whole groups (objects) with replacement, each sample of groups separately.
+
+    ``groups``: one array of group labels per sample (e.g. the in-class and the out-of-class
+    spectra's objects); ``statistic(*rows)`` gets, per sample, the row indices drawn (a group
+    drawn twice contributes its rows twice). Spectra of one object are not independent, so the
+    object is what is resampled.
+    """
+    rng = np.random.default_rng(seed)
+    members = []
+    for labels in groups:
+        labels = np.asarray(labels)
+        unique, inverse = np.unique(labels, return_inverse=True)
+        members.append([np.flatnonzero(inverse == g) for g in range(len(unique))])
+    values = []
+    for _ in range(resamples):
+        rows = [np.concatenate([per[i] for i in rng.integers(0, len(per), len(per))])
+                for per in members]
+        values.append(statistic(*rows))
+    tail = 100 * (1 - level) / 2
+    return [float(np.percentile(values, tail)), float(np.percentile(values, 100 - tail))]
+
+
 def macro_f1_over(y_true: np.ndarray, y_pred: np.ndarray, labels: list[int]) -> float:
     """Macro-F1 over exactly the class indices ``labels`` (a fixed set, so subsets compare).
 

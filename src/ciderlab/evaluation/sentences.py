@@ -116,3 +116,18 @@ def seed_ensemble(records: list[dict]) -> dict:
             "ensemble_gain": f"{ensemble - seeds[0]:+.3f}",  # over the first (shipped) seed
             "ensemble_seed_spread": f"{max(seeds) - min(seeds):.3f}",
             "ensemble_commit": records[-1]["commit"][:7]}
+
+
+def paired_with_snid(real: dict, level: float) -> dict:
+    """The real-set page's paired comparison, per redshift condition: files only SpectraNet
+    typed right, files only SNID-SAGE did, the exact test's p-value, and whether the files tell
+    the two methods apart at ``1 - level`` (the accuracy intervals' level)."""
+    said = {}
+    for condition, test in real["paired"].items():
+        apart = test["p_value"] < 1 - level
+        said[f"paired_{condition}"] = (
+            f"{test['ours_only']} files right for SpectraNet alone and {test['snid_sage_only']} "
+            f"for SNID-SAGE alone (p = {test['p_value']:.2f}: "
+            + ("the files tell the two apart)" if apart else "the files do not tell the two "
+               "apart)"))
+    return said

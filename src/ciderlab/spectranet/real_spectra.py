@@ -16,7 +16,8 @@ import pandas as pd
 
 from ciderlab.data.spectra_source import scored_realisations
 from ciderlab.errors import InputError
-from ciderlab.evaluation.metrics import label_scores, macro_f1_over
+from ciderlab.evaluation.metrics import (label_scores, macro_f1_over, paired_exact_test,
+                                         proportion_interval)
 
 TRUTH_COLUMNS = ("file", "object", "class", "redshift")
 CONDITIONS = ("catalogue", "predicted")  # how the redshift is known
@@ -107,8 +108,10 @@ def redshift_errors(table: pd.DataFrame, predicted: str = "redshift_pred") -> pd
 
 
 def method_scores(table: pd.DataFrame, trained: list[str], predicted: str = "predicted",
-                  redshift: str | None = None, headline: list[str] | None = None) -> dict:
-    """Type accuracy on the files of trained classes (and per class), redshift errors.
+                  redshift: str | None = None, headline: list[str] | None = None,
+                  level: float = 0.95) -> dict:
+    """Type accuracy on the files of trained classes (and per class, and its Wilson interval at
+    ``level``: a few dozen files leave it wide), redshift errors.
 
     With ``headline`` also the book's headline scores on the files of those classes: macro-F1
     over exactly them (``metrics.macro_f1_over``) and SN Ia vs non-Ia accuracy.
@@ -118,6 +121,8 @@ def method_scores(table: pd.DataFrame, trained: list[str], predicted: str = "pre
     scores = {"n_files": int(len(table)), "n_typed": int(len(typed)),
               "n_right": int(right.sum()),
               "accuracy": float(right.mean()) if len(typed) else float("nan"),
+              "accuracy_interval": proportion_interval(int(right.sum()), len(typed), level),
+              "interval_level": level,
               "per_class": {c: {"n": int((typed["class"] == c).sum()),
                                 "right": int(right[typed["class"] == c].sum())}
                             for c in sorted(typed["class"].unique())}}
@@ -138,13 +143,25 @@ def method_scores(table: pd.DataFrame, trained: list[str], predicted: str = "pre
     return scores
 
 
+def right_on_both(ours: pd.DataFrame, snid: pd.DataFrame, trained: list[str]) -> pd.DataFrame:
+    """Per file of a trained class answered by both methods (one condition's rows each): whether
+    each typed it right. Columns ``ours``, ``snid_sage`` (bool), indexed by file."""
+    mine = ours[ours["class"].isin(trained)].set_index("file")
+    theirs = snid.set_index("file")
+    files = mine.index.intersection(theirs.index)
+    return pd.DataFrame({"ours": mine.loc[files, "predicted"] == mine.loc[files, "class"],
+                         "snid_sage": theirs.loc[files, "predicted"] == mine.loc[files, "class"]})
+
+
 def real_set_scores(ours: pd.DataFrame, snid: pd.DataFrame | None, trained: list[str],
-                    headline: list[str] | None = None) -> dict:
+                    headline: list[str] | None = None, level: float = 0.95) -> dict:
     """The book's table: ours and SNID-SAGE, each with the catalogue and its own redshift.
 
     ``ours`` is ``score_files``' table; ``snid`` has one row per file and condition with
     ``predicted`` (our class of SNID-SAGE's answer) and ``redshift_pred``. Also: the files of
-    classes outside training (the novae) and whether "none of these" flagged them.
+    classes outside training (the novae) and whether "none of these" flagged them, and per
+    condition the exact paired test of the two methods on the same files (``paired``: files
+    only ours typed right, only SNID-SAGE, and the two-sided p-value).
     """
     read = ours[ours["error"].fillna("") == ""]
     scores = {"n_files": int(ours["file"].nunique()),
@@ -155,7 +172,7 @@ def real_set_scores(ours: pd.DataFrame, snid: pd.DataFrame | None, trained: list
         rows = read[read["condition"] == condition]
         scores["ours"][condition] = method_scores(
             rows, trained, redshift="redshift_pred" if condition == "predicted" else None,
-            headline=headline)
+            headline=headline, level=level)
         flagged = rows[~rows["class"].isin(trained)]
         scores["ours"][condition]["untrained_flagged"] = {
             f: bool(v) for f, v in zip(flagged["file"], flagged["none_of_these"])}
@@ -165,7 +182,12 @@ def real_set_scores(ours: pd.DataFrame, snid: pd.DataFrame | None, trained: list
             answered = snid[(snid["condition"] == condition)]
             scores["snid_sage"][condition] = method_scores(
                 answered, trained, redshift="redshift_pred" if condition == "predicted" else None,
-                headline=headline)
+                headline=headline, level=level)
+            both = right_on_both(rows, answered, trained)
+            test = paired_exact_test(both["ours"], both["snid_sage"])
+            scores.setdefault("paired", {})[condition] = {
+                "n_files": int(len(both)), "ours_only": test["a_only"],
+                "snid_sage_only": test["b_only"], "p_value": test["p_value"]}
     return scores
 
 
@@ -186,7 +208,8 @@ def real_spectra_stage(params: dict, truth: pd.DataFrame, folder: Path, models,
     ours, inputs = score_files(truth, folder, models)
     trained = list(models.classifier[1]["classes"])
     metrics = real_set_scores(ours, snid, trained,
-                              headline_classes(trained, params["labels"]["separate_classes"]))
+                              headline_classes(trained, params["labels"]["separate_classes"]),
+                              level=params["real_spectra"]["interval_level"])
     test_rows = scored_rows(spectra.meta, "test", scored_realisations(params))
     metrics["realism_auc"] = realism_breakdown(inputs["flux_rest"], inputs["covered_rest"],
                                                spectra.flux_rest[test_rows],

@@ -29,6 +29,7 @@ import pandas as pd
 
 from ciderlab.data.split import stable_hash
 from ciderlab.evaluation import calibration, intervals
+from ciderlab.evaluation.metrics import grouped_bootstrap_interval
 from ciderlab.spectranet import out_of_class
 from ciderlab.spectranet.shipped import SETTINGS_FORMAT
 
@@ -47,6 +48,7 @@ class ReliabilityConfig:
     interval_snr_bins: int
     wide_interval: float
     max_contamination: float
+    auroc_bootstrap: dict  # {resamples, level, seed}: the measuring AUROC's object bootstrap
 
     @classmethod
     def from_params(cls, section: dict) -> "ReliabilityConfig":
@@ -182,7 +184,8 @@ def out_of_class_halves(object_ids: pd.Series, salt: str) -> np.ndarray:
 
 
 def none_of_these(in_val: dict, in_test: dict, out: dict, out_half: np.ndarray,
-                  cfg: ReliabilityConfig) -> tuple[dict, pd.DataFrame]:
+                  cfg: ReliabilityConfig, test_objects: np.ndarray | None = None,
+                  out_objects: np.ndarray | None = None) -> tuple[dict, pd.DataFrame]:
     """Choose the out-of-class score and its threshold; measure them on the other half.
 
     ``in_val``, ``in_test``, ``out``: ``out_of_class.ood_scores`` of the in-class validation
@@ -190,6 +193,9 @@ def none_of_these(in_val: dict, in_test: dict, out: dict, out_half: np.ndarray,
     Returns (scores, table): per score its AUROC on the choosing half (against in-class
     validation spectra) and on the measuring half (against in-class test spectra), the chosen
     score, its threshold, and the flagged fractions; one row per spectrum with its scores.
+    With the spectra's objects (``test_objects`` of ``in_test``, ``out_objects`` of ``out``)
+    also ``auroc_interval``: the chosen score's measuring AUROC over bootstrap resamples of
+    whole objects (``cfg.auroc_bootstrap``).
     """
     choose, measure = out_half == "choose", out_half == "measure"
     by_score = {}
@@ -201,6 +207,15 @@ def none_of_these(in_val: dict, in_test: dict, out: dict, out_half: np.ndarray,
     threshold = out_of_class.threshold_for_retention(in_val[chosen], cfg.ood_retain)
     flagged = out_of_class.false_alarm_and_detection(in_test[chosen], out[chosen][measure],
                                                      threshold)
+    if test_objects is not None and out_objects is not None:
+        boot = cfg.auroc_bootstrap
+        in_scores, out_scores = np.asarray(in_test[chosen]), np.asarray(out[chosen])[measure]
+        flagged["auroc_interval"] = grouped_bootstrap_interval(
+            lambda rows_in, rows_out: out_of_class.out_of_class_auroc(in_scores[rows_in],
+                                                                      out_scores[rows_out]),
+            [np.asarray(test_objects), np.asarray(out_objects)[measure]],
+            boot["resamples"], boot["seed"], boot["level"])
+        flagged["auroc_interval_level"] = boot["level"]
     scores = {"by_score": by_score, "score": chosen, "threshold": float(threshold),
               "auroc": by_score[chosen]["auroc_measure"], "retain": cfg.ood_retain, **flagged,
               "n_out_of_class_spectra": {"choose": int(choose.sum()),

@@ -69,7 +69,9 @@ def reliability_stage(params: dict, classes: list[str], spectra: SpectraSet,
         cfg.outlier_detector_splits)
     for name in crossed_val:
         scores["val"][name], scores["out"][name][choose] = crossed_val[name], crossed_choose[name]
-    ood, ood_table = rel.none_of_these(scores["val"], scores["test"], scores["out"], halves, cfg)
+    ood, ood_table = rel.none_of_these(scores["val"], scores["test"], scores["out"], halves, cfg,
+                                       meta["object_id"].to_numpy()[rows["test"]],
+                                       realised.meta["object_id"].to_numpy())
     fixed = params["split"]["fixed_fold"]
     settings = rel.shipped_settings(calibration["settings_by_fold"][fixed], ood,
                                     interval["by_fold"][fixed], cfg)

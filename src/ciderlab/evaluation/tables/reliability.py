@@ -41,8 +41,10 @@ def table_real_set(scores: dict) -> pd.DataFrame:
             s = scores.get(key, {}).get(condition)
             if s is None:
                 continue
+            low, high = s["accuracy_interval"]
             rows.append({"method": method, "redshift": name,
                          "type accuracy": s["accuracy"],
+                         f"{s['interval_level']:.0%} interval": f"{low:.2f}-{high:.2f}",
                          "right / typed files": f"{s['n_right']} / {s['n_typed']}",
                          "median |dz|/(1+z)": s.get("median_dz", np.nan),
                          "catastrophic (> 0.15)": s.get("n_catastrophic", np.nan)})
