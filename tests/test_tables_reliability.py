@@ -21,6 +21,8 @@ def test_real_set_table_has_a_row_per_method_and_condition_present():
     assert list(table["method"]) == ["SpectraNet (ours)"] * 2 + ["SNID-SAGE 0.9.0"]
     assert list(table["right / typed files"]) == ["1 / 2", "0 / 2", "2 / 2"]
     assert table.loc[1, "catastrophic (> 0.15)"] == 1
+    assert str(table["catastrophic (> 0.15)"].dtype) == "Int64"  # shown as 1, not 1.0000
+    assert pd.isna(table.loc[0, "catastrophic (> 0.15)"])
     assert pd.isna(table.loc[0, "median |dz|/(1+z)"])
     assert list(table["95% interval"]) == ["0.10-0.90"] * 3
 

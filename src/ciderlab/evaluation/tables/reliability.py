@@ -48,7 +48,9 @@ def table_real_set(scores: dict) -> pd.DataFrame:
                          "right / typed files": f"{s['n_right']} / {s['n_typed']}",
                          "median |dz|/(1+z)": s.get("median_dz", np.nan),
                          "catastrophic (> 0.15)": s.get("n_catastrophic", np.nan)})
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    # A count: whole numbers, blank where the condition has none (the catalogue redshift).
+    return table.astype({"catastrophic (> 0.15)": "Int64"})
 
 
 def table_domain_gap(real: dict, cross_validation: dict, realised_median_dz: float) -> pd.DataFrame:
