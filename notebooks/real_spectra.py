@@ -126,6 +126,8 @@ glue("acc_cat_interval", "–".join(f"{x:.2f}" for x in cat["accuracy_interval"]
 glue("acc_pred_interval", "–".join(f"{x:.2f}" for x in pred["accuracy_interval"]),
      display=False)
 glue("interval_level", f"{cat['interval_level']:.0%}", display=False)
+glue("interval_halfwidth", (cat["accuracy_interval"][1] - cat["accuracy_interval"][0]) / 2,
+     display=False)
 for name, value in sentences.paired_with_snid(metrics, cat["interval_level"]).items():
     glue(name, value, display=False)
 for name, value in sentences.real_set_by_training_objects(per_class).items():
@@ -169,9 +171,10 @@ tables.show(tables.table_domain_gap(metrics, cross_validation, realised_median_d
 # excluded from SNID-SAGE's, and none of these objects is in SpectraNet's training set).
 #
 # **How far these few files can be trusted.** A rate measured on {glue:text}`n_typed` files
-# is uncertain by about a tenth: SpectraNet's accuracy has the {glue:text}`interval_level`
-# Wilson interval {glue:text}`acc_cat_interval` with the catalogue redshift and
-# {glue:text}`acc_pred_interval` with its own (the table gives every row's). Paired on the
+# is uncertain by about ±{glue:text}`interval_halfwidth:.2f`: SpectraNet's accuracy has the
+# {glue:text}`interval_level` Wilson interval {glue:text}`acc_cat_interval` with the
+# catalogue redshift and {glue:text}`acc_pred_interval` with its own (the table gives every
+# row's). Paired on the
 # same files (the exact McNemar test, which only the files one method gets right and the
 # other wrong inform), catalogue redshift: {glue:text}`paired_catalogue`; own redshift:
 # {glue:text}`paired_predicted`.
