@@ -127,13 +127,14 @@ SELECTION = [
     ("redshift, dropout 0, seed 42", "redshift", {}, {"dropout": 0.0}),
 ]
 # What the CPU-sized network costs: params.yaml's recipe with twice the widths (the paper's
-# network is four times as wide; GPU). Training takes ~2.5x as long.
+# network is four times as wide; GPU). Training took 2.8x as long on 2 CPU cores.
 WIDTH = [(f"classifier, twice as wide, seed {seed}", "classifier", {"seeds": [seed]}, WIDE)
          for seed in SEEDS[:2]]
 VARIANTS = {"selection": SELECTION, "width": WIDTH, "budget": BUDGET, "schedule": SCHEDULE,
             "redshift-recipe": REDSHIFT_RECIPE, "redshift-cpu": REDSHIFT_CPU,
             "classifier-trim": CLASSIFIER_TRIM}
-FROM_PARAMS = {"selection", "width"}  # groups that start from params.yaml's recipe, not REFERENCE
+# Groups that start from params.yaml's recipe, not REFERENCE.
+FROM_PARAMS = {"selection", "width"}
 
 
 def write_data(spectra_path: Path, split_dir: Path, out: Path, n_scored: int) -> None:

@@ -220,8 +220,8 @@ def _reliable_answer(logits: np.ndarray, flux_rest: np.ndarray, flat: np.ndarray
     none_of_these = score < float(ood["threshold"])
     if none_of_these:
         warnings.insert(0, f"none of the trained classes: its out-of-class score "
-                        f"({out_of_class.score_label(ood['score'])}) {score:.3g} is below the threshold "
-                        f"{float(ood['threshold']):.3g} that keeps "
+                        f"({out_of_class.score_label(ood['score'])}) {score:.3g} is below the "
+                        f"threshold {float(ood['threshold']):.3g} that keeps "
                         f"{100 * float(ood['retain']):.0f}% of validation "
                         "spectra; the top classes below are the nearest, not an answer")
     band = reliability["redshift_interval"]
