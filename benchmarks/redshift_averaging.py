@@ -15,43 +15,28 @@ for each. Validation objects only: test objects choose nothing. Needs a built pi
 
 from __future__ import annotations
 
-import argparse
-import json
 import time
-from pathlib import Path
 
 import numpy as np
 from scipy.special import softmax
 
 from ciderlab.checkpoint import load_checkpoint
-from ciderlab.data.labels import class_indices
-from ciderlab.data.spectra_source import scored_realisations
-from ciderlab.data.split import scored_rows
 from ciderlab.evaluation import intervals
-from ciderlab.evaluation.metrics import classification_metrics, headline_classes
-from ciderlab.io import load_json, load_spectra
-from ciderlab.params import load_params
+from ciderlab.evaluation.metrics import classification_metrics
+from ciderlab.io import load_json
 from ciderlab.prediction import outputs, redshifts
-from ciderlab.provenance import git_revision
 from ciderlab.spectra.preprocess import PreprocessConfig, rest_frame_inputs
 from ciderlab.spectranet.classify import interval_redshifts
+from validation_set import append_record, load_validation_set, parse_args
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--params", default="params.yaml")
-    parser.add_argument("--results", default="results")
-    parser.add_argument("--out", default=None, help="append the JSON line here")
-    args = parser.parse_args()
+    args = parse_args(__doc__)
     started = time.perf_counter()
-    params, results = load_params(args.params), Path(args.results)
-    classes = load_json(results / "split/classes.json")["classes"]
-    headline = headline_classes(classes, params["labels"]["separate_classes"])
-    spectra = load_spectra(results / "realise/spectra.h5", lazy=True)
-    rows = scored_rows(spectra.meta, "val", scored_realisations(params))
-    flux_obs, covered = spectra.flux_obs[rows], spectra.covered_obs[rows]
-    meta = spectra.meta.iloc[rows]
-    y = class_indices(meta["label"], classes)
+    val = load_validation_set(args.params, args.results)
+    params, results, classes, headline, y = (val.params, val.results, val.classes,
+                                             val.headline, val.y)
+    flux_obs, covered, meta = val.spectra.flux_obs, val.spectra.covered_obs, val.spectra.meta
     classifier = load_checkpoint(results / "train_classifier/classifier.pt")[0]
     z_pred = redshifts(load_checkpoint(results / "train_redshift/redshift.pt")[0], flux_obs)
     reliability = load_json(results / "reliability/reliability.json")
@@ -74,12 +59,7 @@ def main() -> None:
         metrics = classification_metrics(y, proba, classes, headline)
         scores[name] = {"accuracy": metrics["accuracy"], "macro_f1": metrics["macro_f1"]}
         print(f"{name:48s} accuracy {metrics['accuracy']:.4f}  macro-F1 {metrics['macro_f1']:.4f}")
-    record = {"n_spectra": int(len(rows)), "scores": scores,
-              "seconds": time.perf_counter() - started, "commit": git_revision(),
-              "date": time.strftime("%Y-%m-%d")}
-    if args.out:
-        with open(args.out, "a", encoding="utf-8") as handle:
-            handle.write(json.dumps(record) + "\n")
+    append_record(args.out, {"n_spectra": int(len(y)), "scores": scores}, started)
 
 
 if __name__ == "__main__":

@@ -14,22 +14,15 @@ test objects choose nothing. Needs a built pipeline. One JSON line.
 
 from __future__ import annotations
 
-import argparse
-import json
 import time
 from pathlib import Path
 
 import numpy as np
 
 from ciderlab.checkpoint import load_checkpoint
-from ciderlab.data.labels import class_indices
-from ciderlab.data.spectra_source import scored_realisations
-from ciderlab.data.split import scored_rows
-from ciderlab.evaluation.metrics import classification_metrics, headline_classes
-from ciderlab.io import load_json, load_spectra
-from ciderlab.params import load_params
+from ciderlab.evaluation.metrics import classification_metrics
 from ciderlab.prediction import probabilities
-from ciderlab.provenance import git_revision
+from validation_set import append_record, load_validation_set, parse_args
 
 
 def seed_checkpoints(results: Path, seeds: list[int]) -> dict[int, Path]:
@@ -40,19 +33,12 @@ def seed_checkpoints(results: Path, seeds: list[int]) -> dict[int, Path]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--params", default="params.yaml")
-    parser.add_argument("--results", default="results")
-    parser.add_argument("--out", default=None, help="append the JSON line here")
-    args = parser.parse_args()
+    args = parse_args(__doc__)
     started = time.perf_counter()
-    params, results = load_params(args.params), Path(args.results)
-    classes = load_json(results / "split/classes.json")["classes"]
-    headline = headline_classes(classes, params["labels"]["separate_classes"])
-    spectra = load_spectra(results / "realise/spectra.h5", lazy=True)
-    rows = scored_rows(spectra.meta, "val", scored_realisations(params))
-    flux_rest = spectra.flux_rest[rows]
-    y = class_indices(spectra.meta["label"].iloc[rows], classes)
+    val = load_validation_set(args.params, args.results)
+    params, results, classes, headline, y = (val.params, val.results, val.classes,
+                                             val.headline, val.y)
+    flux_rest = val.spectra.flux_rest
     seeds = list(params["train_classifier"]["seeds"])
     proba = {seed: probabilities(load_checkpoint(path)[0], flux_rest)
              for seed, path in seed_checkpoints(results, seeds).items()}
@@ -63,12 +49,8 @@ def main() -> None:
         label = f"seed {name}" if isinstance(name, int) else name
         scores[label] = {"accuracy": metrics["accuracy"], "macro_f1": metrics["macro_f1"]}
         print(f"{label:20s} accuracy {metrics['accuracy']:.4f}  macro-F1 {metrics['macro_f1']:.4f}")
-    record = {"n_spectra": int(len(rows)), "seeds": seeds, "scores": scores,
-              "seconds": time.perf_counter() - started, "commit": git_revision(),
-              "date": time.strftime("%Y-%m-%d")}
-    if args.out:
-        with open(args.out, "a", encoding="utf-8") as handle:
-            handle.write(json.dumps(record) + "\n")
+    append_record(args.out, {"n_spectra": int(len(y)), "seeds": seeds, "scores": scores},
+                  started)
 
 
 if __name__ == "__main__":
