@@ -5,9 +5,11 @@ import pandas as pd
 import pytest
 
 from ciderlab.spectranet.out_of_class import DetectorConfig, ood_scores
-from ciderlab.spectranet.reliability import (ReliabilityConfig, calibrate_folds, interval_folds,
+from ciderlab.spectranet.reliability import (OutOfClassInputs, ReliabilityConfig,
+                                             calibrate_folds, halving_scores, interval_folds,
                                              none_of_these, out_of_class_catalogue,
-                                             out_of_class_halves, shipped_settings)
+                                             out_of_class_halves, repeated_halvings,
+                                             shipped_settings, summarise_halvings)
 from ciderlab.spectranet.shipped import SETTINGS_FORMAT
 
 CFG = ReliabilityConfig(calibration_bins=10, ood_retain=0.9, out_of_class_types=("SLSN", "Star"),
@@ -159,3 +161,70 @@ def test_the_halves_are_stable_and_split_objects_not_spectra():
     by_object = pd.Series(halves).groupby(ids.to_numpy()).nunique()
     assert (by_object == 1).all()
     assert 0.35 < np.mean(halves[-200:] == "choose") < 0.65
+
+    assert (out_of_class_halves(ids, "salt", repeat=1) != halves).any()  # another halving ...
+    assert (out_of_class_halves(ids, "salt", repeat=0) == halves).all()  # ... 0 is the stage's
+
+
+def toy_out_of_class_inputs(rng):
+    """In-class embeddings around the origin, out-of-class ones shifted along one axis; the
+    network's own score is minus the distance from the origin (as Mahalanobis would be)."""
+    embedding = {"val": rng.normal(0, 1, (240, 4)), "test": rng.normal(0, 1, (240, 4)),
+                 "out": rng.normal(0, 1, (240, 4)) + [2.5, 0, 0, 0]}
+    network = {group: {"distance": -np.linalg.norm(x, axis=1)} for group, x in embedding.items()}
+    objects = {group: np.repeat([f"{group}{i}" for i in range(40)], 6) for group in embedding}
+    return OutOfClassInputs(embedding, network, objects, {},
+                            pd.DataFrame({"object_id": objects["out"], "label": "SLSN-I"}))
+
+
+def test_a_halvings_detector_scores_what_it_was_fitted_on_only_cross_fitted():
+    inputs = toy_out_of_class_inputs(np.random.default_rng(7))
+    choose = out_of_class_halves(inputs.objects["out"], "salt") == "choose"
+    scores, detector = halving_scores(inputs, choose, CFG)
+    assert set(scores["val"]) == {"distance", "outlier_detector_linear",
+                                  "outlier_detector_network", "outlier_detector"}
+    direct = ood_scores(np.zeros((240, 2)) + [1, 0], inputs.embedding["out"], detector)
+    linear = scores["out"]["outlier_detector_linear"]
+    # the measuring half is scored by the detector fitted on the choosing half ...
+    assert np.allclose(linear[~choose], direct["outlier_detector_linear"][~choose])
+    # ... the choosing half by detectors fitted without its object, so not the same numbers
+    assert not np.allclose(linear[choose], direct["outlier_detector_linear"][choose])
+    assert np.array_equal(scores["out"]["distance"], inputs.network_scores["out"]["distance"])
+
+
+def test_repeated_halvings_repeat_the_stages_choice_on_other_halves():
+    inputs = toy_out_of_class_inputs(np.random.default_rng(8))
+    table = repeated_halvings(inputs, CFG, "salt", range(3))
+    assert list(table["repeat"].unique()) == [0, 1, 2]
+    assert (table.groupby("repeat")["chosen"].sum() == 1).all()  # one score chosen per halving
+    assert (table.groupby("repeat")[["n_choose_objects", "n_measure_objects"]].sum().sum(axis=1)
+            == 40 * 4).all()  # every out-of-class object in one half of every halving
+    easy = table[table["score"].isin(["distance", "outlier_detector_linear"])]
+    assert (easy["auroc_measure"] > 0.8).all()  # a shift along one axis: easy for these two
+    # halving 0 is the stage's: the same choice and measuring AUROC as none_of_these there
+    halves = out_of_class_halves(inputs.objects["out"], "salt")
+    scores, _ = halving_scores(inputs, halves == "choose", CFG)
+    stage, _ = none_of_these(scores["val"], scores["test"], scores["out"], halves, CFG)
+    first = table[(table["repeat"] == 0) & table["chosen"]].iloc[0]
+    assert first["score"] == stage["score"]
+    assert first["auroc_measure"] == pytest.approx(stage["auroc"])
+    assert table[table["repeat"] == 1]["auroc_measure"].tolist() \
+        != table[table["repeat"] == 0]["auroc_measure"].tolist()
+
+
+def test_the_halvings_summary_follows_the_chosen_score_of_each_halving():
+    table = pd.DataFrame({
+        "repeat": [0, 0, 1, 1, 2, 2], "score": ["energy", "mahalanobis"] * 3,
+        "auroc_choose": [0.9, 0.8, 0.7, 0.95, 0.9, 0.85],
+        "auroc_measure": [0.88, 0.91, 0.86, 0.90, 0.87, 0.93],
+        "chosen": [True, False, False, True, True, False],
+        "n_choose_objects": [40, 40, 45, 45, 38, 38], "n_measure_objects": [45, 45, 40, 40, 47, 47]})
+    said = summarise_halvings(table)
+    assert [h["chosen"] for h in said["halvings"]] == ["energy", "mahalanobis", "energy"]
+    assert [h["auroc_measure"] for h in said["halvings"]] == [0.88, 0.90, 0.87]
+    assert said["chosen_auroc_mean"] == pytest.approx(0.8833333)
+    assert said["chosen_auroc_std"] == pytest.approx(np.std([0.88, 0.90, 0.87], ddof=1))
+    assert said["by_score"]["mahalanobis"] == {"mean": pytest.approx(0.9133333), "low": 0.90,
+                                               "high": 0.93, "times_chosen": 1, "times_best": 3}
+    assert said["by_score"]["energy"]["times_chosen"] == 2
+    assert said["by_score"]["energy"]["times_best"] == 0

@@ -2,6 +2,8 @@
 
 import math
 
+import pytest
+
 from ciderlab.evaluation import sentences
 
 SEEN = {"classes": ["AGN", "SN Ia", "SN Ib", "TDE"],
@@ -80,6 +82,31 @@ def test_seed_ensemble_says_where_the_mean_of_the_seeds_falls():
         "below the seeds' range by 0.010"
     assert said["ensemble_commit"] == "abcdef1"
     assert said["ensemble_gain"] == "+0.007" and said["ensemble_seed_spread"] == "0.010"
+
+
+HALVINGS = {"repeats": 3, "commit": "abcdef123", "chosen_auroc_mean": 0.8833, "chosen_auroc_std": 0.0153,
+            "halvings": [{"auroc_measure": 0.88, "n_choose_objects": 40},
+                         {"auroc_measure": 0.90, "n_choose_objects": 45},
+                         {"auroc_measure": 0.87, "n_choose_objects": 38}],
+            "by_score": {"energy": {"mean": 0.87, "low": 0.86, "high": 0.88, "times_chosen": 0,
+                                    "times_best": 0},
+                         "mahalanobis": {"mean": 0.913, "low": 0.90, "high": 0.93,
+                                         "times_chosen": 1, "times_best": 2},
+                         "outlier_detector_linear": {"mean": 0.89, "low": 0.87, "high": 0.91,
+                                                     "times_chosen": 2, "times_best": 1}}}
+
+
+def test_out_of_class_halvings_place_the_stages_halving_among_the_others():
+    said = sentences.out_of_class_halvings([{"repeats": 1}, HALVINGS], stage_auroc=0.88)
+    assert said["halvings_n"] == 3
+    assert said["halvings_chosen"] == "0.883 (standard deviation 0.015, range 0.870–0.900)"
+    assert said["halvings_stage_rank"] == "1 of the 3 halvings measure lower than the stage's own"
+    assert said["halvings_best"] == "Mahalanobis (0.913 on average, chosen by 1 of 3 halvings)"
+    assert said["halvings_learned"] == ("chosen by 2 of 3 halvings and best on the measuring "
+                                        "half in 1")
+    assert said["halvings_objects"] == "38–45" and said["halvings_commit"] == "abcdef1"
+    with pytest.raises(ValueError, match="out_of_class_halvings.py"):
+        sentences.out_of_class_halvings([], 0.9)
 
 
 def test_paired_with_snid_says_whether_the_files_tell_the_methods_apart():

@@ -114,3 +114,17 @@ def test_switches_measured_at_another_commit_keep_their_own_reference():
                                      "none (params.yaml at bbbbbbb)", "snr_max=300"]
     assert list(table["at"]) == ["aaaaaaa"] * 2 + ["bbbbbbb"] * 2
     assert list(table["AUC rest frame"]) == [0.9, 0.9, 0.8, 0.7]
+
+
+def test_out_of_class_halvings_table_is_the_latest_record_per_score():
+    record = {"repeats": 20, "by_score": {
+        "energy": {"mean": 0.87, "low": 0.85, "high": 0.9, "times_chosen": 4, "times_best": 9},
+        "outlier_detector_linear": {"mean": 0.88, "low": 0.86, "high": 0.91, "times_chosen": 16,
+                                    "times_best": 11}}}
+    table = tables.table_out_of_class_halvings([{"repeats": 1, "by_score": {}}, record])
+    assert list(table.index) == ["energy", "outlier detector: linear"]
+    assert table.loc["energy", "chosen (of 20 halvings)"] == 4
+    assert table.loc["energy", "measured best"] == 9
+    assert table.loc["outlier detector: linear", "AUROC, measuring half (mean)"] == 0.88
+    with pytest.raises(ValueError, match="out_of_class_halvings.py"):
+        tables.table_out_of_class_halvings([])

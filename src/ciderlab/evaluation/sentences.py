@@ -6,6 +6,7 @@ from __future__ import annotations
 from ciderlab.evaluation.selection import verdict_sentence
 from ciderlab.evaluation.tables import (mean_std, table_seen_against_unseen,
                                         table_top_confusions)
+from ciderlab.spectranet.out_of_class import DETECTOR_SCORES, score_label
 
 
 def seen_against_new(seen_against_unseen: dict, separate: list[str]) -> dict:
@@ -116,6 +117,35 @@ def seed_ensemble(records: list[dict]) -> dict:
             "ensemble_gain": f"{ensemble - seeds[0]:+.3f}",  # over the first (shipped) seed
             "ensemble_seed_spread": f"{max(seeds) - min(seeds):.3f}",
             "ensemble_commit": records[-1]["commit"][:7]}
+
+
+def out_of_class_halvings(records: list[dict], stage_auroc: float) -> dict:
+    """The latest ``benchmarks/out_of_class_halvings.py`` record in words: over how many
+    halvings, the chosen score's measuring AUROC (mean +- standard deviation, range), where the
+    stage's own halving (``stage_auroc``) falls among them, and the score with the highest mean
+    measuring AUROC (a description: nothing is chosen by it)."""
+    if not records:
+        raise ValueError("no out-of-class halvings record: run "
+                         "benchmarks/out_of_class_halvings.py")
+    latest = records[-1]
+    measured = [h["auroc_measure"] for h in latest["halvings"]]
+    below = sum(value < stage_auroc for value in measured)
+    best_name, best = max(latest["by_score"].items(), key=lambda item: item[1]["mean"])
+    learned = [s for name, s in latest["by_score"].items() if name in DETECTOR_SCORES]
+    return {"halvings_n": latest["repeats"],
+            "halvings_chosen": f"{latest['chosen_auroc_mean']:.3f} (standard deviation "
+                               f"{latest['chosen_auroc_std']:.3f}, range "
+                               f"{min(measured):.3f}–{max(measured):.3f})",
+            "halvings_stage_rank": f"{below} of the {len(measured)} halvings measure lower than "
+                                   f"the stage's own",
+            "halvings_best": f"{score_label(best_name)} ({best['mean']:.3f} on average, chosen "
+                             f"by {best['times_chosen']} of {latest['repeats']} halvings)",
+            "halvings_learned": f"chosen by {sum(s['times_chosen'] for s in learned)} of "
+                                f"{latest['repeats']} halvings and best on the measuring half "
+                                f"in {sum(s['times_best'] for s in learned)}",
+            "halvings_objects": f"{min(h['n_choose_objects'] for h in latest['halvings'])}–"
+                                f"{max(h['n_choose_objects'] for h in latest['halvings'])}",
+            "halvings_commit": latest["commit"][:7]}
 
 
 def paired_with_snid(real: dict, level: float) -> dict:

@@ -177,10 +177,92 @@ def interval_folds(val: pd.DataFrame, test: pd.DataFrame, meta: pd.DataFrame,
             "coverage_by_fold": coverages, "by_fold": by_fold}, table
 
 
-def out_of_class_halves(object_ids: pd.Series, salt: str) -> np.ndarray:
-    """"choose" or "measure" per out-of-class spectrum, by a stable hash of its object."""
-    return np.where([stable_hash(o, salt + ":out-of-class") < 0.5 for o in object_ids],
-                    "choose", "measure")
+def out_of_class_halves(object_ids, salt: str, repeat: int = 0) -> np.ndarray:
+    """"choose" or "measure" per out-of-class spectrum, by a stable hash of its object.
+    ``repeat`` > 0 draws another halving of the same objects (``repeated_halvings``); 0 is the
+    stage's."""
+    salt = salt + ":out-of-class" + (f":{repeat}" if repeat else "")
+    return np.where([stable_hash(o, salt) < 0.5 for o in object_ids], "choose", "measure")
+
+
+@dataclass
+class OutOfClassInputs:
+    """What "none of these" is chosen and measured from, per group (``val`` and ``test``: the
+    fixed fold's scored in-class validation and test spectra; ``out``: the bank's objects of
+    types outside the trained classes, realised)."""
+
+    embedding: dict[str, np.ndarray]            # group -> (N, D) the classifier's embedding
+    network_scores: dict[str, dict[str, np.ndarray]]  # group -> score -> (N,), network alone
+    objects: dict[str, np.ndarray]              # group -> (N,) object ids
+    gaussians: dict[str, np.ndarray]            # the class Gaussians (``fit_class_gaussians``)
+    out_meta: pd.DataFrame                      # object_id, label of the ``out`` spectra
+
+
+def halving_scores(inputs: OutOfClassInputs, choose: np.ndarray, cfg: ReliabilityConfig
+                   ) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, np.ndarray]]:
+    """Every candidate score of every group for one halving of the out-of-class spectra
+    (``choose``: (N_out,) bool, True in the choosing half), and the outlier detector fitted on
+    the in-class validation spectra and the choosing half. The detector has seen those: their
+    detector scores (which choose the score and set the threshold) come from detectors fitted
+    without their object (``cross_fitted_detector_scores``). Returns (scores, detector)."""
+    embedding, choose = inputs.embedding, np.asarray(choose, bool)
+    detector = out_of_class.fit_outlier_detector(embedding["val"], embedding["out"][choose],
+                                                 cfg.outlier_detector)
+    scores = {group: {**{name: np.array(v) for name, v in inputs.network_scores[group].items()},
+                      **out_of_class.outlier_detector_scores(embedding[group], detector)}
+              for group in ("val", "test", "out")}
+    crossed_val, crossed_choose = out_of_class.cross_fitted_detector_scores(
+        embedding["val"], embedding["out"][choose], inputs.objects["val"],
+        inputs.objects["out"][choose], cfg.outlier_detector, cfg.outlier_detector_splits)
+    for name in crossed_val:
+        scores["val"][name] = crossed_val[name]
+        scores["out"][name][choose] = crossed_choose[name]
+    return scores, detector
+
+
+def repeated_halvings(inputs: OutOfClassInputs, cfg: ReliabilityConfig, salt: str,
+                      repeats: range) -> pd.DataFrame:
+    """How much one halving decides: the stage's choose-then-measure (``none_of_these``) over
+    other halvings of the same out-of-class objects (``out_of_class_halves``'s ``repeat``; 0 is
+    the stage's own). One row per halving and candidate score: its choosing and measuring AUROC,
+    whether the halving chose it, and the halves' object counts."""
+    rows = []
+    for repeat in repeats:
+        halves = out_of_class_halves(inputs.objects["out"], salt, repeat)
+        scores, _ = halving_scores(inputs, halves == "choose", cfg)
+        chosen, _ = none_of_these(scores["val"], scores["test"], scores["out"], halves, cfg)
+        n_objects = {half: int(pd.unique(inputs.objects["out"][halves == half]).size)
+                     for half in ("choose", "measure")}
+        for name, auroc in chosen["by_score"].items():
+            rows.append({"repeat": repeat, "score": name, **auroc,
+                         "chosen": name == chosen["score"],
+                         "n_choose_objects": n_objects["choose"],
+                         "n_measure_objects": n_objects["measure"]})
+    return pd.DataFrame(rows)
+
+
+def summarise_halvings(table: pd.DataFrame) -> dict:
+    """``repeated_halvings``' table in numbers: per halving the chosen score with its choosing
+    and measuring AUROC; the chosen scores' measuring AUROC over the halvings (mean, standard
+    deviation); per score its mean, lowest and highest measuring AUROC, how often it was chosen
+    and how often it measured best (ties to the first)."""
+    chosen = table[table["chosen"]].sort_values("repeat")
+    best_rows = table.loc[table.groupby("repeat")["auroc_measure"].idxmax()]
+    per_score = table.assign(best=table.index.isin(best_rows.index)).groupby(
+        "score", sort=False).agg(mean=("auroc_measure", "mean"), low=("auroc_measure", "min"),
+                                 high=("auroc_measure", "max"), times_chosen=("chosen", "sum"),
+                                 times_best=("best", "sum"))
+    return {"halvings": [{"repeat": int(r.repeat), "chosen": r.score,
+                          "auroc_choose": float(r.auroc_choose),
+                          "auroc_measure": float(r.auroc_measure),
+                          "n_choose_objects": int(r.n_choose_objects),
+                          "n_measure_objects": int(r.n_measure_objects)}
+                         for r in chosen.itertuples()],
+            "chosen_auroc_mean": float(chosen["auroc_measure"].mean()),
+            "chosen_auroc_std": float(chosen["auroc_measure"].std(ddof=1)),
+            "by_score": {name: {k: (int(v) if k.startswith("times_") else float(v))
+                                for k, v in row.items()}
+                         for name, row in per_score.iterrows()}}
 
 
 def none_of_these(in_val: dict, in_test: dict, out: dict, out_half: np.ndarray,

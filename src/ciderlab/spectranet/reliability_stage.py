@@ -15,8 +15,7 @@ from ciderlab.io import SpectraSet
 from ciderlab.prediction import outputs
 from ciderlab.spectranet import reliability as rel
 from ciderlab.spectranet.classify import embed
-from ciderlab.spectranet.out_of_class import (cross_fitted_detector_scores, fit_class_gaussians,
-                                             fit_outlier_detector, ood_scores)
+from ciderlab.spectranet.out_of_class import fit_class_gaussians, ood_scores
 from ciderlab.spectranet.realise import RealiseConfig, realise_spectra
 from ciderlab.spectranet.templates import TemplateBank
 
@@ -35,11 +34,39 @@ def reliability_stage(params: dict, classes: list[str], spectra: SpectraSet,
     """Everything the stage writes. ``cv`` holds the cross-validated predictions by name:
     classifier_val, classifier_test, redshift_val, redshift_test."""
     cfg = rel.ReliabilityConfig.from_params(params["reliability"])
-    meta, n_scored = spectra.meta, scored_realisations(params)
+    meta = spectra.meta
     calibration, calibrated = rel.calibrate_folds(cv["classifier_val"], cv["classifier_test"],
                                                   meta, classes, cfg)
     interval, interval_table = rel.interval_folds(cv["redshift_val"], cv["redshift_test"], meta,
                                                   cfg)
+    inputs = out_of_class_inputs(params, classes, spectra, catalogue, bank, classifier)
+    halves = rel.out_of_class_halves(inputs.objects["out"], params["split"]["salt"])
+    scores, detector = rel.halving_scores(inputs, halves == "choose", cfg)
+    fits = {**inputs.gaussians, **detector}
+    ood, ood_table = rel.none_of_these(scores["val"], scores["test"], scores["out"], halves, cfg,
+                                       inputs.objects["test"], inputs.objects["out"])
+    fixed = params["split"]["fixed_fold"]
+    settings = rel.shipped_settings(calibration["settings_by_fold"][fixed], ood,
+                                    interval["by_fold"][fixed], cfg)
+    settings["none_of_these"]["fits"] = "out_of_class_fits.npz"  # beside reliability.json
+    out_types = inputs.out_meta.groupby("label")["object_id"].nunique()
+    tables = {"calibrated_predictions": calibrated,
+              **rel.calibration_tables(cv["classifier_test"], calibrated, classes, cfg),
+              "redshift_intervals": interval_table, "out_of_class_scores": ood_table}
+    metrics = {"calibration": calibration, "none_of_these": ood, "redshift_interval": interval,
+               "out_of_class_objects": out_types.to_dict()}
+    return ReliabilityOutputs(settings, fits, tables, metrics)
+
+
+def out_of_class_inputs(params: dict, classes: list[str], spectra: SpectraSet,
+                        catalogue: pd.DataFrame, bank: TemplateBank,
+                        classifier: torch.nn.Module) -> rel.OutOfClassInputs:
+    """What "none of these" is chosen and measured from: the bank's objects of types outside
+    the trained classes realised like the others, and with the fixed fold's scored in-class
+    validation and test spectra, their embeddings in ``classifier`` and the scores read from
+    the network alone (the class Gaussians fitted on its training spectra)."""
+    cfg = rel.ReliabilityConfig.from_params(params["reliability"])
+    meta, n_scored = spectra.meta, scored_realisations(params)
     other = rel.out_of_class_catalogue(catalogue, cfg.out_of_class_types,
                                        params["labels"]["min_coverage_fraction"],
                                        params["realise"].get("max_spectra_per_object"))
@@ -50,36 +77,15 @@ def reliability_stage(params: dict, classes: list[str], spectra: SpectraSet,
         np.full(len(other), cfg.out_of_class_realisations),
         workers=params["realise"].get("workers", 0))
     rows = {split: scored_rows(meta, split, n_scored) for split in ("train", "val", "test")}
-    halves = rel.out_of_class_halves(realised.meta["object_id"], params["split"]["salt"])
     flux = {"val": spectra.flux_rest[rows["val"]], "test": spectra.flux_rest[rows["test"]],
             "out": realised.flux_rest}
     embedding = {name: embed(classifier, f) for name, f in flux.items()}
-    fits = fit_class_gaussians(embed(classifier, spectra.flux_rest[rows["train"]]),
-                               rel.labels_of(meta, rows["train"], classes))
-    choose = halves == "choose"
-    fits.update(fit_outlier_detector(embedding["val"], embedding["out"][choose],
-                                     cfg.outlier_detector))
-    scores = {name: ood_scores(outputs(classifier, f).numpy(), embedding[name], fits)
-              for name, f in flux.items()}
-    # The detector has seen the validation and choosing spectra: their scores (which choose
-    # the score and set the threshold) come from detectors fitted without their object.
-    crossed_val, crossed_choose = cross_fitted_detector_scores(
-        embedding["val"], embedding["out"][choose], meta["object_id"].to_numpy()[rows["val"]],
-        realised.meta["object_id"].to_numpy()[choose], cfg.outlier_detector,
-        cfg.outlier_detector_splits)
-    for name in crossed_val:
-        scores["val"][name], scores["out"][name][choose] = crossed_val[name], crossed_choose[name]
-    ood, ood_table = rel.none_of_these(scores["val"], scores["test"], scores["out"], halves, cfg,
-                                       meta["object_id"].to_numpy()[rows["test"]],
-                                       realised.meta["object_id"].to_numpy())
-    fixed = params["split"]["fixed_fold"]
-    settings = rel.shipped_settings(calibration["settings_by_fold"][fixed], ood,
-                                    interval["by_fold"][fixed], cfg)
-    settings["none_of_these"]["fits"] = "out_of_class_fits.npz"  # beside reliability.json
-    out_types = realised.meta.assign(half=halves).groupby("label")["object_id"].nunique()
-    tables = {"calibrated_predictions": calibrated,
-              **rel.calibration_tables(cv["classifier_test"], calibrated, classes, cfg),
-              "redshift_intervals": interval_table, "out_of_class_scores": ood_table}
-    metrics = {"calibration": calibration, "none_of_these": ood, "redshift_interval": interval,
-               "out_of_class_objects": out_types.to_dict()}
-    return ReliabilityOutputs(settings, fits, tables, metrics)
+    gaussians = fit_class_gaussians(embed(classifier, spectra.flux_rest[rows["train"]]),
+                                    rel.labels_of(meta, rows["train"], classes))
+    network_scores = {name: ood_scores(outputs(classifier, f).numpy(), embedding[name], gaussians)
+                      for name, f in flux.items()}
+    objects = {"val": meta["object_id"].to_numpy()[rows["val"]],
+               "test": meta["object_id"].to_numpy()[rows["test"]],
+               "out": realised.meta["object_id"].to_numpy()}
+    return rel.OutOfClassInputs(embedding, network_scores, objects, gaussians,
+                                realised.meta[["object_id", "label"]].reset_index(drop=True))

@@ -13,7 +13,9 @@ from ciderlab.evaluation.tables.display import mean_std, show
 from ciderlab.evaluation.tables.own_data import table_catalogue_classes, table_catalogue_starts
 from ciderlab.evaluation.tables.reconstruction import table_reconstruction
 from ciderlab.evaluation.tables.reliability import (table_domain_gap, table_interval_coverage,
-                                                    table_none_of_these, table_real_answers,
+                                                    table_none_of_these,
+                                                    table_out_of_class_halvings,
+                                                    table_real_answers,
                                                     table_real_per_class, table_real_set,
                                                     table_noise_texture, table_realism_switches,
                                                     table_redshift_averaging)

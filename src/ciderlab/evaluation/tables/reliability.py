@@ -20,6 +20,22 @@ def table_none_of_these(ood: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def table_out_of_class_halvings(records: list[dict]) -> pd.DataFrame:
+    """The latest ``benchmarks/out_of_class_halvings.py`` record: per candidate score its
+    measuring AUROC over the halvings (mean, lowest, highest), how many halvings chose it and in
+    how many it measured best."""
+    if not records:
+        raise ValueError("no out-of-class halvings record: run "
+                         "benchmarks/out_of_class_halvings.py")
+    latest = records[-1]
+    table = pd.DataFrame([{"score": score_label(name), "AUROC, measuring half (mean)": s["mean"],
+                           "lowest": s["low"], "highest": s["high"],
+                           f"chosen (of {latest['repeats']} halvings)": s["times_chosen"],
+                           "measured best": s["times_best"]}
+                          for name, s in latest["by_score"].items()])
+    return table.set_index("score")
+
+
 def table_interval_coverage(intervals: pd.DataFrame) -> pd.DataFrame:
     """Per fold: test spectra, how many intervals hold the true redshift, median half-width."""
     grouped = intervals.groupby("fold")
