@@ -15,27 +15,21 @@ for each. Validation objects only: test objects choose nothing. Needs a built pi
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 from scipy.special import softmax
 
 from ciderlab.checkpoint import load_checkpoint
 from ciderlab.evaluation import intervals
-from ciderlab.evaluation.metrics import classification_metrics
 from ciderlab.io import load_json
 from ciderlab.prediction import outputs, redshifts
 from ciderlab.spectra.preprocess import PreprocessConfig, rest_frame_inputs
 from ciderlab.spectranet.classify import interval_redshifts
-from validation_set import append_record, load_validation_set, parse_args
+from validation_set import begin, record_scores
 
 
 def main() -> None:
-    args = parse_args(__doc__)
-    started = time.perf_counter()
-    val = load_validation_set(args.params, args.results)
-    params, results, classes, headline, y = (val.params, val.results, val.classes,
-                                             val.headline, val.y)
+    args, started, val = begin(__doc__)
+    params, results = val.params, val.results
     flux_obs, covered, meta = val.spectra.flux_obs, val.spectra.covered_obs, val.spectra.meta
     classifier = load_checkpoint(results / "train_classifier/classifier.pt")[0]
     z_pred = redshifts(load_checkpoint(results / "train_redshift/redshift.pt")[0], flux_obs)
@@ -54,12 +48,7 @@ def main() -> None:
     conditions = {"catalogue redshift": proba_at(meta["redshift"].to_numpy(float)),
                   "predicted redshift, one point": proba_at(z_pred),
                   "predicted redshift, averaged over its interval": averaged}
-    scores = {}
-    for name, proba in conditions.items():
-        metrics = classification_metrics(y, proba, classes, headline)
-        scores[name] = {"accuracy": metrics["accuracy"], "macro_f1": metrics["macro_f1"]}
-        print(f"{name:48s} accuracy {metrics['accuracy']:.4f}  macro-F1 {metrics['macro_f1']:.4f}")
-    append_record(args.out, {"n_spectra": int(len(y)), "scores": scores}, started)
+    record_scores(args.out, val, conditions, started)
 
 
 if __name__ == "__main__":

@@ -14,15 +14,13 @@ test objects choose nothing. Needs a built pipeline. One JSON line.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
 
 from ciderlab.checkpoint import load_checkpoint
-from ciderlab.evaluation.metrics import classification_metrics
 from ciderlab.prediction import probabilities
-from validation_set import append_record, load_validation_set, parse_args
+from validation_set import begin, record_scores
 
 
 def seed_checkpoints(results: Path, seeds: list[int]) -> dict[int, Path]:
@@ -33,24 +31,12 @@ def seed_checkpoints(results: Path, seeds: list[int]) -> dict[int, Path]:
 
 
 def main() -> None:
-    args = parse_args(__doc__)
-    started = time.perf_counter()
-    val = load_validation_set(args.params, args.results)
-    params, results, classes, headline, y = (val.params, val.results, val.classes,
-                                             val.headline, val.y)
-    flux_rest = val.spectra.flux_rest
-    seeds = list(params["train_classifier"]["seeds"])
-    proba = {seed: probabilities(load_checkpoint(path)[0], flux_rest)
-             for seed, path in seed_checkpoints(results, seeds).items()}
+    args, started, val = begin(__doc__)
+    seeds = list(val.params["train_classifier"]["seeds"])
+    proba = {f"seed {seed}": probabilities(load_checkpoint(path)[0], val.spectra.flux_rest)
+             for seed, path in seed_checkpoints(val.results, seeds).items()}
     proba["mean of the seeds"] = np.mean(list(proba.values()), axis=0)
-    scores = {}
-    for name, p in proba.items():
-        metrics = classification_metrics(y, p, classes, headline)
-        label = f"seed {name}" if isinstance(name, int) else name
-        scores[label] = {"accuracy": metrics["accuracy"], "macro_f1": metrics["macro_f1"]}
-        print(f"{label:20s} accuracy {metrics['accuracy']:.4f}  macro-F1 {metrics['macro_f1']:.4f}")
-    append_record(args.out, {"n_spectra": int(len(y)), "seeds": seeds, "scores": scores},
-                  started)
+    record_scores(args.out, val, proba, started, seeds=seeds)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ import numpy as np
 from ciderlab.data.labels import class_indices
 from ciderlab.data.spectra_source import scored_realisations
 from ciderlab.data.split import scored_rows
-from ciderlab.evaluation.metrics import headline_classes
+from ciderlab.evaluation.metrics import classification_metrics, headline_classes
 from ciderlab.io import SpectraSet, load_json, load_spectra
 from ciderlab.params import load_params
 from ciderlab.provenance import git_revision
@@ -32,6 +32,27 @@ class ValidationSet:
     headline: list[str]
     spectra: SpectraSet  # the scored validation rows only
     y: np.ndarray        # their class indices in ``classes``
+
+
+def begin(doc: str) -> tuple[argparse.Namespace, float, ValidationSet]:
+    """A validation benchmark's start: its command line (:func:`parse_args`), the time it
+    started and its validation set (:func:`load_validation_set`)."""
+    args = parse_args(doc)
+    started = time.perf_counter()
+    return args, started, load_validation_set(args.params, args.results)
+
+
+def record_scores(out: str | None, val: ValidationSet, proba_by_name: dict[str, np.ndarray],
+                  started: float, **fields) -> None:
+    """Accuracy and macro-F1 over the headline classes of each named set of class probabilities
+    (N, K) of ``val``'s spectra, printed and appended as one record with ``fields``
+    (:func:`append_record`)."""
+    scores = {}
+    for name, proba in proba_by_name.items():
+        metrics = classification_metrics(val.y, proba, val.classes, val.headline)
+        scores[name] = {"accuracy": metrics["accuracy"], "macro_f1": metrics["macro_f1"]}
+        print(f"{name:48s} accuracy {metrics['accuracy']:.4f}  macro-F1 {metrics['macro_f1']:.4f}")
+    append_record(out, {"n_spectra": int(len(val.y)), **fields, "scores": scores}, started)
 
 
 def parse_args(doc: str) -> argparse.Namespace:
